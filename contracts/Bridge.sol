@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+interface IERC20Like {
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+    function transfer(address to, uint256 amount) external returns (bool);
+}
+
+/// @title Bridge
+/// @notice Holds the L1 escrow of the rollup. Deposits (ETH or the network token) are
+///         appended to an ordered queue with a running hash that the rollup's batch
+///         proofs consume in order; withdrawals are paid out by the rollup contract once
+///         the batch that made them is verified.
+/// @dev L2 balances are 64-bit Goldilocks-field values counted in L2 units of 1 gwei,
+///      so a deposit must be a whole number of L2 units and below MAX_L2_AMOUNT units.
+///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, from, to, l2Amount)),
+///      with asset = address(0) for ETH.
+contract Bridge {
+    /// @notice Wei per L2 balance unit.
+    uint256 public constant L2_UNIT = 1 gwei;
+    /// @notice Largest amount, in L2 units, that one deposit may carry (2^62 - 1).
+    uint64 public constant MAX_L2_AMOUNT = (uint64(1) << 62) - 1;
+
+    address public immutable token;
+    address public immutable admin;
+    /// @notice The rollup contract allowed to pay out withdrawals; set once.
+    address public rollup;
+
+    /// @notice Number of deposits queued so far.
+    uint256 public depositCount;
+    /// @notice Running hash after the first `i` deposits (index 0 is the empty queue).
+    mapping(uint256 => bytes32) public depositHashAt;
+    /// @notice Escrowed amounts, in wei, per asset (address(0) = ETH).
+    mapping(address => uint256) public escrow;
+
+    event DepositQueued(
+        uint256 indexed index,
+        address indexed from,
+        address indexed to,
+        address asset,
+        uint64 l2Amount,
+        bytes32 runningHash
+    );
+    event RollupSet(address rollup);
+    event WithdrawalPaid(address indexed to, address asset, uint256 amount);
+
+    error ZeroAmount();
+    error AmountNotL2Representable(uint256 amount);
+    error NotAdmin(address caller);
+    error NotRollup(address caller);
+    error RollupAlreadySet(address rollup);
+    error ZeroAddress();
+    error TokenTransferFailed(address from, address to, uint256 amount);
+    error EthTransferFailed(address to, uint256 amount);
+    error InsufficientEscrow(address asset, uint256 escrowed, uint256 needed);
+    error UnknownAsset(address asset);
+
+    constructor(address token_, address admin_) {
+        if (token_ == address(0) || admin_ == address(0)) revert ZeroAddress();
+        token = token_;
+        admin = admin_;
+    }
+
+    /// @notice The running hash over every deposit queued so far.
+    function depositHash() external view returns (bytes32) {
+        return depositHashAt[depositCount];
+    }
+
+    /// @notice Sets the rollup contract that may pay out withdrawals. Callable once, by the admin.
+    function setRollup(address rollup_) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        if (rollup != address(0)) revert RollupAlreadySet(rollup);
+        if (rollup_ == address(0)) revert ZeroAddress();
+        rollup = rollup_;
+        emit RollupSet(rollup_);
+    }
+
+    /// @notice Deposits the ETH sent with the call to `l2Recipient` on L2.
+    function depositEth(address l2Recipient) external payable returns (uint256 index) {
+        uint64 l2Amount = _l2Amount(msg.value);
+        escrow[address(0)] += msg.value;
+        return _enqueue(address(0), msg.sender, l2Recipient, l2Amount);
+    }
+
+    /// @notice Deposits `amount` network tokens (wei) to `l2Recipient`; needs an allowance.
+    function depositToken(address l2Recipient, uint256 amount) external returns (uint256 index) {
+        uint64 l2Amount = _l2Amount(amount);
+        if (!IERC20Like(token).transferFrom(msg.sender, address(this), amount)) {
+            revert TokenTransferFailed(msg.sender, address(this), amount);
+        }
+        escrow[token] += amount;
+        return _enqueue(token, msg.sender, l2Recipient, l2Amount);
+    }
+
+    /// @notice Pays a withdrawal of `l2Amount` L2 units of `asset` to `to`. Only the rollup.
+    function payWithdrawal(address asset, address to, uint64 l2Amount) external {
+        if (msg.sender != rollup) revert NotRollup(msg.sender);
+        uint256 amount = uint256(l2Amount) * L2_UNIT;
+        uint256 escrowed = escrow[asset];
+        if (escrowed < amount) revert InsufficientEscrow(asset, escrowed, amount);
+        escrow[asset] = escrowed - amount;
+        if (asset == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert EthTransferFailed(to, amount);
+        } else if (asset == token) {
+            if (!IERC20Like(token).transfer(to, amount)) revert TokenTransferFailed(address(this), to, amount);
+        } else {
+            revert UnknownAsset(asset);
+        }
+        emit WithdrawalPaid(to, asset, amount);
+    }
+
+    function _l2Amount(uint256 amount) internal pure returns (uint64) {
+        if (amount == 0) revert ZeroAmount();
+        if (amount % L2_UNIT != 0 || amount / L2_UNIT > MAX_L2_AMOUNT) {
+            revert AmountNotL2Representable(amount);
+        }
+        return uint64(amount / L2_UNIT);
+    }
+
+    function _enqueue(address asset, address from, address to, uint64 l2Amount) internal returns (uint256 index) {
+        if (to == address(0)) revert ZeroAddress();
+        index = depositCount;
+        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, from, to, l2Amount));
+        depositHashAt[index + 1] = next;
+        depositCount = index + 1;
+        emit DepositQueued(index, from, to, asset, l2Amount, next);
+    }
+}

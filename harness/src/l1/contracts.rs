@@ -1,0 +1,98 @@
+//! The shipped contract artifacts (compiled by `scripts/compile-contracts.sh` into
+//! `fixtures/contracts/`) and their `sol!` bindings. The artifacts are embedded at
+//! build time, so a binary needs no files at run time.
+
+use std::sync::OnceLock;
+
+use alloy_json_abi::JsonAbi;
+use alloy_primitives::Bytes;
+use serde::Deserialize;
+
+/// `sol!` bindings generated from the committed artifacts (ABI and bytecode).
+pub mod bindings {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        NetworkToken,
+        "../fixtures/contracts/NetworkToken.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Bridge,
+        "../fixtures/contracts/Bridge.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        PrecompileProbe,
+        "../fixtures/contracts/PrecompileProbe.json"
+    );
+}
+
+/// Every shipped artifact: (contract name, artifact JSON).
+const SHIPPED: &[(&str, &str)] = &[
+    (
+        "Bridge",
+        include_str!("../../../fixtures/contracts/Bridge.json"),
+    ),
+    (
+        "NetworkToken",
+        include_str!("../../../fixtures/contracts/NetworkToken.json"),
+    ),
+    (
+        "PrecompileProbe",
+        include_str!("../../../fixtures/contracts/PrecompileProbe.json"),
+    ),
+];
+
+/// A compiled contract.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    /// Contract name.
+    pub contract_name: String,
+    /// Source file it was compiled from.
+    pub source: String,
+    /// solc version that compiled it.
+    pub compiler: String,
+    /// ABI.
+    pub abi: JsonAbi,
+    /// Creation bytecode.
+    pub bytecode: Bytes,
+    /// Runtime bytecode.
+    pub deployed_bytecode: Bytes,
+}
+
+impl Artifact {
+    /// Every shipped artifact, by name ascending.
+    pub fn all() -> &'static [Artifact] {
+        static ALL: OnceLock<Vec<Artifact>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            SHIPPED
+                .iter()
+                .map(|(name, json)| {
+                    // The artifacts are build inputs checked by CI; a broken one is a build defect.
+                    serde_json::from_str(json).unwrap_or_else(|e| {
+                        panic!("fixtures/contracts/{name}.json is not a valid artifact: {e}")
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The shipped artifact of contract `name`.
+    pub fn get(name: &str) -> Option<&'static Artifact> {
+        Self::all().iter().find(|a| a.contract_name == name)
+    }
+
+    /// Names of the shipped artifacts.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        SHIPPED.iter().map(|(name, _)| *name)
+    }
+
+    /// Init code: creation bytecode followed by the ABI-encoded constructor arguments.
+    pub fn init_code(&self, constructor_args: &[u8]) -> Bytes {
+        let mut code = self.bytecode.to_vec();
+        code.extend_from_slice(constructor_args);
+        code.into()
+    }
+}

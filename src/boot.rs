@@ -1,0 +1,121 @@
+//! `zkarena boot`: boots the L1, deploys the genesis contracts, runs a token and an ETH
+//! deposit through the bridge and summarizes what the chain recorded. It is the smoke
+//! run of the embedded L1 until the scenario runner exists.
+
+use alloy_primitives::U256;
+use alloy_sol_types::SolCall;
+use serde::Serialize;
+use zkarena_harness::l1::bindings::{Bridge, NetworkToken};
+use zkarena_harness::l1::deploy::named_address;
+use zkarena_harness::l1::{
+    Block, Chain, ChainConfig, ChainError, Deployment, GenesisConfig, TxRequest,
+};
+
+/// What `zkarena boot` prints.
+#[derive(Debug, Serialize)]
+pub struct BootSummary {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The genesis contracts.
+    pub deployment: Deployment,
+    /// The depositor account.
+    pub depositor: alloy_primitives::Address,
+    /// Deposits queued in the bridge.
+    pub deposit_count: U256,
+    /// The bridge's running deposit hash.
+    pub deposit_hash: alloy_primitives::B256,
+    /// The block that carried the deposits.
+    pub block: BlockSummary,
+    /// Commitment to the L1 state after the run.
+    pub state_root: alloy_primitives::B256,
+}
+
+/// A block as `zkarena boot` prints it.
+#[derive(Debug, Serialize)]
+pub struct BlockSummary {
+    /// Number.
+    pub number: u64,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// Base fee (wei).
+    pub base_fee: u64,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Transactions: hash, gas used, outcome.
+    pub transactions: Vec<String>,
+}
+
+impl From<&Block> for BlockSummary {
+    fn from(b: &Block) -> Self {
+        Self {
+            number: b.number,
+            timestamp: b.timestamp,
+            base_fee: b.base_fee,
+            gas_used: b.gas_used,
+            transactions: b
+                .receipts
+                .iter()
+                .map(|r| format!("{} gas={} {:?}", r.tx_hash, r.gas_used, r.status))
+                .collect(),
+        }
+    }
+}
+
+/// Boots a chain with `seed`, deploys the genesis contracts and makes two deposits.
+pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
+    let mut chain = Chain::new(ChainConfig {
+        seed,
+        ..ChainConfig::default()
+    });
+    let deployment = Deployment::deploy(&mut chain, &GenesisConfig::default())?;
+    let depositor = named_address("alice");
+    let eth = U256::from(10u64).pow(U256::from(18u64));
+    chain.set_balance(depositor, eth * U256::from(10u64));
+    deployment.mint(&mut chain, depositor, eth * U256::from(100u64))?;
+    let approve = NetworkToken::approveCall {
+        spender: deployment.bridge,
+        amount: U256::MAX,
+    };
+    chain.transact(TxRequest::call(
+        depositor,
+        deployment.token,
+        approve.abi_encode(),
+    ))?;
+    let token_deposit = Bridge::depositTokenCall {
+        l2Recipient: depositor,
+        amount: eth * U256::from(5u64),
+    };
+    chain.submit(TxRequest::call(
+        depositor,
+        deployment.bridge,
+        token_deposit.abi_encode(),
+    ))?;
+    let eth_deposit = Bridge::depositEthCall {
+        l2Recipient: depositor,
+    };
+    chain.submit(
+        TxRequest::call(depositor, deployment.bridge, eth_deposit.abi_encode()).value(eth),
+    )?;
+    let block = BlockSummary::from(chain.seal_block());
+    let deposit_count = chain
+        .call_sol(depositor, deployment.bridge, &Bridge::depositCountCall {})
+        .map_err(|e| ChainError::Failed {
+            hash: Default::default(),
+            status: call_status(e),
+        })?;
+    let deposit_hash = chain
+        .call_sol(depositor, deployment.bridge, &Bridge::depositHashCall {})
+        .map_err(|e| ChainError::Failed {
+            hash: Default::default(),
+            status: call_status(e),
+        })?;
+    Ok(BootSummary {
+        chain_id: chain.config().chain_id,
+        deployment,
+        depositor,
+        deposit_count,
+        deposit_hash,
+        block,
+        state_root: chain.state_root(),
+    })
+}
