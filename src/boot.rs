@@ -97,18 +97,9 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
         TxRequest::call(depositor, deployment.bridge, eth_deposit.abi_encode()).value(eth),
     )?;
     let block = BlockSummary::from(chain.seal_block());
-    let deposit_count = chain
-        .call_sol(depositor, deployment.bridge, &Bridge::depositCountCall {})
-        .map_err(|e| ChainError::Failed {
-            hash: Default::default(),
-            status: call_status(e),
-        })?;
-    let deposit_hash = chain
-        .call_sol(depositor, deployment.bridge, &Bridge::depositHashCall {})
-        .map_err(|e| ChainError::Failed {
-            hash: Default::default(),
-            status: call_status(e),
-        })?;
+    let deposit_count =
+        chain.call_sol(depositor, deployment.bridge, &Bridge::depositCountCall {})?;
+    let deposit_hash = chain.call_sol(depositor, deployment.bridge, &Bridge::depositHashCall {})?;
     Ok(BootSummary {
         chain_id: chain.config().chain_id,
         deployment,
