@@ -1,0 +1,715 @@
+//! The embedded L1 checked against the specs it implements: EIP-1559 fees and ordering,
+//! the mempool's replacement and drop rules, receipts and revert decoding, the bridge's
+//! deposit queue, data availability (calldata budget, EIP-4844 blob fee market), custom
+//! precompiles, and determinism of the state.
+
+use std::sync::Arc;
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use zkarena::prelude::*;
+
+const GWEI: u128 = 1_000_000_000;
+
+fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// A chain with `n` funded accounts named user0..user{n-1}.
+fn chain_with_users(config: ChainConfig, n: usize) -> (Chain, Vec<Address>) {
+    let mut chain = Chain::new(config);
+    let users: Vec<Address> = (0..n).map(|i| named_address(&format!("user{i}"))).collect();
+    for u in &users {
+        chain.set_balance(*u, ether(100));
+    }
+    (chain, users)
+}
+
+/// EIP-1559's base fee update, written out from the EIP's pseudo-code.
+fn eip1559(parent_base_fee: u64, parent_gas_used: u64, parent_gas_target: u64) -> u64 {
+    let (b, u, t) = (
+        parent_base_fee as u128,
+        parent_gas_used as u128,
+        parent_gas_target as u128,
+    );
+    let next = if u == t {
+        b
+    } else if u > t {
+        b + std::cmp::max(b * (u - t) / t / 8, 1)
+    } else {
+        b - b * (t - u) / t / 8
+    };
+    next as u64
+}
+
+#[test]
+fn base_fee_follows_eip1559_over_full_and_empty_blocks() {
+    // A small block (1M gas, target 500k) that 47 transfers fill.
+    let config = ChainConfig {
+        gas_limit: 1_000_000,
+        ..ChainConfig::default()
+    };
+    let (mut chain, users) = chain_with_users(config, 47);
+    let pattern = [
+        true, true, true, false, true, false, false, false, true, true,
+    ];
+    for full in pattern {
+        if full {
+            for u in &users {
+                chain
+                    .submit(TxRequest::transfer(
+                        *u,
+                        Address::repeat_byte(7),
+                        U256::from(1),
+                    ))
+                    .unwrap();
+            }
+        }
+        let block = chain.seal_block();
+        assert_eq!(block.gas_used, if full { 47 * 21_000 } else { 0 });
+    }
+    let blocks = chain.blocks();
+    assert_eq!(
+        blocks[1].base_fee, 1_000_000_000,
+        "block 1 keeps the initial base fee"
+    );
+    for w in blocks[1..].windows(2) {
+        let (parent, child) = (&w[0], &w[1]);
+        assert_eq!(
+            child.base_fee,
+            eip1559(parent.base_fee, parent.gas_used, parent.gas_limit / 2),
+            "base fee of block {}",
+            child.number
+        );
+    }
+    // A full block (47 x 21000 = 987 000 gas) raises the fee by (987k-500k)/500k/8 = 12.175%.
+    assert_eq!(blocks[1].gas_used, 47 * 21_000);
+    assert_eq!(
+        blocks[2].base_fee,
+        1_000_000_000 + 1_000_000_000 * 487_000 / 500_000 / 8
+    );
+    // An empty block lowers it by exactly 1/8.
+    let empty = &blocks[4];
+    let after = &blocks[empty.number as usize + 1];
+    assert_eq!(after.base_fee, empty.base_fee - empty.base_fee / 8);
+}
+
+#[test]
+fn block_orders_by_effective_tip_then_arrival() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 6);
+    let to = Address::repeat_byte(9);
+    let tips = [1, 3, 2, 3, 5]; // gwei, max fee 100 gwei
+    let mut hashes = Vec::new();
+    for (u, tip) in users.iter().zip(tips) {
+        let tx = TxRequest::transfer(*u, to, U256::from(1)).fees(100 * GWEI, tip * GWEI);
+        hashes.push(chain.submit(tx).unwrap());
+    }
+    // User 5's max fee leaves room for only 0.5 gwei of tip above the 1 gwei base fee:
+    // its effective tip is 0.5 gwei, so it goes last despite bidding 1.2.
+    let capped =
+        TxRequest::transfer(users[5], to, U256::from(1)).fees(GWEI + GWEI / 2, GWEI + GWEI / 5);
+    hashes.push(chain.submit(capped).unwrap());
+    let block = chain.seal_block();
+    let order: Vec<TxHash> = block.tx_hashes().collect();
+    // Ties (users 1 and 3 at 3 gwei) go to the earlier arrival.
+    assert_eq!(
+        order,
+        [hashes[4], hashes[1], hashes[3], hashes[2], hashes[0], hashes[5]]
+    );
+    assert_eq!(chain.receipt(&hashes[5]).unwrap().effective_tip, GWEI / 2);
+    assert_eq!(
+        chain.receipt(&hashes[4]).unwrap().effective_gas_price,
+        6 * GWEI
+    );
+}
+
+#[test]
+fn replacement_needs_a_fee_bump() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 1);
+    let u = users[0];
+    let to = Address::repeat_byte(1);
+    let first = chain
+        .submit(TxRequest::transfer(u, to, U256::from(1)).fees(10 * GWEI, GWEI))
+        .unwrap();
+    let err = chain
+        .submit(
+            TxRequest::transfer(u, to, U256::from(2))
+                .fees(10 * GWEI + GWEI / 20, GWEI + GWEI / 20)
+                .nonce(0),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SubmitError::ReplacementUnderpriced {
+            existing: first,
+            bump_percent: 10,
+            min_max_fee: 11 * GWEI,
+            min_tip: GWEI + GWEI / 10
+        }
+    );
+    let second = chain
+        .submit(
+            TxRequest::transfer(u, to, U256::from(2))
+                .fees(11 * GWEI, GWEI + GWEI / 10)
+                .nonce(0),
+        )
+        .unwrap();
+    assert_eq!(
+        chain.status(&first),
+        Some(TxStatus::Replaced { by: second })
+    );
+    chain.seal_block();
+    assert_eq!(
+        chain.status(&second),
+        Some(TxStatus::Included { block: 1, index: 0 })
+    );
+    assert_eq!(chain.balance(to), U256::from(2));
+    assert_eq!(
+        chain.submit(
+            TxRequest::transfer(u, to, U256::from(2))
+                .fees(11 * GWEI, GWEI + GWEI / 10)
+                .nonce(0)
+        ),
+        Err(SubmitError::AlreadyKnown(second))
+    );
+}
+
+#[test]
+fn underpriced_transaction_waits_until_base_fee_falls() {
+    let config = ChainConfig {
+        gas_limit: 1_000_000,
+        ..ChainConfig::default()
+    };
+    let (mut chain, users) = chain_with_users(config, 48);
+    // Three full blocks push the base fee above 1.3 gwei.
+    for _ in 0..3 {
+        for u in &users[..47] {
+            chain
+                .submit(TxRequest::transfer(
+                    *u,
+                    Address::repeat_byte(3),
+                    U256::from(1),
+                ))
+                .unwrap();
+        }
+        chain.seal_block();
+    }
+    let fee_cap = 1_200_000_000u128;
+    assert!(u128::from(chain.next_base_fee()) > fee_cap);
+    let waiting = chain
+        .submit(
+            TxRequest::transfer(users[47], Address::repeat_byte(4), U256::from(1))
+                .fees(fee_cap, GWEI),
+        )
+        .unwrap();
+    let mut landed = None;
+    for _ in 0..10 {
+        let base_fee = chain.next_base_fee();
+        let block = chain.seal_block();
+        let included = block.tx_hashes().any(|h| h == waiting);
+        assert_eq!(
+            included,
+            u128::from(base_fee) <= fee_cap,
+            "block {} base fee {base_fee}",
+            block.number
+        );
+        if included {
+            landed = Some(block.number);
+            break;
+        }
+        assert_eq!(chain.status(&waiting), Some(TxStatus::Pending));
+    }
+    let landed = landed.expect("the transaction lands once the base fee falls under its cap");
+    let receipt = chain.receipt(&waiting).unwrap();
+    assert_eq!(
+        receipt.effective_gas_price,
+        fee_cap.min(u128::from(chain.block(landed).unwrap().base_fee) + GWEI)
+    );
+}
+
+#[test]
+fn coinbase_earns_exactly_the_tips_and_base_fee_is_burnt() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 4);
+    let coinbase = chain.config().coinbase;
+    let supply_before: U256 =
+        users.iter().map(|u| chain.balance(*u)).sum::<U256>() + chain.balance(coinbase);
+    for (i, u) in users.iter().enumerate() {
+        let tip = (i as u128 + 1) * GWEI;
+        chain
+            .submit(
+                TxRequest::transfer(*u, users[(i + 1) % 4], U256::from(1000)).fees(50 * GWEI, tip),
+            )
+            .unwrap();
+    }
+    let block = chain.seal_block().clone();
+    let tips: u128 = block
+        .receipts
+        .iter()
+        .map(|r| r.gas_used as u128 * r.effective_tip)
+        .sum();
+    assert_eq!(tips, 21_000 * (1 + 2 + 3 + 4) * GWEI);
+    assert_eq!(chain.balance(coinbase), U256::from(tips));
+    let supply_after: U256 =
+        users.iter().map(|u| chain.balance(*u)).sum::<U256>() + chain.balance(coinbase);
+    assert_eq!(
+        supply_before - supply_after,
+        U256::from(block.burnt()),
+        "the base fee is burnt"
+    );
+}
+
+#[test]
+fn invalid_transactions_are_dropped_with_a_reason() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 2);
+    let poor = named_address("poor");
+    chain.set_balance(poor, U256::from(1_000u64));
+    let to = Address::repeat_byte(5);
+    let no_funds = chain
+        .submit(TxRequest::transfer(poor, to, U256::from(1)))
+        .unwrap();
+    let tip_above_cap = chain
+        .submit(TxRequest::transfer(users[0], to, U256::from(1)).fees(2 * GWEI, 3 * GWEI))
+        .unwrap();
+    let too_big = chain
+        .submit(TxRequest::transfer(users[1], to, U256::from(1)).gas_limit(40_000_000))
+        .unwrap();
+    chain.seal_block();
+    let dropped = |chain: &Chain, h| match chain.status(h) {
+        Some(TxStatus::Dropped { reason }) => reason,
+        other => panic!("expected a drop, got {other:?}"),
+    };
+    assert!(
+        matches!(dropped(&chain, &no_funds), DropReason::InsufficientFunds { balance, .. } if balance == U256::from(1000u64))
+    );
+    assert_eq!(
+        dropped(&chain, &tip_above_cap),
+        DropReason::PriorityFeeAboveMaxFee {
+            priority_fee: 3 * GWEI,
+            max_fee: 2 * GWEI
+        }
+    );
+    assert_eq!(
+        dropped(&chain, &too_big),
+        DropReason::GasLimitAboveBlockLimit {
+            gas_limit: 40_000_000,
+            block_gas_limit: 30_000_000
+        }
+    );
+
+    // A nonce that the account has already used is stale.
+    chain
+        .transact(TxRequest::transfer(users[0], to, U256::from(1)).nonce(0))
+        .unwrap();
+    let stale = chain
+        .submit(
+            TxRequest::transfer(users[0], to, U256::from(7))
+                .nonce(0)
+                .fees(200 * GWEI, 2 * GWEI),
+        )
+        .unwrap();
+    chain.seal_block();
+    assert_eq!(
+        dropped(&chain, &stale),
+        DropReason::StaleNonce {
+            nonce: 0,
+            account_nonce: 1
+        }
+    );
+    // A nonce gap waits; filling the gap releases both.
+    let later = chain
+        .submit(TxRequest::transfer(users[0], to, U256::from(1)).nonce(2))
+        .unwrap();
+    chain.seal_block();
+    assert_eq!(chain.status(&later), Some(TxStatus::Pending));
+    chain
+        .submit(TxRequest::transfer(users[0], to, U256::from(1)).nonce(1))
+        .unwrap();
+    let block = chain.seal_block();
+    assert_eq!(block.receipts.len(), 2);
+    assert!(matches!(
+        chain.status(&later),
+        Some(TxStatus::Included { index: 1, .. })
+    ));
+}
+
+#[test]
+fn pending_transactions_are_visible_before_inclusion() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 1);
+    let watcher = chain.subscribe_pending();
+    let data = Bytes::from_static(b"\x12\x34batch");
+    let hash = chain
+        .submit(TxRequest::call(
+            users[0],
+            Address::repeat_byte(8),
+            data.clone(),
+        ))
+        .unwrap();
+    let seen = watcher
+        .try_recv()
+        .expect("the subscriber sees the transaction at submission");
+    assert_eq!(seen.hash, hash);
+    assert_eq!(seen.request.data, data);
+    assert_eq!(chain.status(&hash), Some(TxStatus::Pending));
+    assert!(chain.receipt(&hash).is_none());
+    chain.seal_block();
+    assert!(chain.receipt(&hash).is_some());
+}
+
+fn deploy_genesis() -> (Chain, Deployment, Address) {
+    let mut chain = Chain::new(ChainConfig::default());
+    let d = Deployment::deploy(&mut chain, &GenesisConfig::default()).unwrap();
+    let alice = named_address("alice");
+    chain.set_balance(alice, ether(10));
+    (chain, d, alice)
+}
+
+#[test]
+fn revert_is_decoded_to_solidity_error() {
+    let (mut chain, d, alice) = deploy_genesis();
+    let transfer = bindings::NetworkToken::transferCall {
+        to: d.deployer,
+        amount: U256::from(5),
+    };
+    let err = chain
+        .transact(TxRequest::call(alice, d.token, transfer.abi_encode()))
+        .unwrap_err();
+    let ChainError::Failed {
+        status: ExecStatus::Reverted { reason },
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        reason.to_string(),
+        format!("InsufficientBalance({}, 0, 5)", alice.to_checksum(None))
+    );
+    // The same through a read-only call.
+    let err = chain.call_sol(alice, d.token, &transfer).unwrap_err();
+    assert_eq!(err, CallError::Reverted(reason));
+    // Minting is the minter's alone.
+    let mint = bindings::NetworkToken::mintCall {
+        to: alice,
+        amount: U256::from(1),
+    };
+    let err = chain
+        .transact(TxRequest::call(alice, d.token, mint.abi_encode()))
+        .unwrap_err();
+    let ChainError::Failed {
+        status: ExecStatus::Reverted { reason },
+        ..
+    } = err
+    else {
+        panic!()
+    };
+    assert_eq!(reason.name(), Some("NotMinter"));
+}
+
+#[test]
+fn deposits_enter_the_bridge_queue_with_the_running_hash() {
+    let (mut chain, d, alice) = deploy_genesis();
+    let bob = named_address("bob");
+    d.mint(&mut chain, alice, ether(50)).unwrap();
+    let approve = bindings::NetworkToken::approveCall {
+        spender: d.bridge,
+        amount: U256::MAX,
+    };
+    chain
+        .transact(TxRequest::call(alice, d.token, approve.abi_encode()))
+        .unwrap();
+
+    let eth_dep = bindings::Bridge::depositEthCall { l2Recipient: bob };
+    let r1 = chain
+        .transact(TxRequest::call(alice, d.bridge, eth_dep.abi_encode()).value(ether(2)))
+        .unwrap();
+    let tok_dep = bindings::Bridge::depositTokenCall {
+        l2Recipient: alice,
+        amount: ether(3),
+    };
+    let r2 = chain
+        .transact(TxRequest::call(alice, d.bridge, tok_dep.abi_encode()))
+        .unwrap();
+
+    // h_{i+1} = keccak256(abi.encode(h_i, i, asset, from, to, l2Amount)), amounts in gwei.
+    let step = |prev: B256, i: u64, asset: Address, from: Address, to: Address, amount: u64| {
+        keccak256((prev, U256::from(i), asset, from, to, amount).abi_encode())
+    };
+    let h1 = step(B256::ZERO, 0, Address::ZERO, alice, bob, 2_000_000_000);
+    let h2 = step(h1, 1, d.token, alice, alice, 3_000_000_000);
+    assert_eq!(
+        chain
+            .call_sol(alice, d.bridge, &bindings::Bridge::depositHashCall {})
+            .unwrap(),
+        h2
+    );
+    assert_eq!(
+        chain
+            .call_sol(alice, d.bridge, &bindings::Bridge::depositCountCall {})
+            .unwrap(),
+        U256::from(2)
+    );
+    let ev = bindings::Bridge::DepositQueued::decode_log(&r1.logs[0]).unwrap();
+    assert_eq!(
+        (ev.index, ev.to, ev.l2Amount, ev.runningHash),
+        (U256::ZERO, bob, 2_000_000_000, h1)
+    );
+    let ev = bindings::Bridge::DepositQueued::decode_log(r2.logs.last().unwrap()).unwrap();
+    assert_eq!((ev.asset, ev.runningHash), (d.token, h2));
+    // Escrow holds what was deposited.
+    assert_eq!(chain.balance(d.bridge), ether(2));
+    let escrow = chain
+        .call_sol(
+            alice,
+            d.bridge,
+            &bindings::Bridge::escrowCall::new((d.token,)),
+        )
+        .unwrap();
+    assert_eq!(escrow, ether(3));
+    // Amounts finer than the L2 unit are refused.
+    let dust = bindings::Bridge::depositEthCall { l2Recipient: bob };
+    let err = chain
+        .transact(TxRequest::call(alice, d.bridge, dust.abi_encode()).value(U256::from(1)))
+        .unwrap_err();
+    let ChainError::Failed {
+        status: ExecStatus::Reverted { reason },
+        ..
+    } = err
+    else {
+        panic!()
+    };
+    assert_eq!(reason.to_string(), "AmountNotL2Representable(1)");
+}
+
+/// Rollup data: 50 KiB of calldata per transaction against the 128 KiB block budget.
+#[test]
+fn calldata_budget_limits_rollup_data_per_block() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 5);
+    let data = Bytes::from(vec![0xab; 50 * 1024]);
+    let hashes: Vec<_> = users
+        .iter()
+        .map(|u| {
+            chain
+                .submit(
+                    TxRequest::call(*u, Address::repeat_byte(2), data.clone()).gas_limit(3_000_000),
+                )
+                .unwrap()
+        })
+        .collect();
+    let b1 = chain.seal_block().clone();
+    assert_eq!(
+        b1.receipts.len(),
+        2,
+        "two 50 KiB payloads fit in 128 KiB, three do not"
+    );
+    assert_eq!(b1.calldata_bytes, 2 * 50 * 1024);
+    let b2 = chain.seal_block().clone();
+    let b3 = chain.seal_block().clone();
+    assert_eq!((b2.receipts.len(), b3.receipts.len()), (2, 1));
+    assert!(hashes.iter().all(|h| chain.receipt(h).is_some()));
+    // EIP-7623: data-heavy transactions pay the calldata floor (10 gas per token, 4 tokens per nonzero byte).
+    let r = &b1.receipts[0];
+    assert_eq!(r.gas_used, 21_000 + 50 * 1024 * 4 * 10);
+}
+
+#[test]
+fn blob_fee_market_follows_eip4844() {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 12);
+    let da = chain.config().da.clone();
+    let blob = Bytes::from(vec![7u8; 100_000]);
+    // 12 one-blob transactions per slot: 9 fit (the block maximum), 3 wait.
+    let mut excess = 0u64;
+    for round in 0..25 {
+        for u in &users {
+            chain
+                .submit(
+                    TxRequest::call(*u, Address::repeat_byte(6), Bytes::new())
+                        .blob(blob.clone(), GWEI)
+                        .gas_limit(50_000),
+                )
+                .unwrap();
+        }
+        let block = chain.seal_block().clone();
+        assert_eq!(block.excess_blob_gas, excess, "round {round}");
+        assert_eq!(
+            block.blob_base_fee,
+            fake_exponential(1, excess as u128, da.blob_base_fee_update_fraction as u128)
+        );
+        let blobs = block.blob_gas_used / (1 << 17);
+        assert_eq!(blobs, 9);
+        assert_eq!(block.blob_data_bytes, 9 * 100_000);
+        let r = &block.receipts[0];
+        assert_eq!(r.blob_gas_price, block.blob_base_fee);
+        assert_eq!(chain.blob(&blob_hash(&blob)), Some(&blob));
+        excess = (excess + block.blob_gas_used).saturating_sub(da.target_blobs_per_block << 17);
+    }
+    // 25 blocks of 9 blobs against a target of 6: excess 75 blobs, fee e^(75*2^17/5007716) = 7 wei.
+    assert_eq!(chain.head().blob_base_fee, 6);
+    assert_eq!(chain.next_blob_base_fee(), 7);
+    // Oversized blobs are refused at submission.
+    let err = chain
+        .submit(
+            TxRequest::call(users[0], Address::repeat_byte(6), Bytes::new())
+                .blob(vec![0u8; 200_000], 1),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        SubmitError::BlobTooLarge {
+            index: 0,
+            bytes: 200_000,
+            ..
+        }
+    ));
+}
+
+/// EIP-4844's `fake_exponential`, from the EIP's pseudo-code.
+fn fake_exponential(factor: u128, numerator: u128, denominator: u128) -> u128 {
+    let mut i = 1;
+    let mut output = 0;
+    let mut acc = factor * denominator;
+    while acc > 0 {
+        output += acc;
+        acc = acc * numerator / (denominator * i);
+        i += 1;
+    }
+    output / denominator
+}
+
+fn blob_hash(data: &[u8]) -> B256 {
+    let mut h = keccak256(data);
+    h.0[0] = 1;
+    h
+}
+
+/// A Rust precompile for the tests: returns the sum of its 32-byte words; reverts with
+/// `OddInput(uint256 length)` when the input is not whole words. 100 gas + 10 per word.
+struct WordSum;
+
+alloy_sol_types::sol! {
+    error OddInput(uint256 length);
+}
+
+impl L1Precompile for WordSum {
+    fn name(&self) -> &str {
+        "word-sum"
+    }
+    fn gas(&self, input: &[u8]) -> u64 {
+        100 + 10 * (input.len() as u64).div_ceil(32)
+    }
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        if input.len() % 32 != 0 {
+            use alloy_sol_types::SolError;
+            return PrecompileAnswer::Revert(
+                OddInput {
+                    length: U256::from(input.len()),
+                }
+                .abi_encode()
+                .into(),
+            );
+        }
+        let sum = input.chunks(32).fold(U256::ZERO, |acc, w| {
+            acc.wrapping_add(U256::from_be_slice(w))
+        });
+        PrecompileAnswer::Return(Bytes::from(sum.to_be_bytes::<32>().to_vec()))
+    }
+}
+
+#[test]
+fn rust_precompile_is_callable_from_solidity_and_reverts_cheaply() {
+    let (mut chain, d, alice) = deploy_genesis();
+    let at = Address::with_last_byte(0xff).into_array();
+    let at = Address::from({
+        let mut a = at;
+        a[18] = 0x5a;
+        a
+    });
+    chain.register_precompile(at, Arc::new(WordSum)).unwrap();
+    let err = chain
+        .register_precompile(Address::with_last_byte(1), Arc::new(WordSum))
+        .unwrap_err();
+    assert!(matches!(err, ChainError::PrecompileAddressTaken { .. }));
+    let probe = chain
+        .deploy(
+            d.deployer,
+            Artifact::get("PrecompileProbe").unwrap().init_code(&[]),
+        )
+        .unwrap();
+
+    let input: Bytes = (U256::from(40), U256::from(2)).abi_encode().into();
+    let out = chain
+        .call_sol(
+            alice,
+            probe,
+            &bindings::PrecompileProbe::probeCall {
+                precompile: at,
+                input: input.clone(),
+            },
+        )
+        .unwrap();
+    assert_eq!(U256::from_be_slice(&out), U256::from(42));
+
+    // From a transaction, the success is logged.
+    let ok = chain
+        .transact(TxRequest::call(
+            alice,
+            probe,
+            bindings::PrecompileProbe::probeAndLogCall {
+                precompile: at,
+                input,
+            }
+            .abi_encode(),
+        ))
+        .unwrap();
+    let ev = bindings::PrecompileProbe::Probed::decode_log(&ok.logs[0]).unwrap();
+    assert_eq!(ev.outputHash, keccak256(U256::from(42).to_be_bytes::<32>()));
+
+    // Failure: the precompile reverts; the contract bubbles up a decoded error, and the
+    // transaction keeps most of its gas.
+    let bad = bindings::PrecompileProbe::probeAndLogCall {
+        precompile: at,
+        input: Bytes::from_static(&[1, 2, 3]),
+    };
+    let hash = chain
+        .submit(TxRequest::call(alice, probe, bad.abi_encode()).gas_limit(1_000_000))
+        .unwrap();
+    chain.seal_block();
+    let r = chain.receipt(&hash).unwrap();
+    let ExecStatus::Reverted { reason } = &r.status else {
+        panic!("{:?}", r.status)
+    };
+    let expected_data = OddInput {
+        length: U256::from(3),
+    };
+    use alloy_sol_types::SolError;
+    assert_eq!(
+        reason.to_string(),
+        format!(
+            "PrecompileFailed({}, {})",
+            at.to_checksum(None),
+            Bytes::from(expected_data.abi_encode())
+        )
+    );
+    assert!(
+        r.gas_used < 50_000,
+        "a precompile revert must not burn the gas limit: used {}",
+        r.gas_used
+    );
+}
+
+#[test]
+fn same_inputs_give_the_same_state_root() {
+    let run = |amount: u64| {
+        let (mut chain, d, alice) = deploy_genesis();
+        d.mint(&mut chain, alice, ether(amount)).unwrap();
+        chain
+            .transact(TxRequest::transfer(alice, d.deployer, ether(1)))
+            .unwrap();
+        (chain.state_root(), chain.head().clone())
+    };
+    let (a, ha) = run(5);
+    let (b, hb) = run(5);
+    assert_eq!(a, b);
+    assert_eq!(ha, hb, "blocks, receipts and logs are identical too");
+    let (c, _) = run(6);
+    assert_ne!(a, c);
+}
