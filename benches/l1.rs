@@ -1,1 +1,233 @@
-fn main() {}
+//! L1 throughput: blocks of ETH transfers and of ERC-20 transfers, through zkarena's
+//! `Chain` (mempool, ordering, receipts) and through bare revm executing the same
+//! transactions in the same order. The ratio is the harness's overhead.
+
+use std::hint::black_box;
+
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use revm::context::{BlockEnv, TxEnv};
+use revm::database::{CacheDB, EmptyDB};
+use revm::primitives::TxKind;
+use revm::state::AccountInfo;
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+use zkarena::prelude::*;
+
+const TXS_PER_BLOCK: usize = 500;
+const GAS_LIMIT: u64 = 1_000_000_000;
+const MAX_FEE: u128 = 10_000_000_000;
+const TIP: u128 = 1_000_000_000;
+
+fn senders() -> Vec<Address> {
+    (0..TXS_PER_BLOCK)
+        .map(|i| named_address(&format!("sender{i}")))
+        .collect()
+}
+
+fn rich() -> U256 {
+    U256::from(10u64).pow(U256::from(24u64))
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    Eth,
+    Erc20,
+}
+
+impl Load {
+    fn name(self) -> &'static str {
+        match self {
+            Load::Eth => "eth_transfer",
+            Load::Erc20 => "erc20_transfer",
+        }
+    }
+
+    /// (to, value, calldata, gas limit) of sender `i`'s transaction.
+    fn tx(self, token: Address, i: usize) -> (Address, U256, Bytes, u64) {
+        let recipient = Address::repeat_byte((i % 200) as u8 + 40);
+        match self {
+            Load::Eth => (recipient, U256::from(1), Bytes::new(), 21_000),
+            Load::Erc20 => {
+                let call = bindings::NetworkToken::transferCall {
+                    to: recipient,
+                    amount: U256::from(1),
+                };
+                (token, U256::ZERO, call.abi_encode().into(), 100_000)
+            }
+        }
+    }
+}
+
+/// A chain with the genesis contracts and every sender funded with ETH and tokens.
+fn prepared_chain(senders: &[Address]) -> (Chain, Address) {
+    let mut chain = Chain::new(ChainConfig {
+        gas_limit: GAS_LIMIT,
+        ..ChainConfig::default()
+    });
+    let d = Deployment::deploy(&mut chain, &GenesisConfig::default()).unwrap();
+    for s in senders {
+        chain.set_balance(*s, rich());
+        let mint = bindings::NetworkToken::mintCall {
+            to: *s,
+            amount: rich(),
+        };
+        chain
+            .submit(TxRequest::call(d.deployer, d.token, mint.abi_encode()))
+            .unwrap();
+    }
+    chain.seal_block();
+    (chain, d.token)
+}
+
+/// Bare revm with the same token contract and funded senders.
+#[derive(Clone)]
+struct Bare {
+    db: CacheDB<EmptyDB>,
+    token: Address,
+    nonces: Vec<u64>,
+    number: u64,
+}
+
+impl Bare {
+    fn new(senders: &[Address]) -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        let deployer = named_address("deployer");
+        db.insert_account_info(
+            deployer,
+            AccountInfo {
+                balance: rich(),
+                ..Default::default()
+            },
+        );
+        for s in senders {
+            db.insert_account_info(
+                *s,
+                AccountInfo {
+                    balance: rich(),
+                    ..Default::default()
+                },
+            );
+        }
+        let artifact = Artifact::get("NetworkToken").unwrap();
+        let args = bindings::NetworkToken::constructorCall {
+            name_: "t".into(),
+            symbol_: "T".into(),
+            minter_: deployer,
+        };
+        let mut evm = Context::mainnet().with_db(&mut db).build_mainnet();
+        let create = TxEnv::builder()
+            .caller(deployer)
+            .kind(TxKind::Create)
+            .data(artifact.init_code(&args.abi_encode()))
+            .gas_limit(5_000_000)
+            .build()
+            .unwrap();
+        let token = match evm.transact_commit(create).unwrap() {
+            revm::context::result::ExecutionResult::Success { output, .. } => {
+                output.address().copied().unwrap()
+            }
+            other => panic!("token deployment failed: {other:?}"),
+        };
+        for (i, s) in senders.iter().enumerate() {
+            let mint = bindings::NetworkToken::mintCall {
+                to: *s,
+                amount: rich(),
+            };
+            let tx = TxEnv::builder()
+                .caller(deployer)
+                .kind(TxKind::Call(token))
+                .data(mint.abi_encode().into())
+                .nonce(1 + i as u64)
+                .gas_limit(100_000)
+                .build()
+                .unwrap();
+            assert!(evm.transact_commit(tx).unwrap().is_success());
+        }
+        drop(evm);
+        Self {
+            db,
+            token,
+            nonces: vec![0; senders.len()],
+            number: 1,
+        }
+    }
+
+    fn block(&mut self, senders: &[Address], load: Load) {
+        self.number += 1;
+        let block = BlockEnv {
+            number: U256::from(self.number),
+            gas_limit: GAS_LIMIT,
+            basefee: 1_000_000_000,
+            ..BlockEnv::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_block(block)
+            .build_mainnet();
+        for (i, s) in senders.iter().enumerate() {
+            let (to, value, data, gas) = load.tx(self.token, i);
+            let tx = TxEnv::builder()
+                .tx_type(Some(2))
+                .caller(*s)
+                .kind(TxKind::Call(to))
+                .value(value)
+                .data(data)
+                .nonce(self.nonces[i])
+                .gas_limit(gas)
+                .gas_price(MAX_FEE)
+                .gas_priority_fee(Some(TIP))
+                .build()
+                .unwrap();
+            assert!(black_box(evm.transact_commit(tx).unwrap()).is_success());
+            self.nonces[i] += 1;
+        }
+    }
+}
+
+fn l1_throughput(c: &mut Criterion) {
+    let senders = senders();
+    let mut group = c.benchmark_group("l1_block");
+    group.throughput(Throughput::Elements(TXS_PER_BLOCK as u64));
+    group.sample_size(20);
+    for load in [Load::Eth, Load::Erc20] {
+        // Each measured block starts from the same prepared state (cloned outside the
+        // timing), so history does not pile up across iterations.
+        let (chain, token) = prepared_chain(&senders);
+        group.bench_function(BenchmarkId::new("chain", load.name()), |b| {
+            b.iter_batched(
+                || chain.clone(),
+                |mut chain| {
+                    for (i, s) in senders.iter().enumerate() {
+                        let (to, value, data, gas) = load.tx(token, i);
+                        let tx = TxRequest::call(*s, to, data)
+                            .value(value)
+                            .gas_limit(gas)
+                            .fees(MAX_FEE, TIP);
+                        chain.submit(tx).unwrap();
+                    }
+                    let block = chain.seal_block();
+                    assert_eq!(block.receipts.len(), TXS_PER_BLOCK);
+                    assert!(block.receipts.iter().all(|r| r.status.is_success()));
+                    chain
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        let bare = Bare::new(&senders);
+        group.bench_function(BenchmarkId::new("bare_revm", load.name()), |b| {
+            b.iter_batched(
+                || bare.clone(),
+                |mut bare| {
+                    bare.block(&senders, load);
+                    bare
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, l1_throughput);
+criterion_main!(benches);

@@ -2,9 +2,9 @@
 //! public mempool, receipts with decoded reverts, data-availability accounting for
 //! calldata and blobs, and custom precompiles.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use alloy_primitives::map::B256Map;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::SolCall;
 use crossbeam::channel::{unbounded, Receiver, Sender};
@@ -246,15 +246,18 @@ type ChainEvm<'a> = Evm<
 >;
 
 /// The embedded L1 chain.
-#[derive(Debug)]
+///
+/// Cloning a chain forks it: the clone has the same state, history and mempool, and
+/// the same pending-transaction subscribers.
+#[derive(Clone, Debug)]
 pub struct Chain {
     config: ChainConfig,
     db: CacheDB<EmptyDB>,
     precompiles: PrecompileSet,
     blocks: Vec<Block>,
-    located: HashMap<TxHash, TxLocation>,
+    located: B256Map<TxLocation>,
     pool: Mempool,
-    blobs: HashMap<B256, Bytes>,
+    blobs: B256Map<Bytes>,
     subscribers: Vec<Sender<Arc<PendingTx>>>,
     decoder: RevertDecoder,
 }
@@ -288,8 +291,8 @@ impl Chain {
             db: CacheDB::new(EmptyDB::default()),
             precompiles: PrecompileSet::default(),
             blocks: vec![genesis],
-            located: HashMap::new(),
-            blobs: HashMap::new(),
+            located: B256Map::default(),
+            blobs: B256Map::default(),
             subscribers: Vec::new(),
             decoder,
         }
@@ -353,12 +356,22 @@ impl Chain {
 
     /// ETH balance of `address`.
     pub fn balance(&self, address: Address) -> U256 {
-        self.account(address).map(|a| a.balance).unwrap_or_default()
+        self.db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.balance)
+            .unwrap_or_default()
     }
 
     /// Account nonce of `address` (transactions it has had included).
     pub fn nonce(&self, address: Address) -> u64 {
-        self.account(address).map(|a| a.nonce).unwrap_or_default()
+        self.db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.nonce)
+            .unwrap_or_default()
     }
 
     /// The nonce the next transaction of `address` should use, counting pending ones.
@@ -520,6 +533,7 @@ impl Chain {
             receipts: Vec::new(),
         };
         let plan = self.plan_candidates(base_fee);
+        block.receipts.reserve(plan.len());
         let mut builder = BlockBuilder::new(plan);
         let mut evm = build_evm(&mut self.db, &self.config, &block, self.precompiles.clone());
         while let Some(tx) = builder.next(&self.pool) {
@@ -798,9 +812,10 @@ fn tx_env(req: &TxRequest, nonce: u64, chain_id: u64) -> TxEnv {
         data: req.data.clone(),
         nonce,
         chain_id: Some(chain_id),
+        access_list: Default::default(),
         blob_hashes: req.blob_hashes(),
         max_fee_per_blob_gas: req.max_fee_per_blob_gas,
-        ..TxEnv::default()
+        authorization_list: Vec::new(),
     }
 }
 

@@ -2,9 +2,10 @@
 //! every transaction that left it. The block builder in [`super::chain`] takes from it
 //! in order of effective priority fee.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use alloy_primitives::map::{AddressMap, B256Map};
 use alloy_primitives::Address;
 
 use super::tx::{DropReason, PendingTx, TxHash, TxStatus};
@@ -58,11 +59,11 @@ pub enum SubmitError {
 type NonceQueue = BTreeMap<u64, Arc<PendingTx>>;
 
 /// The pending transactions and the fate of those that left.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Mempool {
-    by_sender: BTreeMap<Address, NonceQueue>,
-    gone: HashMap<TxHash, TxStatus>,
-    known: HashMap<TxHash, (Address, u64)>,
+    by_sender: AddressMap<NonceQueue>,
+    gone: B256Map<TxStatus>,
+    known: B256Map<(Address, u64)>,
     next_arrival: u64,
     bump_percent: u64,
 }
@@ -152,7 +153,7 @@ impl Mempool {
         self.by_sender.get(sender)?.get(nonce)
     }
 
-    /// Senders with pending transactions, ascending.
+    /// Senders with pending transactions, in no particular order.
     pub(crate) fn senders(&self) -> Vec<Address> {
         self.by_sender.keys().copied().collect()
     }
@@ -204,8 +205,14 @@ impl Mempool {
         }
     }
 
-    /// Pending transactions in (sender, nonce) order.
-    pub fn pending(&self) -> impl Iterator<Item = &Arc<PendingTx>> {
-        self.by_sender.values().flat_map(|q| q.values())
+    /// Pending transactions in order of arrival.
+    pub fn pending(&self) -> Vec<Arc<PendingTx>> {
+        let mut all: Vec<_> = self
+            .by_sender
+            .values()
+            .flat_map(|q| q.values().cloned())
+            .collect();
+        all.sort_by_key(|t| t.arrival);
+        all
     }
 }

@@ -1,7 +1,7 @@
 //! L1 transactions as actors submit them, their identity (hash), their fate in the
 //! mempool, and the receipts that blocks record.
 
-use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
+use alloy_primitives::{keccak256, Address, Bytes, Keccak256, Log, B256, U256};
 use serde::Serialize;
 
 use super::revert::RevertReason;
@@ -135,29 +135,33 @@ impl TxRequest {
     }
 
     /// Hash of the transaction with its resolved nonce, over every field and the chain id.
+    /// A plain transfer encodes to 130 bytes: one keccak permutation.
     pub(crate) fn hash_with(&self, chain_id: u64, nonce: u64) -> TxHash {
-        let mut buf = Vec::with_capacity(200 + self.data.len());
-        buf.extend_from_slice(&chain_id.to_be_bytes());
-        buf.extend_from_slice(self.from.as_slice());
+        let mut h = Keccak256::new();
+        h.update(chain_id.to_be_bytes());
+        h.update(self.from);
         match self.to {
             Some(to) => {
-                buf.push(1);
-                buf.extend_from_slice(to.as_slice());
+                h.update([1]);
+                h.update(to);
             }
-            None => buf.push(0),
+            None => h.update([0]),
         }
-        buf.extend_from_slice(&self.value.to_be_bytes::<32>());
-        buf.extend_from_slice(&nonce.to_be_bytes());
-        buf.extend_from_slice(&self.gas_limit.to_be_bytes());
-        buf.extend_from_slice(&self.max_fee_per_gas.to_be_bytes());
-        buf.extend_from_slice(&self.max_priority_fee_per_gas.to_be_bytes());
-        buf.extend_from_slice(&self.max_fee_per_blob_gas.to_be_bytes());
-        for blob in &self.blobs {
-            buf.extend_from_slice(blob_versioned_hash(blob).as_slice());
+        h.update(self.value.to_be_bytes::<32>());
+        h.update(nonce.to_be_bytes());
+        h.update(self.gas_limit.to_be_bytes());
+        h.update(self.max_fee_per_gas.to_be_bytes());
+        h.update(self.max_priority_fee_per_gas.to_be_bytes());
+        // The blob count (at most max_blobs_per_tx, far below 256) separates blob hashes from data.
+        h.update([u8::try_from(self.blobs.len()).unwrap_or(u8::MAX)]);
+        if !self.blobs.is_empty() {
+            h.update(self.max_fee_per_blob_gas.to_be_bytes());
+            for blob in &self.blobs {
+                h.update(blob_versioned_hash(blob));
+            }
         }
-        buf.extend_from_slice(&(self.data.len() as u64).to_be_bytes());
-        buf.extend_from_slice(&self.data);
-        keccak256(buf)
+        h.update(&self.data);
+        h.finalize()
     }
 }
 
