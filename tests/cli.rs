@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn zkarena(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zkarena")).args(args).output().expect("zkarena runs")
+    Command::new(env!("CARGO_BIN_EXE_zkarena"))
+        .args(args)
+        .output()
+        .expect("zkarena runs")
 }
 
 #[test]
@@ -17,7 +20,10 @@ fn boot_deploys_the_genesis_contracts_and_is_deterministic() {
     let txs = summary["block"]["transactions"].as_array().unwrap();
     assert_eq!(txs.len(), 2);
     assert!(txs.iter().all(|t| t.as_str().unwrap().ends_with("Success")));
-    assert_ne!(summary["deployment"]["token"], summary["deployment"]["bridge"]);
+    assert_ne!(
+        summary["deployment"]["token"],
+        summary["deployment"]["bridge"]
+    );
 }
 
 #[test]

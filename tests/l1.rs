@@ -719,13 +719,140 @@ fn every_compiled_artifact_is_shipped() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contracts");
     let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".json").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_string()
+        })
         .collect();
     on_disk.sort();
     let shipped: Vec<&str> = Artifact::names().collect();
-    assert_eq!(on_disk, shipped, "list every artifact of fixtures/contracts in harness/src/l1/contracts.rs");
+    assert_eq!(
+        on_disk, shipped,
+        "list every artifact of fixtures/contracts in harness/src/l1/contracts.rs"
+    );
     for a in Artifact::all() {
-        assert!(a.compiler.starts_with("0.8.30+"), "{} compiled by {}", a.contract_name, a.compiler);
+        assert!(
+            a.compiler.starts_with("0.8.30+"),
+            "{} compiled by {}",
+            a.contract_name,
+            a.compiler
+        );
         assert!(!a.deployed_bytecode.is_empty());
     }
+}
+
+#[test]
+fn bridge_pays_withdrawals_only_for_the_rollup() {
+    let (mut chain, d, alice) = deploy_genesis();
+    let rollup = named_address("rollup");
+    chain.set_balance(rollup, ether(1));
+    d.mint(&mut chain, alice, ether(10)).unwrap();
+    let approve = bindings::NetworkToken::approveCall {
+        spender: d.bridge,
+        amount: U256::MAX,
+    };
+    chain
+        .transact(TxRequest::call(alice, d.token, approve.abi_encode()))
+        .unwrap();
+    let dep = bindings::Bridge::depositTokenCall {
+        l2Recipient: alice,
+        amount: ether(4),
+    };
+    chain
+        .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()))
+        .unwrap();
+    let dep = bindings::Bridge::depositEthCall { l2Recipient: alice };
+    chain
+        .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(3)))
+        .unwrap();
+
+    let revert_name = |chain: &mut Chain, from, call: Vec<u8>| match chain
+        .transact(TxRequest::call(from, d.bridge, call))
+    {
+        Err(ChainError::Failed {
+            status: ExecStatus::Reverted { reason },
+            ..
+        }) => reason.to_string(),
+        other => panic!("expected a revert, got {other:?}"),
+    };
+    let pay = |asset, to, l2Amount| {
+        bindings::Bridge::payWithdrawalCall {
+            asset,
+            to,
+            l2Amount,
+        }
+        .abi_encode()
+    };
+    // Nobody may pay out before the rollup is set, and only the admin sets it, once.
+    assert!(revert_name(&mut chain, rollup, pay(d.token, alice, 1)).starts_with("NotRollup("));
+    let set = bindings::Bridge::setRollupCall { rollup_: rollup }.abi_encode();
+    assert!(revert_name(&mut chain, alice, set.clone()).starts_with("NotAdmin("));
+    chain
+        .transact(TxRequest::call(d.deployer, d.bridge, set.clone()))
+        .unwrap();
+    assert!(revert_name(&mut chain, d.deployer, set).starts_with("RollupAlreadySet("));
+
+    let bob = named_address("bob");
+    chain
+        .transact(TxRequest::call(
+            rollup,
+            d.bridge,
+            pay(d.token, bob, 1_500_000_000),
+        ))
+        .unwrap();
+    chain
+        .transact(TxRequest::call(
+            rollup,
+            d.bridge,
+            pay(Address::ZERO, bob, 2_000_000_000),
+        ))
+        .unwrap();
+    let bal = chain
+        .call_sol(
+            bob,
+            d.token,
+            &bindings::NetworkToken::balanceOfCall::new((bob,)),
+        )
+        .unwrap();
+    assert_eq!(bal, ether(3) / U256::from(2));
+    assert_eq!(chain.balance(bob), ether(2));
+    // The escrow cannot pay out more than was deposited.
+    let reason = revert_name(&mut chain, rollup, pay(Address::ZERO, bob, 2_000_000_000));
+    assert_eq!(
+        reason,
+        format!(
+            "InsufficientEscrow(0x0000000000000000000000000000000000000000, {}, {})",
+            ether(1),
+            ether(2)
+        )
+    );
+    assert!(revert_name(&mut chain, rollup, pay(bob, bob, 1)).starts_with("InsufficientEscrow("));
+}
+
+#[test]
+fn garbage_calldata_reverts_without_data_and_keeps_the_sender_going() {
+    let (mut chain, d, alice) = deploy_genesis();
+    let bad = chain
+        .submit(TxRequest::call(alice, d.bridge, vec![0xde, 0xad]))
+        .unwrap();
+    let good = chain
+        .submit(TxRequest::transfer(alice, d.deployer, U256::from(1)))
+        .unwrap();
+    chain.seal_block();
+    let r = chain.receipt(&bad).unwrap();
+    assert_eq!(
+        r.status,
+        ExecStatus::Reverted {
+            reason: RevertReason::Empty
+        }
+    );
+    assert!(chain.receipt(&good).unwrap().status.is_success());
+    assert_eq!(
+        chain.nonce(alice),
+        2,
+        "a reverted transaction still uses its nonce"
+    );
 }
