@@ -778,7 +778,7 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
         }) => reason.to_string(),
         other => panic!("expected a revert, got {other:?}"),
     };
-    let pay = |asset, to, l2Amount| {
+    let pay = |asset, to, l2_amount| {
         bindings::Bridge::payWithdrawalCall {
             asset,
             to,
