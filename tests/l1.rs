@@ -782,7 +782,7 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
         bindings::Bridge::payWithdrawalCall {
             asset,
             to,
-            l2Amount,
+            l2Amount: l2_amount,
         }
         .abi_encode()
     };
