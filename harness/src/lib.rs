@@ -6,3 +6,4 @@
 
 pub mod l1;
 pub mod l2;
+pub mod sim;
