@@ -5,7 +5,7 @@
 use alloy_primitives::U256;
 use alloy_sol_types::SolCall;
 use serde::Serialize;
-use zkarena_harness::l1::bindings::{Bridge, NetworkToken};
+use zkarena_harness::l1::bindings::Bridge;
 use zkarena_harness::l1::deploy::named_address;
 use zkarena_harness::l1::{
     Block, Chain, ChainConfig, ChainError, Deployment, GenesisConfig, TxRequest,
@@ -72,15 +72,7 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
     let eth = U256::from(10u64).pow(U256::from(18u64));
     chain.set_balance(depositor, eth * U256::from(10u64));
     deployment.mint(&mut chain, depositor, eth * U256::from(100u64))?;
-    let approve = NetworkToken::approveCall {
-        spender: deployment.bridge,
-        amount: U256::MAX,
-    };
-    chain.transact(TxRequest::call(
-        depositor,
-        deployment.token,
-        approve.abi_encode(),
-    ))?;
+    deployment.approve_bridge(&mut chain, depositor)?;
     let token_deposit = Bridge::depositTokenCall {
         l2Recipient: depositor,
         amount: eth * U256::from(5u64),

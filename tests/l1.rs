@@ -42,28 +42,32 @@ fn eip1559(parent_base_fee: u64, parent_gas_used: u64, parent_gas_target: u64) -
     next as u64
 }
 
-#[test]
-fn base_fee_follows_eip1559_over_full_and_empty_blocks() {
-    // A small block (1M gas, target 500k) that 47 transfers fill.
+/// A chain of small blocks (1M gas, target 500k) that 47 transfers fill, with `n` users.
+fn small_block_chain(n: usize) -> (Chain, Vec<Address>) {
     let config = ChainConfig {
         gas_limit: 1_000_000,
         ..ChainConfig::default()
     };
-    let (mut chain, users) = chain_with_users(config, 47);
+    chain_with_users(config, n)
+}
+
+/// One 1-wei transfer from each of `users`.
+fn submit_transfers(chain: &mut Chain, users: &[Address]) {
+    for u in users {
+        let tx = TxRequest::transfer(*u, Address::repeat_byte(7), U256::from(1));
+        chain.submit(tx).unwrap();
+    }
+}
+
+#[test]
+fn base_fee_follows_eip1559_over_full_and_empty_blocks() {
+    let (mut chain, users) = small_block_chain(47);
     let pattern = [
         true, true, true, false, true, false, false, false, true, true,
     ];
     for full in pattern {
         if full {
-            for u in &users {
-                chain
-                    .submit(TxRequest::transfer(
-                        *u,
-                        Address::repeat_byte(7),
-                        U256::from(1),
-                    ))
-                    .unwrap();
-            }
+            submit_transfers(&mut chain, &users);
         }
         let block = chain.seal_block();
         assert_eq!(block.gas_used, if full { 47 * 21_000 } else { 0 });
@@ -176,22 +180,10 @@ fn replacement_needs_a_fee_bump() {
 
 #[test]
 fn underpriced_transaction_waits_until_base_fee_falls() {
-    let config = ChainConfig {
-        gas_limit: 1_000_000,
-        ..ChainConfig::default()
-    };
-    let (mut chain, users) = chain_with_users(config, 48);
+    let (mut chain, users) = small_block_chain(48);
     // Three full blocks push the base fee above 1.3 gwei.
     for _ in 0..3 {
-        for u in &users[..47] {
-            chain
-                .submit(TxRequest::transfer(
-                    *u,
-                    Address::repeat_byte(3),
-                    U256::from(1),
-                ))
-                .unwrap();
-        }
+        submit_transfers(&mut chain, &users[..47]);
         chain.seal_block();
     }
     let fee_cap = 1_200_000_000u128;
@@ -355,6 +347,17 @@ fn pending_transactions_are_visible_before_inclusion() {
     assert!(chain.receipt(&hash).is_some());
 }
 
+/// Runs `request` in a block of its own and returns its decoded revert reason.
+fn expect_revert(chain: &mut Chain, request: TxRequest) -> RevertReason {
+    match chain.transact(request) {
+        Err(ChainError::Failed {
+            status: ExecStatus::Reverted { reason },
+            ..
+        }) => reason,
+        other => panic!("expected a revert, got {other:?}"),
+    }
+}
+
 fn deploy_genesis() -> (Chain, Deployment, Address) {
     let mut chain = Chain::new(ChainConfig::default());
     let d = Deployment::deploy(&mut chain, &GenesisConfig::default()).unwrap();
@@ -370,16 +373,10 @@ fn revert_is_decoded_to_solidity_error() {
         to: d.deployer,
         amount: U256::from(5),
     };
-    let err = chain
-        .transact(TxRequest::call(alice, d.token, transfer.abi_encode()))
-        .unwrap_err();
-    let ChainError::Failed {
-        status: ExecStatus::Reverted { reason },
-        ..
-    } = err
-    else {
-        panic!("{err:?}")
-    };
+    let reason = expect_revert(
+        &mut chain,
+        TxRequest::call(alice, d.token, transfer.abi_encode()),
+    );
     assert_eq!(
         reason.to_string(),
         format!("InsufficientBalance({}, 0, 5)", alice.to_checksum(None))
@@ -392,16 +389,10 @@ fn revert_is_decoded_to_solidity_error() {
         to: alice,
         amount: U256::from(1),
     };
-    let err = chain
-        .transact(TxRequest::call(alice, d.token, mint.abi_encode()))
-        .unwrap_err();
-    let ChainError::Failed {
-        status: ExecStatus::Reverted { reason },
-        ..
-    } = err
-    else {
-        panic!()
-    };
+    let reason = expect_revert(
+        &mut chain,
+        TxRequest::call(alice, d.token, mint.abi_encode()),
+    );
     assert_eq!(reason.name(), Some("NotMinter"));
 }
 
@@ -410,13 +401,7 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     let (mut chain, d, alice) = deploy_genesis();
     let bob = named_address("bob");
     d.mint(&mut chain, alice, ether(50)).unwrap();
-    let approve = bindings::NetworkToken::approveCall {
-        spender: d.bridge,
-        amount: U256::MAX,
-    };
-    chain
-        .transact(TxRequest::call(alice, d.token, approve.abi_encode()))
-        .unwrap();
+    d.approve_bridge(&mut chain, alice).unwrap();
 
     let eth_dep = bindings::Bridge::depositEthCall { l2Recipient: bob };
     let r1 = chain
@@ -467,16 +452,10 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     assert_eq!(escrow, ether(3));
     // Amounts finer than the L2 unit are refused.
     let dust = bindings::Bridge::depositEthCall { l2Recipient: bob };
-    let err = chain
-        .transact(TxRequest::call(alice, d.bridge, dust.abi_encode()).value(U256::from(1)))
-        .unwrap_err();
-    let ChainError::Failed {
-        status: ExecStatus::Reverted { reason },
-        ..
-    } = err
-    else {
-        panic!()
-    };
+    let reason = expect_revert(
+        &mut chain,
+        TxRequest::call(alice, d.bridge, dust.abi_encode()).value(U256::from(1)),
+    );
     assert_eq!(reason.to_string(), "AmountNotL2Representable(1)");
 }
 
@@ -750,13 +729,7 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
     let rollup = named_address("rollup");
     chain.set_balance(rollup, ether(1));
     d.mint(&mut chain, alice, ether(10)).unwrap();
-    let approve = bindings::NetworkToken::approveCall {
-        spender: d.bridge,
-        amount: U256::MAX,
-    };
-    chain
-        .transact(TxRequest::call(alice, d.token, approve.abi_encode()))
-        .unwrap();
+    d.approve_bridge(&mut chain, alice).unwrap();
     let dep = bindings::Bridge::depositTokenCall {
         l2Recipient: alice,
         amount: ether(4),
@@ -769,14 +742,8 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
         .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(3)))
         .unwrap();
 
-    let revert_name = |chain: &mut Chain, from, call: Vec<u8>| match chain
-        .transact(TxRequest::call(from, d.bridge, call))
-    {
-        Err(ChainError::Failed {
-            status: ExecStatus::Reverted { reason },
-            ..
-        }) => reason.to_string(),
-        other => panic!("expected a revert, got {other:?}"),
+    let revert_name = |chain: &mut Chain, from, call: Vec<u8>| {
+        expect_revert(chain, TxRequest::call(from, d.bridge, call)).to_string()
     };
     let pay = |asset, to, l2_amount| {
         bindings::Bridge::payWithdrawalCall {

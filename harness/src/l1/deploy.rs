@@ -91,6 +91,17 @@ impl Deployment {
         ))?;
         Ok(())
     }
+
+    /// Lets the bridge take any amount of `owner`'s network tokens (for token deposits),
+    /// in a block of its own.
+    pub fn approve_bridge(&self, chain: &mut Chain, owner: Address) -> Result<(), ChainError> {
+        let call = NetworkToken::approveCall {
+            spender: self.bridge,
+            amount: U256::MAX,
+        };
+        chain.transact(TxRequest::call(owner, self.token, call.abi_encode()))?;
+        Ok(())
+    }
 }
 
 fn artifact(name: &str) -> &'static Artifact {
