@@ -536,7 +536,7 @@ impl Chain {
         block.receipts.reserve(plan.len());
         let mut builder = BlockBuilder::new(plan);
         let mut evm = build_evm(&mut self.db, &self.config, &block, self.precompiles.clone());
-        while let Some(tx) = builder.next(&self.pool) {
+        while let Some(tx) = builder.next() {
             let req = &tx.request;
             if req.gas_limit > block.gas_limit {
                 let reason = DropReason::GasLimitAboveBlockLimit {
@@ -892,13 +892,13 @@ fn drop_reason<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Dr
     }
 }
 
-/// A sender's next executable transaction, ranked for inclusion.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A sender's next executable transaction, ranked for inclusion by (tip, arrival);
+/// arrivals are unique, so two candidates are equal only if they are the same one.
+#[derive(Clone, Debug)]
 struct Candidate {
     tip: u128,
     arrival: u64,
-    sender: Address,
-    nonce: u64,
+    tx: Arc<PendingTx>,
 }
 
 impl Ord for Candidate {
@@ -909,6 +909,14 @@ impl Ord for Candidate {
             .then_with(|| other.arrival.cmp(&self.arrival))
     }
 }
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
 
 impl PartialOrd for Candidate {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
@@ -934,8 +942,7 @@ fn candidate(pool: &mut Mempool, sender: Address, nonce: u64, base_fee: u64) -> 
     Some(Candidate {
         tip,
         arrival: tx.arrival,
-        sender,
-        nonce,
+        tx: tx.clone(),
     })
 }
 
@@ -951,13 +958,10 @@ impl BlockBuilder {
         }
     }
 
-    fn next(&mut self, pool: &Mempool) -> Option<Arc<PendingTx>> {
-        while let Some(c) = self.heap.pop() {
-            if let Some(tx) = pool.at(&c.sender, c.nonce) {
-                return Some(tx.clone());
-            }
-        }
-        None
+    /// The best remaining candidate. Nothing leaves the mempool while a block is being
+    /// built except through the builder, so every candidate is still pending.
+    fn next(&mut self) -> Option<Arc<PendingTx>> {
+        self.heap.pop().map(|c| c.tx)
     }
 
     /// `sender`'s transaction was included; its next nonce becomes a candidate.
