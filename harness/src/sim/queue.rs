@@ -92,17 +92,19 @@ impl<E> EventQueue<E> {
         if at < self.now {
             return Err(QueueError::InThePast { at, now: self.now });
         }
+        Ok(self.push(at, event))
+    }
+
+    /// Schedules `event` `delay_ms` after now (never in the past).
+    pub fn schedule_in(&mut self, delay_ms: u64, event: E) -> EventId {
+        self.push(self.now.plus_millis(delay_ms), event)
+    }
+
+    fn push(&mut self, at: SimTime, event: E) -> EventId {
         let id = EventId(self.next_id);
         self.next_id += 1;
         self.heap.push(Reverse(Entry { at, id, event }));
-        Ok(id)
-    }
-
-    /// Schedules `event` `delay_ms` after now.
-    pub fn schedule_in(&mut self, delay_ms: u64, event: E) -> EventId {
-        let at = self.now.plus_millis(delay_ms);
-        // Never in the past: at >= now by construction.
-        self.schedule(at, event).unwrap_or(EventId(u64::MAX))
+        id
     }
 
     /// Time of the next event.
