@@ -349,29 +349,19 @@ impl Chain {
 
     /// Sets the ETH balance of `address` (genesis allocation and test set-up).
     pub fn set_balance(&mut self, address: Address, wei: U256) {
-        let mut info = self.account(address).unwrap_or_default();
+        let mut info = self.account(address).cloned().unwrap_or_default();
         info.balance = wei;
         self.db.insert_account_info(address, info);
     }
 
     /// ETH balance of `address`.
     pub fn balance(&self, address: Address) -> U256 {
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .map(|a| a.info.balance)
-            .unwrap_or_default()
+        self.account(address).map(|a| a.balance).unwrap_or_default()
     }
 
     /// Account nonce of `address` (transactions it has had included).
     pub fn nonce(&self, address: Address) -> u64 {
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .map(|a| a.info.nonce)
-            .unwrap_or_default()
+        self.account(address).map(|a| a.nonce).unwrap_or_default()
     }
 
     /// The nonce the next transaction of `address` should use, counting pending ones.
@@ -381,17 +371,16 @@ impl Chain {
 
     /// Deployed code at `address` (empty for accounts without code).
     pub fn code(&self, address: Address) -> Bytes {
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .and_then(|a| a.info.code.as_ref())
+        self.account(address)
+            .and_then(|a| a.code.as_ref())
             .map(Bytecode::original_bytes)
             .unwrap_or_default()
     }
 
-    fn account(&self, address: Address) -> Option<AccountInfo> {
-        self.db.cache.accounts.get(&address).and_then(|a| a.info())
+    /// The committed account at `address`, without copying it (nonce reads are on the
+    /// block builder's hot path).
+    fn account(&self, address: Address) -> Option<&AccountInfo> {
+        self.db.cache.accounts.get(&address).map(|a| &a.info)
     }
 
     /// Registers a Rust precompile at `address`. The address must hold neither an
