@@ -527,25 +527,11 @@ impl Chain {
         let mut evm = build_evm(&mut self.db, &self.config, &block, self.precompiles.clone());
         while let Some(tx) = builder.next() {
             let req = &tx.request;
-            if req.gas_limit > block.gas_limit {
-                let reason = DropReason::GasLimitAboveBlockLimit {
-                    gas_limit: req.gas_limit,
-                    block_gas_limit: block.gas_limit,
-                };
-                self.pool
-                    .remove(&tx.hash, Some(TxStatus::Dropped { reason }));
+            if let Some(reason) = never_fits(req, &block, &self.config.da) {
+                self.pool.drop_tx(&tx.hash, reason);
                 continue;
             }
             let calldata = req.data.len() as u64;
-            if calldata > self.config.da.calldata_bytes_per_block {
-                let reason = DropReason::CalldataAboveBlockBudget {
-                    bytes: calldata,
-                    budget: self.config.da.calldata_bytes_per_block,
-                };
-                self.pool
-                    .remove(&tx.hash, Some(TxStatus::Dropped { reason }));
-                continue;
-            }
             let blob_count = req.blobs.len() as u64;
             let fits = req.gas_limit <= block.gas_limit - block.gas_used
                 && calldata <= self.config.da.calldata_bytes_per_block - block.calldata_bytes
@@ -575,15 +561,10 @@ impl Chain {
                             .insert(super::tx::blob_versioned_hash(blob), blob.clone());
                     }
                     block.receipts.push(receipt);
-                    self.pool.remove(&tx.hash, None);
+                    self.pool.remove_included(&tx.hash);
                     builder.included(&mut self.pool, req.from, tx.nonce + 1, base_fee);
                 }
-                Err(err) => {
-                    let reason = drop_reason(err);
-                    tracing::debug!(hash = %tx.hash, %reason, "l1 block builder: dropped");
-                    self.pool
-                        .remove(&tx.hash, Some(TxStatus::Dropped { reason }));
-                }
+                Err(err) => self.pool.drop_tx(&tx.hash, drop_reason(err)),
             }
         }
         drop(evm);
@@ -866,6 +847,24 @@ fn make_receipt(
     }
 }
 
+/// Why `req` can never be included, whatever block it waits for.
+fn never_fits(req: &TxRequest, block: &Block, da: &DaConfig) -> Option<DropReason> {
+    let calldata = req.data.len() as u64;
+    if req.gas_limit > block.gas_limit {
+        Some(DropReason::GasLimitAboveBlockLimit {
+            gas_limit: req.gas_limit,
+            block_gas_limit: block.gas_limit,
+        })
+    } else if calldata > da.calldata_bytes_per_block {
+        Some(DropReason::CalldataAboveBlockBudget {
+            bytes: calldata,
+            budget: da.calldata_bytes_per_block,
+        })
+    } else {
+        None
+    }
+}
+
 fn drop_reason<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> DropReason {
     match err {
         EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { fee, balance }) => {
@@ -924,7 +923,7 @@ fn candidate(pool: &mut Mempool, sender: Address, nonce: u64, base_fee: u64) -> 
             max_fee: req.max_fee_per_gas,
         };
         let hash = tx.hash;
-        pool.remove(&hash, Some(TxStatus::Dropped { reason }));
+        pool.drop_tx(&hash, reason);
         return None;
     }
     let tip = fees::effective_tip(req.max_fee_per_gas, req.max_priority_fee_per_gas, base_fee)?;

@@ -165,34 +165,43 @@ impl Mempool {
 
     /// Drops every pending transaction of `sender` with a nonce below `account_nonce`.
     pub(crate) fn drop_stale(&mut self, sender: &Address, account_nonce: u64) {
-        let Some(queue) = self.by_sender.get_mut(sender) else {
+        let Some(queue) = self.by_sender.get(sender) else {
             return;
         };
-        let stale: Vec<u64> = queue.range(..account_nonce).map(|(n, _)| *n).collect();
-        for nonce in stale {
-            if let Some(tx) = queue.remove(&nonce) {
-                self.known.remove(&tx.hash);
-                self.gone.insert(
-                    tx.hash,
-                    TxStatus::Dropped {
-                        reason: DropReason::StaleNonce {
-                            nonce,
-                            account_nonce,
-                        },
-                    },
-                );
-            }
-        }
-        if queue.is_empty() {
-            self.by_sender.remove(sender);
+        // Empty on the hot path: collecting nothing allocates nothing.
+        let stale: Vec<(u64, TxHash)> = queue
+            .range(..account_nonce)
+            .map(|(n, tx)| (*n, tx.hash))
+            .collect();
+        for (nonce, hash) in stale {
+            self.drop_tx(
+                &hash,
+                DropReason::StaleNonce {
+                    nonce,
+                    account_nonce,
+                },
+            );
         }
     }
 
-    /// Removes `hash` from the pending set, recording `status` for it unless it was
-    /// included (the chain's receipts answer for included transactions).
-    pub(crate) fn remove(&mut self, hash: &TxHash, status: Option<TxStatus>) {
+    /// Removes included transaction `hash` from the pending set (the chain's receipts
+    /// answer for it from now on).
+    pub(crate) fn remove_included(&mut self, hash: &TxHash) {
+        self.take(hash);
+    }
+
+    /// Drops pending transaction `hash`, recording why.
+    pub(crate) fn drop_tx(&mut self, hash: &TxHash, reason: DropReason) {
+        if self.take(hash) {
+            tracing::debug!(%hash, %reason, "l1 mempool: dropped");
+            self.gone.insert(*hash, TxStatus::Dropped { reason });
+        }
+    }
+
+    /// Removes `hash` from the pending set; whether it was pending.
+    fn take(&mut self, hash: &TxHash) -> bool {
         let Some((sender, nonce)) = self.known.remove(hash) else {
-            return;
+            return false;
         };
         if let Some(queue) = self.by_sender.get_mut(&sender) {
             queue.remove(&nonce);
@@ -200,9 +209,7 @@ impl Mempool {
                 self.by_sender.remove(&sender);
             }
         }
-        if let Some(status) = status {
-            self.gone.insert(*hash, status);
-        }
+        true
     }
 
     /// Pending transactions in order of arrival.
