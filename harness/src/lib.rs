@@ -7,3 +7,4 @@
 pub mod l1;
 pub mod l2;
 pub mod sim;
+pub mod zk;

@@ -1,0 +1,385 @@
+//! L2 transactions: what users sign (transfers, swaps, withdrawals) and what the bridge
+//! queues (deposits), with the fixed word layout the batch circuit commits to.
+
+use alloy_primitives::{keccak256, Address, Signature, B256};
+pub use k256::ecdsa::SigningKey;
+use serde::{Deserialize, Serialize};
+
+/// Largest amount, fee, nonce or balance the L2 admits: `2^62 - 1` (the bridge's cap).
+/// Every such value is a canonical Goldilocks element, and sums of two stay below the
+/// modulus, which is what the circuit's comparisons rely on.
+pub const MAX_AMOUNT: u64 = (1 << 62) - 1;
+
+/// Number of field words one transaction occupies in the batch commitment.
+pub const TX_WORDS: usize = 16;
+
+/// Swap fee: `SWAP_FEE_NUM` units per `2^SWAP_FEE_SHIFT` units of input (3/1024 ≈ 0.29%),
+/// computed as `SWAP_FEE_NUM * (amount_in >> SWAP_FEE_SHIFT)` so that it needs no
+/// division in the circuit. The fee stays in the pool.
+pub const SWAP_FEE_NUM: u64 = 3;
+/// See [`SWAP_FEE_NUM`].
+pub const SWAP_FEE_SHIFT: u32 = 10;
+
+/// The two L2 assets: ETH and the network token, in L2 units of 1 gwei / 1e-9 token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Asset {
+    /// Ether (L2 fees are paid in it).
+    Eth = 0,
+    /// The network token.
+    Token = 1,
+}
+
+impl Asset {
+    /// The asset with code `code` (0 or 1).
+    pub fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(Self::Eth),
+            1 => Some(Self::Token),
+            _ => None,
+        }
+    }
+
+    /// Its code in encodings and in the circuit.
+    pub fn code(self) -> u64 {
+        self as u64
+    }
+
+    /// The other asset (what a swap pays out).
+    pub fn other(self) -> Self {
+        match self {
+            Self::Eth => Self::Token,
+            Self::Token => Self::Eth,
+        }
+    }
+}
+
+/// The fee a user offers: the base fee and the tip, both in gwei of L2 ETH. Both go to
+/// the account the batch names as its fee recipient (the sequencer's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fee {
+    /// Base fee.
+    pub base: u64,
+    /// Tip: what orders transactions under the tip-based policy.
+    pub tip: u64,
+}
+
+impl Fee {
+    /// Base fee plus tip.
+    pub fn total(&self) -> u64 {
+        self.base + self.tip
+    }
+}
+
+/// What a signed transaction does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Moves `amount` of `asset` to the existing account `to`.
+    Transfer {
+        /// Receiving account index.
+        to: u64,
+        /// Asset moved.
+        asset: Asset,
+        /// Amount.
+        amount: u64,
+    },
+    /// Sells `amount_in` of `asset_in` to the pool for the other asset; skipped if the
+    /// output would be below `min_out`.
+    Swap {
+        /// Asset sold.
+        asset_in: Asset,
+        /// Amount sold (at least 1).
+        amount_in: u64,
+        /// Slippage bound on the output.
+        min_out: u64,
+    },
+    /// Burns `amount` of `asset` on L2; the bridge pays it to the account's owner on L1
+    /// once the batch is verified.
+    Withdraw {
+        /// Asset withdrawn.
+        asset: Asset,
+        /// Amount.
+        amount: u64,
+    },
+}
+
+/// A user transaction, signed with the owner's secp256k1 key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserTx {
+    /// Sending account index.
+    pub from: u64,
+    /// Must equal the account's nonce.
+    pub nonce: u64,
+    /// Fee offered.
+    pub fee: Fee,
+    /// The sequencer this transaction authorises (0: any sequencer).
+    pub chain_id: u64,
+    /// What it does.
+    pub action: Action,
+    /// 65-byte signature (r ‖ s ‖ v) over [`UserTx::signing_hash`].
+    #[serde(with = "sig_hex")]
+    pub signature: [u8; 65],
+}
+
+/// A deposit taken from the bridge's queue: credits `amount` of `asset` to `account`,
+/// opening it for `owner` if it is empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    /// Position in the bridge's deposit queue.
+    pub index: u64,
+    /// L2 account credited.
+    pub account: u64,
+    /// L1 address the deposit is for (the account's owner).
+    pub owner: Address,
+    /// Asset.
+    pub asset: Asset,
+    /// Amount in L2 units.
+    pub amount: u64,
+}
+
+/// One L2 transaction in a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum L2Tx {
+    /// Signed by a user.
+    User(UserTx),
+    /// Consumed from the bridge's queue.
+    Deposit(Deposit),
+}
+
+/// Kind codes of the word layout (0 is the padding no-op).
+pub mod kind {
+    /// Padding slot.
+    pub const NOOP: u64 = 0;
+    /// [`super::Action::Transfer`].
+    pub const TRANSFER: u64 = 1;
+    /// [`super::Action::Swap`].
+    pub const SWAP: u64 = 2;
+    /// [`super::Action::Withdraw`].
+    pub const WITHDRAW: u64 = 3;
+    /// [`super::Deposit`].
+    pub const DEPOSIT: u64 = 4;
+}
+
+/// Positions in the word layout shared by the codec, the executor and the circuit.
+pub mod word {
+    /// Kind code.
+    pub const KIND: usize = 0;
+    /// Sender (deposit: credited account).
+    pub const FROM: usize = 1;
+    /// Receiver of a transfer.
+    pub const TO: usize = 2;
+    /// Asset (swap: asset sold).
+    pub const ASSET: usize = 3;
+    /// Amount (swap: amount sold).
+    pub const AMOUNT: usize = 4;
+    /// Swap's minimum output.
+    pub const MIN_OUT: usize = 5;
+    /// Nonce.
+    pub const NONCE: usize = 6;
+    /// Base fee.
+    pub const FEE_BASE: usize = 7;
+    /// Tip.
+    pub const FEE_TIP: usize = 8;
+    /// Chain id.
+    pub const CHAIN_ID: usize = 9;
+    /// Deposit owner, five 32-bit big-endian limbs.
+    pub const OWNER: usize = 10;
+    /// Deposit queue index.
+    pub const DEPOSIT_INDEX: usize = 15;
+}
+
+/// An address as five 32-bit limbs, most significant first (how leaves and withdrawals
+/// carry it in the field).
+pub fn address_limbs(a: &Address) -> [u64; 5] {
+    let mut out = [0u64; 5];
+    for (i, chunk) in a.as_slice().chunks(4).enumerate() {
+        out[i] = u32::from_be_bytes(chunk.try_into().expect("4-byte chunk")) as u64;
+    }
+    out
+}
+
+impl UserTx {
+    /// Builds and signs a transaction.
+    pub fn sign(
+        key: &SigningKey,
+        from: u64,
+        nonce: u64,
+        fee: Fee,
+        chain_id: u64,
+        action: Action,
+    ) -> Self {
+        let mut tx = Self {
+            from,
+            nonce,
+            fee,
+            chain_id,
+            action,
+            signature: [0; 65],
+        };
+        let (sig, recid) = key
+            .sign_prehash_recoverable(tx.signing_hash().as_slice())
+            .expect("a 32-byte prehash is always signable");
+        tx.signature = Signature::from_signature_and_parity(sig, recid.is_y_odd()).as_bytes();
+        tx
+    }
+
+    /// What the signature covers: keccak256 of a domain tag and the transaction's words.
+    pub fn signing_hash(&self) -> B256 {
+        let mut buf = Vec::with_capacity(16 + TX_WORDS * 8);
+        buf.extend_from_slice(b"zkarena/l2-tx/v1");
+        for w in L2Tx::User(*self).words() {
+            buf.extend_from_slice(&w.to_be_bytes());
+        }
+        keccak256(&buf)
+    }
+
+    /// The address that signed it, if the signature is well formed.
+    pub fn signer(&self) -> Option<Address> {
+        let sig = Signature::from_raw(&self.signature).ok()?;
+        sig.recover_address_from_prehash(&self.signing_hash()).ok()
+    }
+}
+
+impl L2Tx {
+    /// The transaction's words in the commitment layout (see [`word`]).
+    pub fn words(&self) -> [u64; TX_WORDS] {
+        let mut w = [0u64; TX_WORDS];
+        match self {
+            L2Tx::User(tx) => {
+                w[word::FROM] = tx.from;
+                w[word::NONCE] = tx.nonce;
+                w[word::FEE_BASE] = tx.fee.base;
+                w[word::FEE_TIP] = tx.fee.tip;
+                w[word::CHAIN_ID] = tx.chain_id;
+                match tx.action {
+                    Action::Transfer { to, asset, amount } => {
+                        w[word::KIND] = kind::TRANSFER;
+                        w[word::TO] = to;
+                        w[word::ASSET] = asset.code();
+                        w[word::AMOUNT] = amount;
+                    }
+                    Action::Swap {
+                        asset_in,
+                        amount_in,
+                        min_out,
+                    } => {
+                        w[word::KIND] = kind::SWAP;
+                        w[word::ASSET] = asset_in.code();
+                        w[word::AMOUNT] = amount_in;
+                        w[word::MIN_OUT] = min_out;
+                    }
+                    Action::Withdraw { asset, amount } => {
+                        w[word::KIND] = kind::WITHDRAW;
+                        w[word::ASSET] = asset.code();
+                        w[word::AMOUNT] = amount;
+                    }
+                }
+            }
+            L2Tx::Deposit(d) => {
+                w[word::KIND] = kind::DEPOSIT;
+                w[word::FROM] = d.account;
+                w[word::ASSET] = d.asset.code();
+                w[word::AMOUNT] = d.amount;
+                w[word::OWNER..word::OWNER + 5].copy_from_slice(&address_limbs(&d.owner));
+                w[word::DEPOSIT_INDEX] = d.index;
+            }
+        }
+        w
+    }
+
+    /// The transaction's id: keccak256 of its words and (for user transactions) its
+    /// signature. Stable across encodings.
+    pub fn hash(&self) -> B256 {
+        let mut buf = Vec::with_capacity(TX_WORDS * 8 + 65);
+        for w in self.words() {
+            buf.extend_from_slice(&w.to_be_bytes());
+        }
+        if let L2Tx::User(tx) = self {
+            buf.extend_from_slice(&tx.signature);
+        }
+        keccak256(&buf)
+    }
+
+    /// Fee offered (zero for deposits).
+    pub fn fee(&self) -> Fee {
+        match self {
+            L2Tx::User(tx) => tx.fee,
+            L2Tx::Deposit(_) => Fee::default(),
+        }
+    }
+}
+
+/// A secp256k1 key derived deterministically from a name and a seed (test and scenario
+/// accounts): keccak256(seed ‖ name), re-hashed until it is a valid scalar.
+pub fn deterministic_key(seed: u64, name: &str) -> SigningKey {
+    let mut material = keccak256([&seed.to_be_bytes()[..], name.as_bytes()].concat());
+    loop {
+        if let Ok(key) = SigningKey::from_slice(material.as_slice()) {
+            return key;
+        }
+        material = keccak256(material);
+    }
+}
+
+/// The Ethereum address of a key.
+pub fn key_address(key: &SigningKey) -> Address {
+    Address::from_public_key(key.verifying_key())
+}
+
+mod sig_hex {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &[u8; 65], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(sig)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 65], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(text.trim_start_matches("0x")).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| D::Error::custom(format!("signature of {} bytes", b.len())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_recover_the_signer_and_bind_every_field() {
+        let key = deterministic_key(7, "alice");
+        let tx = UserTx::sign(
+            &key,
+            3,
+            0,
+            Fee { base: 10, tip: 2 },
+            0,
+            Action::Transfer {
+                to: 4,
+                asset: Asset::Eth,
+                amount: 100,
+            },
+        );
+        assert_eq!(tx.signer(), Some(key_address(&key)));
+        let mut other = tx;
+        other.fee.tip = 3;
+        assert_ne!(other.signer(), Some(key_address(&key)));
+        other = tx;
+        other.signature[64] ^= 1;
+        assert_ne!(other.signer(), Some(key_address(&key)));
+    }
+
+    #[test]
+    fn address_limbs_are_big_endian() {
+        let a: Address = "0x0102030405060708090a0b0c0d0e0f1011121314"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            address_limbs(&a),
+            [0x01020304, 0x05060708, 0x090a0b0c, 0x0d0e0f10, 0x11121314]
+        );
+    }
+}

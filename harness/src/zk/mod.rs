@@ -1,0 +1,393 @@
+//! Validity proofs: the plonky2 batch circuit ([`batch`]), the recursive aggregation
+//! circuit ([`aggregate`]), the public inputs and accumulators they expose ([`public`]),
+//! the process-wide circuit cache and the [`Prover`] that actors call, and the L1
+//! precompiles that verify proofs on chain ([`precompile`]).
+
+pub mod aggregate;
+pub mod batch;
+pub mod gadgets;
+pub mod precompile;
+pub mod public;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{keccak256, Bytes, B256};
+use plonky2::field::types::PrimeField64;
+use plonky2::plonk::circuit_data::VerifierCircuitData;
+use plonky2::plonk::config::PoseidonGoldilocksConfig;
+use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::util::serialization::DefaultGateSerializer;
+use serde::{Deserialize, Serialize};
+
+use crate::l2::smt::{felt, hash_fields, Digest, F};
+use crate::l2::state::{state_root, BatchOutcome};
+
+pub use aggregate::AggregationCircuit;
+pub use batch::BatchCircuit;
+pub use public::{
+    b256_to_digest, batch_commitment, digest_to_b256, withdrawal_commitment, PublicInputs,
+};
+
+/// Extension degree of the proofs.
+pub const D: usize = 2;
+/// plonky2 configuration: Poseidon over Goldilocks.
+pub type C = PoseidonGoldilocksConfig;
+
+/// Batch circuit shapes (slots per batch); a batch is proven in the smallest that fits.
+pub const SHAPES: [usize; 3] = [4, 16, 64];
+
+/// The smallest shape that holds `txs` transactions.
+pub fn shape_for(txs: usize) -> Option<usize> {
+    SHAPES.iter().copied().find(|&s| s >= txs)
+}
+
+/// Whether proofs are real.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofMode {
+    /// Real plonky2 proofs.
+    #[default]
+    Real,
+    /// No proving: a marked dev proof carrying the public inputs, accepted only by a
+    /// verifier started in dev mode.
+    Dev,
+}
+
+/// What a proof proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofKind {
+    /// One batch.
+    Batch {
+        /// Tree depth.
+        depth: usize,
+        /// Slots of the circuit.
+        slots: usize,
+    },
+    /// Two proofs of the level below.
+    Aggregate {
+        /// 1 for two batch proofs.
+        level: u32,
+    },
+}
+
+/// Errors of proving.
+#[derive(Debug, thiserror::Error)]
+pub enum ZkError {
+    /// No shape holds the batch.
+    #[error("a batch of {0} transactions is longer than the largest circuit ({max})", max = SHAPES[SHAPES.len() - 1])]
+    TooLong(usize),
+    /// The prover failed (the witness does not satisfy the circuit).
+    #[error("proving failed: {0}")]
+    Prove(String),
+    /// Two proofs cannot be aggregated.
+    #[error("cannot aggregate: {0}")]
+    Aggregate(String),
+    /// The circuit's public inputs differ from the native execution's.
+    #[error("circuit and native executor disagree on {0}")]
+    Disagree(&'static str),
+}
+
+/// A proof, with what it states.
+#[derive(Clone, Debug)]
+pub struct Proof {
+    /// Real or dev.
+    pub mode: ProofMode,
+    /// What it proves.
+    pub kind: ProofKind,
+    /// Its public inputs.
+    pub public: PublicInputs,
+    /// The verifier key (circuit digest) the L1 checks it against.
+    pub verifier_key: B256,
+    /// The bytes posted to L1.
+    pub bytes: Bytes,
+    /// Wall-clock proving time (benchmarks only; never in a report).
+    pub wall: Duration,
+    inner: Option<Arc<ProofWithPublicInputs<F, C, D>>>,
+}
+
+/// Prefix of a dev proof.
+pub const DEV_PROOF_MAGIC: &[u8; 16] = b"zkarena/devproof";
+
+fn dev_key(label: &str, a: u64, b: u64) -> B256 {
+    keccak256([label.as_bytes(), &a.to_be_bytes(), &b.to_be_bytes()].concat())
+}
+
+/// A circuit's verifier key: its plonky2 circuit digest as 32 bytes.
+pub fn verifier_key(vd: &VerifierCircuitData<F, C, D>) -> B256 {
+    digest_to_b256(&vd.verifier_only.circuit_digest)
+}
+
+/// Serialized verifier data (what is registered with the L1 verifier).
+pub fn serialize_verifier(vd: &VerifierCircuitData<F, C, D>) -> Vec<u8> {
+    vd.to_bytes(&DefaultGateSerializer)
+        .expect("verifier data of a built circuit serializes")
+}
+
+/// Circuits built in this process, by shape: building one takes seconds, so it happens
+/// once.
+#[derive(Default)]
+pub struct CircuitCache {
+    batch: Mutex<BTreeMap<(usize, usize), Arc<BatchCircuit>>>,
+    aggregation: Mutex<BTreeMap<B256, Arc<AggregationCircuit>>>,
+}
+
+impl CircuitCache {
+    /// The process-wide cache.
+    pub fn global() -> &'static CircuitCache {
+        static CACHE: OnceLock<CircuitCache> = OnceLock::new();
+        CACHE.get_or_init(CircuitCache::default)
+    }
+
+    /// The batch circuit of `depth` and `slots`.
+    pub fn batch(&self, depth: usize, slots: usize) -> Arc<BatchCircuit> {
+        let mut map = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry((depth, slots))
+            .or_insert_with(|| {
+                tracing::debug!(depth, slots, "building batch circuit");
+                Arc::new(BatchCircuit::build(depth, slots))
+            })
+            .clone()
+    }
+
+    /// The aggregation circuit over the child circuit `child`.
+    pub fn aggregation(&self, child: &VerifierCircuitData<F, C, D>) -> Arc<AggregationCircuit> {
+        let key = verifier_key(child);
+        let mut map = self.aggregation.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key)
+            .or_insert_with(|| Arc::new(AggregationCircuit::build(child)))
+            .clone()
+    }
+}
+
+/// The public inputs a batch proof must expose, computed natively from the outcome.
+pub fn expected_public_inputs(
+    outcome: &BatchOutcome,
+    batch_in: Digest,
+    withdrawals_in: Digest,
+) -> PublicInputs {
+    let t = &outcome.trace;
+    let mut h = {
+        let mut v = batch_in.elements.to_vec();
+        v.extend(t.header.map(felt));
+        hash_fields(&v)
+    };
+    for s in &t.slots {
+        let mut v = h.elements.to_vec();
+        v.extend(s.words.map(felt));
+        h = hash_fields(&v);
+    }
+    PublicInputs {
+        old_root: digest_to_b256(&state_root(
+            t.accounts_root_before,
+            t.reserves_before,
+            t.deposits_before,
+        )),
+        new_root: digest_to_b256(&outcome.new_root),
+        batch_in: digest_to_b256(&batch_in),
+        batch_out: digest_to_b256(&h),
+        withdrawals_in: digest_to_b256(&withdrawals_in),
+        withdrawals_out: digest_to_b256(&withdrawal_commitment(
+            withdrawals_in,
+            &outcome.withdrawals,
+        )),
+        sequencer: Some(t.header[0]),
+    }
+}
+
+fn to_fields(pis: &[F]) -> Vec<u64> {
+    pis.iter().map(|f| f.to_canonical_u64()).collect()
+}
+
+fn dev_bytes(public: &PublicInputs) -> Bytes {
+    let mut out = DEV_PROOF_MAGIC.to_vec();
+    for f in public.to_fields() {
+        out.extend_from_slice(&f.to_be_bytes());
+    }
+    out.into()
+}
+
+/// Proves batches and aggregates proofs, in one mode, with the process's circuit cache.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Prover {
+    /// Real or dev.
+    pub mode: ProofMode,
+}
+
+impl Prover {
+    /// A prover in `mode`.
+    pub fn new(mode: ProofMode) -> Self {
+        Self { mode }
+    }
+
+    /// The verifier key of the batch circuit of this shape (building it if real).
+    pub fn batch_key(&self, depth: usize, slots: usize) -> B256 {
+        match self.mode {
+            ProofMode::Real => verifier_key(
+                &CircuitCache::global()
+                    .batch(depth, slots)
+                    .data()
+                    .verifier_data(),
+            ),
+            ProofMode::Dev => dev_key("batch", depth as u64, slots as u64),
+        }
+    }
+
+    /// Proves the batch that produced `outcome`, continuing the accumulators.
+    pub fn prove_batch(
+        &self,
+        depth: usize,
+        outcome: &BatchOutcome,
+        batch_in: Digest,
+        withdrawals_in: Digest,
+    ) -> Result<Proof, ZkError> {
+        let txs = outcome.trace.slots.len();
+        let slots = shape_for(txs).ok_or(ZkError::TooLong(txs))?;
+        let public = expected_public_inputs(outcome, batch_in, withdrawals_in);
+        let kind = ProofKind::Batch { depth, slots };
+        let start = Instant::now();
+        match self.mode {
+            ProofMode::Dev => Ok(Proof {
+                mode: self.mode,
+                kind,
+                public,
+                verifier_key: self.batch_key(depth, slots),
+                bytes: dev_bytes(&public),
+                wall: start.elapsed(),
+                inner: None,
+            }),
+            ProofMode::Real => {
+                let circuit = CircuitCache::global().batch(depth, slots);
+                let proof = circuit
+                    .prove(&outcome.trace, batch_in, withdrawals_in)
+                    .map_err(|e| ZkError::Prove(format!("{e:#}")))?;
+                let wall = start.elapsed();
+                let got = PublicInputs::from_fields(&to_fields(&proof.public_inputs))
+                    .ok_or(ZkError::Disagree("the number of public inputs"))?;
+                check_agree(&got, &public)?;
+                Ok(Proof {
+                    mode: self.mode,
+                    kind,
+                    public,
+                    verifier_key: verifier_key(&circuit.data().verifier_data()),
+                    bytes: proof.to_bytes().into(),
+                    wall,
+                    inner: Some(Arc::new(proof)),
+                })
+            }
+        }
+    }
+
+    /// Aggregates `left` then `right` (two proofs of the same circuit whose ranges join).
+    pub fn aggregate(&self, left: &Proof, right: &Proof) -> Result<Proof, ZkError> {
+        if left.verifier_key != right.verifier_key || left.mode != right.mode {
+            return Err(ZkError::Aggregate(
+                "the two proofs come from different circuits".into(),
+            ));
+        }
+        let (l, r) = (&left.public, &right.public);
+        for (what, a, b) in [
+            ("state root", l.new_root, r.old_root),
+            ("batch accumulator", l.batch_out, r.batch_in),
+            (
+                "withdrawal accumulator",
+                l.withdrawals_out,
+                r.withdrawals_in,
+            ),
+        ] {
+            if a != b {
+                return Err(ZkError::Aggregate(format!(
+                    "the left proof's final {what} is not the right proof's starting one"
+                )));
+            }
+        }
+        let level = match left.kind {
+            ProofKind::Batch { .. } => 1,
+            ProofKind::Aggregate { level } => level + 1,
+        };
+        let public = PublicInputs {
+            old_root: l.old_root,
+            new_root: r.new_root,
+            batch_in: l.batch_in,
+            batch_out: r.batch_out,
+            withdrawals_in: l.withdrawals_in,
+            withdrawals_out: r.withdrawals_out,
+            sequencer: None,
+        };
+        let start = Instant::now();
+        let kind = ProofKind::Aggregate { level };
+        match self.mode {
+            ProofMode::Dev => Ok(Proof {
+                mode: self.mode,
+                kind,
+                public,
+                verifier_key: keccak256(
+                    [b"aggregate".as_slice(), left.verifier_key.as_slice()].concat(),
+                ),
+                bytes: dev_bytes(&public),
+                wall: start.elapsed(),
+                inner: None,
+            }),
+            ProofMode::Real => {
+                let (Some(lp), Some(rp)) = (&left.inner, &right.inner) else {
+                    return Err(ZkError::Aggregate(
+                        "dev proofs cannot be aggregated for real".into(),
+                    ));
+                };
+                let child = child_verifier(&left.kind, &left.verifier_key)
+                    .ok_or_else(|| ZkError::Aggregate("unknown child circuit".into()))?;
+                let circuit = CircuitCache::global().aggregation(&child);
+                let proof = circuit
+                    .prove(lp, rp)
+                    .map_err(|e| ZkError::Aggregate(format!("{e:#}")))?;
+                let wall = start.elapsed();
+                let got = PublicInputs::from_fields(&to_fields(&proof.public_inputs))
+                    .ok_or(ZkError::Disagree("the number of public inputs"))?;
+                check_agree(&got, &public)?;
+                Ok(Proof {
+                    mode: self.mode,
+                    kind,
+                    public,
+                    verifier_key: verifier_key(&circuit.data().verifier_data()),
+                    bytes: proof.to_bytes().into(),
+                    wall,
+                    inner: Some(Arc::new(proof)),
+                })
+            }
+        }
+    }
+}
+
+/// The verifier data of the circuit that produced a proof of `kind` with `key`.
+fn child_verifier(kind: &ProofKind, key: &B256) -> Option<VerifierCircuitData<F, C, D>> {
+    let cache = CircuitCache::global();
+    match *kind {
+        ProofKind::Batch { depth, slots } => Some(cache.batch(depth, slots).data().verifier_data()),
+        ProofKind::Aggregate { .. } => {
+            let map = cache.aggregation.lock().unwrap_or_else(|e| e.into_inner());
+            map.values()
+                .map(|c| c.data().verifier_data())
+                .find(|vd| verifier_key(vd) == *key)
+        }
+    }
+}
+
+fn check_agree(got: &PublicInputs, want: &PublicInputs) -> Result<(), ZkError> {
+    for (what, a, b) in [
+        ("the old root", got.old_root, want.old_root),
+        ("the new root", got.new_root, want.new_root),
+        ("the batch accumulator", got.batch_out, want.batch_out),
+        (
+            "the withdrawal accumulator",
+            got.withdrawals_out,
+            want.withdrawals_out,
+        ),
+    ] {
+        if a != b {
+            return Err(ZkError::Disagree(what));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! The L1 precompiles the rollup contracts call, at fixed addresses:
+//!
+//! | address | name | input (ABI, no selector) | output | gas |
+//! |---|---|---|---|---|
+//! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 250 000 + 2 per proof byte |
+//! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 100 per permutation (8 words) |
+//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount)` | 3 000 + 6 per byte + 100 per permutation |
+//!
+//! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
+//! its circuit digest) in a [`VerifierRegistry`]; dev proofs pass only when the registry
+//! is in dev mode. `POSEIDON` is plonky2's Poseidon over Goldilocks (in the spirit of
+//! EIP-5988). `BATCH_COMMITMENT` decodes a batch with the rollup's codec and extends the
+//! batch accumulator, standing in for a Solidity decoder. Every failure reverts with a
+//! decoded error (declared in `contracts/ZkRollup.sol`); none burns the caller's gas.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use alloy_primitives::{Address, Bytes, B256};
+use alloy_sol_types::{sol, SolCall, SolError};
+use plonky2::field::types::{Field, Field64, PrimeField64};
+use plonky2::plonk::circuit_data::VerifierCircuitData;
+use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::util::serialization::DefaultGateSerializer;
+
+use crate::l1::chain::{Chain, ChainError};
+use crate::l1::precompile::{L1Precompile, PrecompileAnswer};
+use crate::l2::codec::Batch;
+use crate::l2::smt::{hash_fields, F};
+
+use super::public::{b256_to_digest, batch_commitment, digest_to_b256};
+use super::{serialize_verifier, verifier_key, C, D, DEV_PROOF_MAGIC};
+
+/// Address of the proof verifier.
+pub const ZK_VERIFIER: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x00,
+]);
+/// Address of the Poseidon hash.
+pub const POSEIDON: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x01,
+]);
+/// Address of the batch commitment.
+pub const BATCH_COMMITMENT: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x02,
+]);
+
+sol! {
+    /// Precompile interfaces and their errors.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IZkPrecompiles {
+        function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
+        function poseidon(uint64[] words) external view returns (bytes32 digest);
+        function commitBatch(bytes32 prev, bytes batch) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount);
+        error UnknownVerifierKey(bytes32 key);
+        error MalformedProof(string reason);
+        error InvalidProof(string reason);
+        error DevProofRejected();
+        error MalformedInput(string reason);
+        error NonCanonicalElement(uint256 index);
+        error MalformedBatch(uint256 offset, string reason);
+    }
+}
+
+use IZkPrecompiles::*;
+
+enum Key {
+    Real(Arc<VerifierCircuitData<F, C, D>>),
+    Dev,
+}
+
+/// Verifier keys the L1 accepts, shared between the chain's precompile and the Rust side
+/// that registers circuits.
+#[derive(Clone, Default)]
+pub struct VerifierRegistry {
+    inner: Arc<RwLock<Registry>>,
+}
+
+#[derive(Default)]
+struct Registry {
+    dev_mode: bool,
+    keys: BTreeMap<B256, Key>,
+}
+
+impl VerifierRegistry {
+    /// A registry; `dev_mode` lets dev proofs verify.
+    pub fn new(dev_mode: bool) -> Self {
+        let r = Self::default();
+        r.inner.write().unwrap_or_else(|e| e.into_inner()).dev_mode = dev_mode;
+        r
+    }
+
+    /// Whether dev proofs are accepted.
+    pub fn dev_mode(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .dev_mode
+    }
+
+    /// Registers a circuit's verifier data, going through its serialized form (the bytes
+    /// an L1 would store). Returns the key and the serialized size.
+    pub fn register(&self, vd: &VerifierCircuitData<F, C, D>) -> (B256, usize) {
+        let bytes = serialize_verifier(vd);
+        let size = bytes.len();
+        let parsed = VerifierCircuitData::from_bytes(bytes, &DefaultGateSerializer)
+            .expect("verifier data round-trips");
+        let key = verifier_key(&parsed);
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys
+            .insert(key, Key::Real(Arc::new(parsed)));
+        (key, size)
+    }
+
+    /// Registers a dev-mode key.
+    pub fn register_dev(&self, key: B256) {
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys
+            .insert(key, Key::Dev);
+    }
+
+    /// Verifies `proof` against `key` and returns its public inputs.
+    pub fn verify(&self, key: B256, proof: &[u8]) -> Result<Vec<u64>, Bytes> {
+        let reg = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = reg.keys.get(&key) else {
+            return Err(UnknownVerifierKey { key }.abi_encode().into());
+        };
+        if let Some(body) = proof.strip_prefix(DEV_PROOF_MAGIC.as_slice()) {
+            if !reg.dev_mode || !matches!(entry, Key::Dev) {
+                return Err(DevProofRejected {}.abi_encode().into());
+            }
+            if body.len() % 8 != 0 {
+                return Err(malformed("dev proof length is not a multiple of 8"));
+            }
+            return Ok(body
+                .chunks(8)
+                .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+                .collect());
+        }
+        let Key::Real(vd) = entry else {
+            return Err(MalformedProof {
+                reason: "a real proof for a dev key".into(),
+            }
+            .abi_encode()
+            .into());
+        };
+        let vd = vd.clone();
+        drop(reg);
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common)
+        }));
+        let proof = match parsed {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return Err(malformed(&format!("{e}"))),
+            Err(_) => return Err(malformed("undecodable proof bytes")),
+        };
+        let fields: Vec<u64> = proof
+            .public_inputs
+            .iter()
+            .map(|f| f.to_canonical_u64())
+            .collect();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vd.verify(proof))) {
+            Ok(Ok(())) => Ok(fields),
+            Ok(Err(e)) => Err(InvalidProof {
+                reason: format!("{e}"),
+            }
+            .abi_encode()
+            .into()),
+            Err(_) => Err(InvalidProof {
+                reason: "verifier rejected the proof's shape".into(),
+            }
+            .abi_encode()
+            .into()),
+        }
+    }
+}
+
+fn malformed(reason: &str) -> Bytes {
+    MalformedProof {
+        reason: reason.into(),
+    }
+    .abi_encode()
+    .into()
+}
+
+fn bad_input(reason: String) -> PrecompileAnswer {
+    PrecompileAnswer::Revert(MalformedInput { reason }.abi_encode().into())
+}
+
+/// The proof verifier precompile.
+pub struct ZkVerifier(pub VerifierRegistry);
+
+impl L1Precompile for ZkVerifier {
+    fn name(&self) -> &str {
+        "ZK_VERIFIER"
+    }
+
+    fn gas(&self, input: &[u8]) -> u64 {
+        250_000 + 2 * input.len() as u64
+    }
+
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        let call = match verifyCall::abi_decode_raw_validate(input) {
+            Ok(c) => c,
+            Err(e) => return bad_input(format!("verify(bytes32,bytes): {e}")),
+        };
+        match self.0.verify(call.key, &call.proof) {
+            Ok(pis) => PrecompileAnswer::Return(verifyCall::abi_encode_returns(&pis).into()),
+            Err(revert) => PrecompileAnswer::Revert(revert),
+        }
+    }
+}
+
+fn permutations(words: usize) -> u64 {
+    words.div_ceil(8).max(1) as u64
+}
+
+/// The Poseidon precompile.
+pub struct Poseidon;
+
+impl L1Precompile for Poseidon {
+    fn name(&self) -> &str {
+        "POSEIDON"
+    }
+
+    fn gas(&self, input: &[u8]) -> u64 {
+        60 + 100 * permutations(input.len() / 32)
+    }
+
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        let call = match poseidonCall::abi_decode_raw_validate(input) {
+            Ok(c) => c,
+            Err(e) => return bad_input(format!("poseidon(uint64[]): {e}")),
+        };
+        let mut fields = Vec::with_capacity(call.words.len());
+        for (i, &w) in call.words.iter().enumerate() {
+            if w >= F::ORDER {
+                return PrecompileAnswer::Revert(
+                    NonCanonicalElement {
+                        index: alloy_primitives::U256::from(i),
+                    }
+                    .abi_encode()
+                    .into(),
+                );
+            }
+            fields.push(F::from_canonical_u64(w));
+        }
+        let digest = digest_to_b256(&hash_fields(&fields));
+        PrecompileAnswer::Return(poseidonCall::abi_encode_returns(&digest).into())
+    }
+}
+
+/// The batch commitment precompile.
+pub struct BatchCommitment;
+
+impl L1Precompile for BatchCommitment {
+    fn name(&self) -> &str {
+        "BATCH_COMMITMENT"
+    }
+
+    fn gas(&self, input: &[u8]) -> u64 {
+        // One permutation for the header, three per transaction of about 100 bytes.
+        3_000 + 6 * input.len() as u64 + 100 * (1 + 3 * (input.len() as u64 / 100))
+    }
+
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        let call = match commitBatchCall::abi_decode_raw_validate(input) {
+            Ok(c) => c,
+            Err(e) => return bad_input(format!("commitBatch(bytes32,bytes): {e}")),
+        };
+        let Some(prev) = b256_to_digest(&call.prev) else {
+            return bad_input("prev is not a canonical digest".into());
+        };
+        let batch = match Batch::decode(&call.batch) {
+            Ok(b) => b,
+            Err(e) => {
+                return PrecompileAnswer::Revert(
+                    MalformedBatch {
+                        offset: alloy_primitives::U256::from(e.offset),
+                        reason: e.kind.to_string(),
+                    }
+                    .abi_encode()
+                    .into(),
+                )
+            }
+        };
+        let ret = commitBatchReturn {
+            acc: digest_to_b256(&batch_commitment(prev, &batch)),
+            sequencer: batch.sequencer,
+            l1Block: batch.l1_block,
+            txCount: batch.txs.len() as u64,
+        };
+        PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into())
+    }
+}
+
+/// Registers the three precompiles on `chain`, the verifier backed by `registry`.
+pub fn install(chain: &mut Chain, registry: &VerifierRegistry) -> Result<(), ChainError> {
+    chain.register_precompile(ZK_VERIFIER, Arc::new(ZkVerifier(registry.clone())))?;
+    chain.register_precompile(POSEIDON, Arc::new(Poseidon))?;
+    chain.register_precompile(BATCH_COMMITMENT, Arc::new(BatchCommitment))?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! What a proof states publicly, and the two running commitments it carries: the batch
+//! accumulator (which batches, in which order: the L1 computes it when a batch is
+//! sequenced) and the withdrawal accumulator (what the bridge must pay). Both chain
+//! Poseidon over field words, so a proof of a range of batches joins proofs of its halves.
+
+use alloy_primitives::B256;
+use plonky2::field::types::{Field, Field64, PrimeField64};
+use plonky2::hash::hash_types::HashOut;
+use serde::{Deserialize, Serialize};
+
+use crate::l2::codec::Batch;
+use crate::l2::smt::{felt, hash_fields, Digest, F};
+use crate::l2::state::Withdrawal;
+
+/// Field elements of a batch proof's public inputs (an aggregation proof has the first
+/// [`AGG_PUBLIC_INPUTS`]).
+pub const BATCH_PUBLIC_INPUTS: usize = 25;
+/// Field elements of an aggregation proof's public inputs.
+pub const AGG_PUBLIC_INPUTS: usize = 24;
+
+/// The public inputs, in order: six digests (old root, new root, batch accumulator in and
+/// out, withdrawal accumulator in and out), then, for a batch proof only, its sequencer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicInputs {
+    /// State root before.
+    pub old_root: B256,
+    /// State root after.
+    pub new_root: B256,
+    /// Batch accumulator before the range.
+    pub batch_in: B256,
+    /// Batch accumulator after the range.
+    pub batch_out: B256,
+    /// Withdrawal accumulator before.
+    pub withdrawals_in: B256,
+    /// Withdrawal accumulator after.
+    pub withdrawals_out: B256,
+    /// The batch's sequencer (batch proofs only).
+    pub sequencer: Option<u64>,
+}
+
+/// A digest as 32 bytes: its four elements, each 8 bytes big-endian (how contracts see
+/// roots and accumulators).
+pub fn digest_to_b256(d: &Digest) -> B256 {
+    let mut out = [0u8; 32];
+    for (i, e) in d.elements.iter().enumerate() {
+        out[i * 8..i * 8 + 8].copy_from_slice(&e.to_canonical_u64().to_be_bytes());
+    }
+    B256::from(out)
+}
+
+/// The inverse of [`digest_to_b256`]; `None` if an element is not canonical.
+pub fn b256_to_digest(b: &B256) -> Option<Digest> {
+    let mut elements = [F::ZERO; 4];
+    for (i, e) in elements.iter_mut().enumerate() {
+        let v = u64::from_be_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        if v >= F::ORDER {
+            return None;
+        }
+        *e = felt(v);
+    }
+    Some(HashOut { elements })
+}
+
+impl PublicInputs {
+    /// Reads public inputs from a proof's field elements.
+    pub fn from_fields(fields: &[u64]) -> Option<Self> {
+        if fields.len() != BATCH_PUBLIC_INPUTS && fields.len() != AGG_PUBLIC_INPUTS {
+            return None;
+        }
+        let d = |i: usize| {
+            let mut out = [0u8; 32];
+            for (k, v) in fields[i * 4..i * 4 + 4].iter().enumerate() {
+                out[k * 8..k * 8 + 8].copy_from_slice(&v.to_be_bytes());
+            }
+            B256::from(out)
+        };
+        Some(Self {
+            old_root: d(0),
+            new_root: d(1),
+            batch_in: d(2),
+            batch_out: d(3),
+            withdrawals_in: d(4),
+            withdrawals_out: d(5),
+            sequencer: fields.get(24).copied(),
+        })
+    }
+
+    /// The field elements, in circuit order.
+    pub fn to_fields(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(BATCH_PUBLIC_INPUTS);
+        for d in [
+            &self.old_root,
+            &self.new_root,
+            &self.batch_in,
+            &self.batch_out,
+            &self.withdrawals_in,
+            &self.withdrawals_out,
+        ] {
+            for k in 0..4 {
+                out.push(u64::from_be_bytes(
+                    d[k * 8..k * 8 + 8].try_into().expect("8 bytes"),
+                ));
+            }
+        }
+        out.extend(self.sequencer);
+        out
+    }
+}
+
+/// The batch accumulator after `batch`, starting from `prev`:
+/// `h = Poseidon(prev ‖ sequencer, l1_block, fee_account)`, then for every transaction
+/// `h = Poseidon(h ‖ its 16 words)`.
+pub fn batch_commitment(prev: Digest, batch: &Batch) -> Digest {
+    let mut v: Vec<F> = prev.elements.to_vec();
+    v.extend(batch.header_words().map(felt));
+    let mut h = hash_fields(&v);
+    for tx in &batch.txs {
+        let mut v: Vec<F> = h.elements.to_vec();
+        v.extend(tx.words().map(felt));
+        h = hash_fields(&v);
+    }
+    h
+}
+
+/// The withdrawal accumulator after `withdrawals`, starting from `prev`:
+/// `w = Poseidon(w ‖ owner limbs, asset * 2^62 + amount)` per withdrawal.
+pub fn withdrawal_commitment(prev: Digest, withdrawals: &[Withdrawal]) -> Digest {
+    withdrawals.iter().fold(prev, |w, wd| {
+        let mut v: Vec<F> = w.elements.to_vec();
+        v.extend(wd.words().map(felt));
+        hash_fields(&v)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_round_trip_through_bytes32_and_reject_non_canonical_limbs() {
+        let d = hash_fields(&[felt(1), felt(2)]);
+        assert_eq!(b256_to_digest(&digest_to_b256(&d)), Some(d));
+        assert_eq!(b256_to_digest(&B256::repeat_byte(0xff)), None);
+    }
+}
