@@ -26,6 +26,11 @@ pub mod bindings {
         PrecompileProbe,
         "../fixtures/contracts/PrecompileProbe.json"
     );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        TestRollup,
+        "../fixtures/contracts/TestRollup.json"
+    );
 }
 
 /// Every shipped artifact: (contract name, artifact JSON).
@@ -41,6 +46,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "PrecompileProbe",
         include_str!("../../../fixtures/contracts/PrecompileProbe.json"),
+    ),
+    (
+        "TestRollup",
+        include_str!("../../../fixtures/contracts/TestRollup.json"),
     ),
 ];
 

@@ -170,6 +170,8 @@ pub struct WideEq {
 
 impl WideEq {
     /// Constrains `q * d + r == x * y` over the integers.
+    // `k` is the column number of the schoolbook product, not just an index.
+    #[allow(clippy::needless_range_loop)]
     pub fn new(b: &mut Builder, q: Limbs, d: Limbs, r: Limbs, x: Limbs, y: Limbs) -> Self {
         let carries: [Target; COLUMNS - 1] = std::array::from_fn(|_| {
             let c = b.add_virtual_target();

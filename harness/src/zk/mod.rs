@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{keccak256, Bytes, B256};
 use plonky2::field::types::PrimeField64;
+use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::circuit_data::VerifierCircuitData;
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
 use plonky2::plonk::proof::ProofWithPublicInputs;
@@ -197,6 +198,18 @@ pub fn expected_public_inputs(
     }
 }
 
+/// The bytes posted to L1: plonky2's compressed proof form (Merkle paths deduplicated),
+/// about 30% smaller than the plain one.
+fn wire_bytes(
+    data: &CircuitData<F, C, D>,
+    proof: &ProofWithPublicInputs<F, C, D>,
+) -> Result<Bytes, ZkError> {
+    let compressed = data
+        .compress(proof.clone())
+        .map_err(|e| ZkError::Prove(format!("compressing the proof: {e}")))?;
+    Ok(compressed.to_bytes().into())
+}
+
 fn to_fields(pis: &[F]) -> Vec<u64> {
     pis.iter().map(|f| f.to_canonical_u64()).collect()
 }
@@ -272,7 +285,7 @@ impl Prover {
                     kind,
                     public,
                     verifier_key: verifier_key(&circuit.data().verifier_data()),
-                    bytes: proof.to_bytes().into(),
+                    bytes: wire_bytes(circuit.data(), &proof)?,
                     wall,
                     inner: Some(Arc::new(proof)),
                 })
@@ -351,7 +364,7 @@ impl Prover {
                     kind,
                     public,
                     verifier_key: verifier_key(&circuit.data().verifier_data()),
-                    bytes: proof.to_bytes().into(),
+                    bytes: wire_bytes(circuit.data(), &proof)?,
                     wall,
                     inner: Some(Arc::new(proof)),
                 })

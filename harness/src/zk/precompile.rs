@@ -20,7 +20,7 @@ use alloy_primitives::{Address, Bytes, B256};
 use alloy_sol_types::{sol, SolCall, SolError};
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::plonk::circuit_data::VerifierCircuitData;
-use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::plonk::proof::CompressedProofWithPublicInputs;
 use plonky2::util::serialization::DefaultGateSerializer;
 
 use crate::l1::chain::{Chain, ChainError};
@@ -149,20 +149,32 @@ impl VerifierRegistry {
         };
         let vd = vd.clone();
         drop(reg);
+        let proof_len = proof.len();
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            ProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common)
+            CompressedProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common)
         }));
         let proof = match parsed {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => return Err(malformed(&format!("{e}"))),
             Err(_) => return Err(malformed("undecodable proof bytes")),
         };
+        if proof.public_inputs.len() != vd.common.num_public_inputs {
+            return Err(malformed(&format!(
+                "{} public inputs, the circuit has {}",
+                proof.public_inputs.len(),
+                vd.common.num_public_inputs
+            )));
+        }
+        if proof.to_bytes().len() != proof_len {
+            return Err(malformed("bytes after the end of the proof"));
+        }
         let fields: Vec<u64> = proof
             .public_inputs
             .iter()
             .map(|f| f.to_canonical_u64())
             .collect();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vd.verify(proof))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vd.verify_compressed(proof)))
+        {
             Ok(Ok(())) => Ok(fields),
             Ok(Err(e)) => Err(InvalidProof {
                 reason: format!("{e}"),

@@ -1,0 +1,166 @@
+//! Proof latency: batch proofs of N = 4, 16, 64 transfers over a depth-20 account tree,
+//! aggregation of two batch proofs, and verification by the L1 precompile (time here,
+//! gas printed from a real `verify` transaction). Also prints the proof sizes and the
+//! circuit's rows per transaction next to the Poseidon lower bound.
+//!
+//! Run: `cargo bench --bench proof_latency`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use zkarena_harness::l2::state::{Account, BatchOutcome, L2State};
+use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
+use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
+use zkarena_harness::zk::precompile::VerifierRegistry;
+use zkarena_harness::zk::{CircuitCache, ProofMode, Prover, SHAPES};
+
+const DEPTH: usize = 20;
+
+/// 32 funded accounts and their keys.
+struct Users {
+    state: L2State,
+    keys: Vec<SigningKey>,
+    nonces: Vec<u64>,
+}
+
+impl Users {
+    fn new() -> Self {
+        let mut state = L2State::new(DEPTH, [1 << 40, 1 << 40]).unwrap();
+        let keys: Vec<_> = (0..32)
+            .map(|i| deterministic_key(0, &format!("bench{i}")))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            let account = Account {
+                owner: key_address(k),
+                balances: [1 << 40, 1 << 40],
+                nonce: 0,
+            };
+            state.set_account(i as u64 + 1, account).unwrap();
+        }
+        Self {
+            state,
+            keys,
+            nonces: vec![0; 32],
+        }
+    }
+
+    /// Applies a batch of `n` valid ETH transfers.
+    fn transfers(&mut self, n: usize) -> BatchOutcome {
+        let txs = (0..n)
+            .map(|i| {
+                let from = i % 32;
+                self.nonces[from] += 1;
+                L2Tx::User(UserTx::sign(
+                    &self.keys[from],
+                    from as u64 + 1,
+                    self.nonces[from] - 1,
+                    Fee { base: 10, tip: 1 },
+                    0,
+                    Action::Transfer {
+                        to: ((i * 7 + 3) % 32) as u64 + 1,
+                        asset: Asset::Eth,
+                        amount: 1_000 + i as u64,
+                    },
+                ))
+            })
+            .collect();
+        let batch = Batch {
+            sequencer: 1,
+            l1_block: 1,
+            fee_account: 1,
+            txs,
+        };
+        self.state.apply(&batch).unwrap()
+    }
+}
+
+fn proofs(c: &mut Criterion) {
+    let prover = Prover::new(ProofMode::Real);
+    let registry = VerifierRegistry::new(false);
+    let mut group = c.benchmark_group("proof_latency");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(8));
+    for n in SHAPES {
+        let circuit = CircuitCache::global().batch(DEPTH, n);
+        let (_, vd_bytes) = registry.register(&circuit.data().verifier_data());
+        let outcome = Users::new().transfers(n);
+        let proof = prover
+            .prove_batch(DEPTH, &outcome, Default::default(), Default::default())
+            .unwrap();
+        // Lower bound per transfer: two leaves, each a Merkle path checked and
+        // recomputed (2 x depth permutations) plus its old and new leaf hash.
+        let bound = 2 * (2 * DEPTH + 2);
+        eprintln!(
+            "batch N={n}: {} rows (2^{}), {} rows per slot vs lower bound {bound} ({:.2}x), proof {} bytes, verifier data {vd_bytes} bytes",
+            circuit.rows(),
+            circuit.rows().trailing_zeros(),
+            circuit.rows_per_slot(),
+            circuit.rows_per_slot() as f64 / bound as f64,
+            proof.bytes.len(),
+        );
+        group.bench_function(format!("batch_n{n}_depth{DEPTH}"), |b| {
+            b.iter(|| {
+                prover
+                    .prove_batch(
+                        DEPTH,
+                        black_box(&outcome),
+                        Default::default(),
+                        Default::default(),
+                    )
+                    .unwrap()
+            })
+        });
+        group.bench_function(format!("l1_verify_n{n}"), |b| {
+            b.iter(|| {
+                registry
+                    .verify(proof.verifier_key, black_box(&proof.bytes))
+                    .unwrap()
+            })
+        });
+    }
+    // Aggregation of the proofs of two consecutive 16-transfer batches.
+    let mut users = Users::new();
+    let (first, second) = (users.transfers(16), users.transfers(16));
+    let p1 = prover
+        .prove_batch(DEPTH, &first, Default::default(), Default::default())
+        .unwrap();
+    let digest = |b| zkarena_harness::zk::b256_to_digest(&b).unwrap();
+    let p2 = prover
+        .prove_batch(
+            DEPTH,
+            &second,
+            digest(p1.public.batch_out),
+            digest(p1.public.withdrawals_out),
+        )
+        .unwrap();
+    let agg = prover.aggregate(&p1, &p2).unwrap();
+    let agg_circuit = CircuitCache::global().aggregation(
+        &CircuitCache::global()
+            .batch(DEPTH, 16)
+            .data()
+            .verifier_data(),
+    );
+    let (_, vd_bytes) = registry.register(&agg_circuit.data().verifier_data());
+    eprintln!(
+        "aggregation of two N=16 proofs: 2^{} rows, proof {} bytes, verifier data {vd_bytes} bytes",
+        agg_circuit.data().common.degree_bits(),
+        agg.bytes.len()
+    );
+    group.bench_function("aggregate_two_n16", |b| {
+        b.iter(|| prover.aggregate(black_box(&p1), black_box(&p2)).unwrap())
+    });
+    group.bench_function("l1_verify_aggregate", |b| {
+        b.iter(|| {
+            registry
+                .verify(agg.verifier_key, black_box(&agg.bytes))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, proofs);
+criterion_main!(benches);

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+interface IRollupBridge {
+    function payWithdrawal(address asset, address to, uint64 l2Amount) external;
+    function token() external view returns (address);
+}
+
+/// @title ZkRollup
+/// @notice Base of every mechanism contract. It keeps the accumulator of sequenced
+///         batches (extended through the BATCH_COMMITMENT precompile, which decodes the
+///         batch with the rollup's codec) and the verified state root, checks a validity
+///         proof for the next range of batches through the ZK_VERIFIER precompile, and
+///         pays the range's withdrawals through the bridge.
+/// @dev Digests are four Goldilocks elements packed big-endian into a bytes32. Public
+///      inputs of a proof: oldRoot, newRoot, batchIn, batchOut, withdrawalsIn,
+///      withdrawalsOut (4 elements each) and, for a single-batch proof, the sequencer.
+///      The withdrawal accumulator is w = Poseidon(w || owner as five 32-bit limbs ||
+///      asset << 62 | amount), from w = 0, computed with the POSEIDON precompile.
+abstract contract ZkRollup {
+    address internal constant ZK_VERIFIER = address(0x0a00);
+    address internal constant POSEIDON = address(0x0a01);
+    address internal constant BATCH_COMMITMENT = address(0x0a02);
+
+    /// @notice A withdrawal as the batch circuit committed to it. asset: 0 = ETH, 1 = token.
+    struct Withdrawal {
+        address owner;
+        uint8 asset;
+        uint64 amount;
+    }
+
+    IRollupBridge public immutable bridge;
+    /// @notice The last verified (consolidated) state root.
+    bytes32 public stateRoot;
+    /// @notice Batches sequenced so far (batch indices start at 1).
+    uint64 public lastSequenced;
+    /// @notice The last batch covered by a verified proof.
+    uint64 public lastVerified;
+    /// @notice Batch accumulator after batch i (batchAcc[0] = 0).
+    mapping(uint64 => bytes32) public batchAcc;
+    /// @notice Verifier keys (circuit digests) this rollup accepts.
+    mapping(bytes32 => bool) public acceptedKeys;
+
+    event BatchSequenced(uint64 indexed index, bytes32 acc, uint64 sequencer, uint64 txCount);
+    event RangeVerified(uint64 indexed from, uint64 indexed to, bytes32 newRoot, address indexed prover);
+
+    // Errors of the precompiles, declared so that their reverts decode.
+    error UnknownVerifierKey(bytes32 key);
+    error MalformedProof(string reason);
+    error InvalidProof(string reason);
+    error DevProofRejected();
+    error MalformedInput(string reason);
+    error NonCanonicalElement(uint256 index);
+    error MalformedBatch(uint256 offset, string reason);
+
+    error VerifierKeyNotAccepted(bytes32 key);
+    error RangeNotNext(uint64 from, uint64 expected);
+    error RangeNotSequenced(uint64 from, uint64 to, uint64 lastSequenced);
+    error BadPublicInputs(uint256 count);
+    error OldRootMismatch(bytes32 expected, bytes32 proven);
+    error BatchRangeMismatch(bytes32 expectedIn, bytes32 expectedOut, bytes32 provenIn, bytes32 provenOut);
+    error WithdrawalsMismatch(bytes32 proven, bytes32 computed);
+
+    constructor(IRollupBridge bridge_, bytes32 genesisRoot, bytes32[] memory keys) {
+        bridge = bridge_;
+        stateRoot = genesisRoot;
+        for (uint256 i = 0; i < keys.length; i++) {
+            acceptedKeys[keys[i]] = true;
+        }
+    }
+
+    /// @notice Appends a batch to the sequenced (virtual) state.
+    function _sequence(bytes calldata batch) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
+        (bool ok, bytes memory ret) = BATCH_COMMITMENT.staticcall(abi.encode(batchAcc[lastSequenced], batch));
+        if (!ok) _bubble(ret);
+        bytes32 acc;
+        (acc, sequencer,, txCount) = abi.decode(ret, (bytes32, uint64, uint64, uint64));
+        index = ++lastSequenced;
+        batchAcc[index] = acc;
+        emit BatchSequenced(index, acc, sequencer, txCount);
+    }
+
+    /// @notice Checks `proof` for batches from..to (the next unverified range), moves the
+    ///         state root and pays the range's withdrawals.
+    function _verify(
+        uint64 from,
+        uint64 to,
+        bytes32 key,
+        bytes calldata proof,
+        Withdrawal[] calldata withdrawals
+    ) internal returns (bytes32 newRoot) {
+        if (from != lastVerified + 1) revert RangeNotNext(from, lastVerified + 1);
+        if (to < from || to > lastSequenced) revert RangeNotSequenced(from, to, lastSequenced);
+        if (!acceptedKeys[key]) revert VerifierKeyNotAccepted(key);
+        (bool ok, bytes memory ret) = ZK_VERIFIER.staticcall(abi.encode(key, proof));
+        if (!ok) _bubble(ret);
+        uint64[] memory pi = abi.decode(ret, (uint64[]));
+        if (pi.length != 24 && pi.length != 25) revert BadPublicInputs(pi.length);
+        _checkRange(from, to, pi);
+        _checkWithdrawals(pi, withdrawals);
+        newRoot = _digest(pi, 1);
+        stateRoot = newRoot;
+        lastVerified = to;
+        address token = bridge.token();
+        for (uint256 i = 0; i < withdrawals.length; i++) {
+            Withdrawal calldata w = withdrawals[i];
+            bridge.payWithdrawal(w.asset == 0 ? address(0) : token, w.owner, w.amount);
+        }
+        emit RangeVerified(from, to, newRoot, msg.sender);
+    }
+
+    function _checkRange(uint64 from, uint64 to, uint64[] memory pi) internal view {
+        bytes32 oldRoot = _digest(pi, 0);
+        if (oldRoot != stateRoot) revert OldRootMismatch(stateRoot, oldRoot);
+        bytes32 batchIn = _digest(pi, 2);
+        bytes32 batchOut = _digest(pi, 3);
+        if (batchIn != batchAcc[from - 1] || batchOut != batchAcc[to]) {
+            revert BatchRangeMismatch(batchAcc[from - 1], batchAcc[to], batchIn, batchOut);
+        }
+    }
+
+    function _checkWithdrawals(uint64[] memory pi, Withdrawal[] calldata withdrawals) internal view {
+        bytes32 wdOut = _digest(pi, 5);
+        bytes32 computed = _withdrawalAcc(withdrawals);
+        if (_digest(pi, 4) != bytes32(0) || wdOut != computed) revert WithdrawalsMismatch(wdOut, computed);
+    }
+
+    function _digest(uint64[] memory pi, uint256 i) internal pure returns (bytes32) {
+        return bytes32(
+            (uint256(pi[4 * i]) << 192) | (uint256(pi[4 * i + 1]) << 128) | (uint256(pi[4 * i + 2]) << 64)
+                | uint256(pi[4 * i + 3])
+        );
+    }
+
+    function _withdrawalAcc(Withdrawal[] calldata withdrawals) internal view returns (bytes32 acc) {
+        uint64[] memory words = new uint64[](10);
+        for (uint256 i = 0; i < withdrawals.length; i++) {
+            Withdrawal calldata w = withdrawals[i];
+            uint256 a = uint256(acc);
+            words[0] = uint64(a >> 192);
+            words[1] = uint64(a >> 128);
+            words[2] = uint64(a >> 64);
+            words[3] = uint64(a);
+            uint160 owner = uint160(w.owner);
+            words[4] = uint64(uint32(owner >> 128));
+            words[5] = uint64(uint32(owner >> 96));
+            words[6] = uint64(uint32(owner >> 64));
+            words[7] = uint64(uint32(owner >> 32));
+            words[8] = uint64(uint32(owner));
+            words[9] = (uint64(w.asset) << 62) | w.amount;
+            (bool ok, bytes memory ret) = POSEIDON.staticcall(abi.encode(words));
+            if (!ok) _bubble(ret);
+            acc = abi.decode(ret, (bytes32));
+        }
+    }
+
+    function _bubble(bytes memory ret) internal pure {
+        assembly {
+            revert(add(ret, 32), mload(ret))
+        }
+    }
+}
