@@ -648,13 +648,26 @@ fn proofs_round_trip_through_the_l1_verifier() {
     let wd2 = zkarena_harness::zk::b256_to_digest(&p2.public.withdrawals_out).unwrap();
     let acc2 = zkarena_harness::zk::b256_to_digest(&p2.public.batch_out).unwrap();
     let p3 = prover.prove_batch(DEPTH, &out3, acc2, wd2).unwrap();
+    // Batch 2's transactions proven from another root (the genesis state): the range
+    // and accumulators match, the starting root does not.
+    let mut stale = World::new(2).state;
+    let out2_stale = stale.apply(&b2).unwrap();
+    let p2_stale = prover
+        .prove_batch(DEPTH, &out2_stale, acc1, Default::default())
+        .unwrap();
+    sequence(&mut chain, rollup, &b2, Format::Plain);
+    let reason = revert_of(
+        &mut chain,
+        rollup,
+        verify_call(2, 2, &p2_stale, p2_stale.bytes.clone(), &[]),
+    );
+    assert!(reason.starts_with("OldRootMismatch("), "{reason}");
     let agg = prover.aggregate(&p2, &p3).unwrap();
     assert_eq!(agg.verifier_key, agg_key);
     assert!(
         prover.aggregate(&p3, &p2).is_err(),
         "ranges must join in order"
     );
-    sequence(&mut chain, rollup, &b2, Format::Plain);
     sequence(&mut chain, rollup, &b3, Format::Plain);
     let before = chain.balance(alice);
     chain
