@@ -21,6 +21,7 @@ abstract contract ZkRollup {
     address internal constant ZK_VERIFIER = address(0x0a00);
     address internal constant POSEIDON = address(0x0a01);
     address internal constant BATCH_COMMITMENT = address(0x0a02);
+    address internal constant ZK_BLOB_VERIFIER = address(0x0a03);
 
     /// @notice A withdrawal as the batch circuit committed to it. asset: 0 = ETH, 1 = token.
     struct Withdrawal {
@@ -52,6 +53,7 @@ abstract contract ZkRollup {
     error MalformedInput(string reason);
     error NonCanonicalElement(uint256 index);
     error MalformedBatch(uint256 offset, string reason);
+    error UnknownBlob(bytes32 versionedHash);
 
     error VerifierKeyNotAccepted(bytes32 key);
     error RangeNotNext(uint64 from, uint64 expected);
@@ -80,8 +82,8 @@ abstract contract ZkRollup {
         emit BatchSequenced(index, acc, sequencer, txCount);
     }
 
-    /// @notice Checks `proof` for batches from..to (the next unverified range), moves the
-    ///         state root and pays the range's withdrawals.
+    /// @notice Checks `proof` (calldata) for batches from..to (the next unverified
+    ///         range), moves the state root and pays the range's withdrawals.
     function _verify(
         uint64 from,
         uint64 to,
@@ -89,11 +91,42 @@ abstract contract ZkRollup {
         bytes calldata proof,
         Withdrawal[] calldata withdrawals
     ) internal returns (bytes32 newRoot) {
+        _checkRequest(from, to, key);
+        (bool ok, bytes memory ret) = ZK_VERIFIER.staticcall(abi.encode(key, proof));
+        if (!ok) _bubble(ret);
+        return _accept(from, to, ret, withdrawals);
+    }
+
+    /// @notice Like `_verify`, with the proof in the transaction's blobs (its gas does
+    ///         not depend on the proof's bytes).
+    function _verifyFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
+        internal
+        returns (bytes32 newRoot)
+    {
+        _checkRequest(from, to, key);
+        uint256 n = 0;
+        while (blobhash(n) != bytes32(0)) {
+            n++;
+        }
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            hashes[i] = blobhash(i);
+        }
+        (bool ok, bytes memory ret) = ZK_BLOB_VERIFIER.staticcall(abi.encode(key, hashes));
+        if (!ok) _bubble(ret);
+        return _accept(from, to, ret, withdrawals);
+    }
+
+    function _checkRequest(uint64 from, uint64 to, bytes32 key) internal view {
         if (from != lastVerified + 1) revert RangeNotNext(from, lastVerified + 1);
         if (to < from || to > lastSequenced) revert RangeNotSequenced(from, to, lastSequenced);
         if (!acceptedKeys[key]) revert VerifierKeyNotAccepted(key);
-        (bool ok, bytes memory ret) = ZK_VERIFIER.staticcall(abi.encode(key, proof));
-        if (!ok) _bubble(ret);
+    }
+
+    function _accept(uint64 from, uint64 to, bytes memory ret, Withdrawal[] calldata withdrawals)
+        internal
+        returns (bytes32 newRoot)
+    {
         uint64[] memory pi = abi.decode(ret, (uint64[]));
         if (pi.length != 24 && pi.length != 25) revert BadPublicInputs(pi.length);
         _checkRange(from, to, pi);

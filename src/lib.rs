@@ -8,6 +8,8 @@ pub use zkarena_actors as actors;
 pub use zkarena_harness as harness;
 
 pub mod boot;
+pub mod run;
+pub mod scenario;
 
 /// The names a test or tool usually needs.
 pub mod prelude {

@@ -13,6 +13,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a scenario (a path, or the name of a shipped one) and write its report.
+    Run {
+        /// Scenario file or shipped name (see `zkarena list`).
+        scenario: String,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Directory for report.json, trace.jsonl and timeline.html.
+        #[arg(long, default_value = "out")]
+        out: std::path::PathBuf,
+        /// Use dev proofs instead of real plonky2 proofs.
+        #[arg(long)]
+        dev_proofs: bool,
+        /// Prover worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// List the shipped scenarios.
+    List,
+    /// Validate a scenario without running it.
+    Check {
+        /// Scenario file or shipped name.
+        scenario: String,
+    },
     /// Boot the L1, deploy the genesis contracts, make two bridge deposits and print
     /// the addresses and the block that carried them.
     Boot {
@@ -25,12 +49,110 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit status of a scenario that cannot be loaded.
+const BAD_SCENARIO: u8 = 2;
+
+fn load(arg: &str) -> Result<zkarena::scenario::Scenario, std::process::ExitCode> {
+    zkarena::scenario::Scenario::load(arg).map_err(|e| {
+        eprintln!("error: {e}");
+        std::process::ExitCode::from(BAD_SCENARIO)
+    })
+}
+
+fn progress(done: u64, total: u64) {
+    use std::io::Write as _;
+    let width = 30;
+    let filled = (done * width / total.max(1)) as usize;
+    eprint!(
+        "\r[{}{}] L1 block {done}/{total}",
+        "#".repeat(filled),
+        ".".repeat(width as usize - filled)
+    );
+    if done == total {
+        eprintln!();
+    }
+    let _ = std::io::stderr().flush();
+}
+
+fn run(
+    scenario: &str,
+    seed: Option<u64>,
+    out: &std::path::Path,
+    dev_proofs: bool,
+    threads: usize,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut s = match load(scenario) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    if let Some(seed) = seed {
+        s.seed = seed;
+    }
+    if dev_proofs {
+        s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
+    }
+    let opts = zkarena::run::RunOptions {
+        threads,
+        progress: Some(progress),
+    };
+    let outcome = zkarena::run::run(&s, &opts).context("setting up the run")?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join("report.json"), outcome.report.to_json() + "\n")?;
+    let mut trace = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
+    zkarena::harness::sim::trace::write_jsonl(&outcome.trace, &mut trace)?;
+    std::fs::write(
+        out.join("timeline.html"),
+        outcome.report.html(&outcome.trace),
+    )?;
+    print!("{}", outcome.report.table());
+    println!(
+        "wrote {}/report.json, trace.jsonl, timeline.html",
+        out.display()
+    );
+    if let Some(v) = &outcome.violation {
+        eprintln!(
+            "error: {v} (trace of {} events in trace.jsonl)",
+            v.trace.len()
+        );
+    }
+    Ok(if outcome.report.passed() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            dev_proofs,
+            threads,
+        } => return run(&scenario, seed, &out, dev_proofs, threads),
+        Command::List => {
+            for (name, description) in zkarena::scenario::shipped() {
+                println!("{name:<28} {description}");
+            }
+        }
+        Command::Check { scenario } => match load(&scenario) {
+            Ok(s) => println!(
+                "{}: ok ({}, {} slots, {} actors, {} users, {} faults, {} expectations)",
+                s.name,
+                s.mechanism.name(),
+                s.slots,
+                s.cast.len(),
+                s.workload.users,
+                s.faults.len(),
+                s.expect.len()
+            ),
+            Err(code) => return Ok(code),
+        },
         Command::Boot { seed, json } => {
             let summary = zkarena::boot::boot(seed).context("booting the L1")?;
             if json {
@@ -58,5 +180,5 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

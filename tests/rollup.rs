@@ -458,7 +458,7 @@ fn verify_call(
         proof: bytes,
         withdrawals: ws
             .iter()
-            .map(|w| bindings::ZkRollup::Withdrawal {
+            .map(|w| bindings::test_rollup::ZkRollup::Withdrawal {
                 owner: w.owner,
                 asset: w.asset.code() as u8,
                 amount: w.amount,
@@ -875,4 +875,11 @@ fn compact_encoding_saves_a_third_on_mixed_traffic() {
     // Each user transaction carries a 65-byte signature that does not compress; the
     // integer fields shrink from 8 to 1-3 bytes.
     assert!((0.6..0.75).contains(&ratio), "ratio {ratio}");
+}
+
+#[test]
+fn the_latency_model_counts_the_rows_of_the_built_circuit() {
+    let c = CircuitCache::global().batch(DEPTH, 4);
+    assert_eq!(c.rows_per_slot(), zkarena_harness::zk::ROWS_PER_SLOT);
+    assert_eq!(c.rows(), zkarena_harness::zk::batch_rows(4));
 }

@@ -1,8 +1,17 @@
-//! zkarena-actors: one actix actor per rollup role (users, sequencers, aggregators,
-//! rollers, block producers) and the attackers. The actors arrive with the simulation
-//! runtime; this crate holds the place in the dependency chain
-//! `zkarena` -> `zkarena-actors` -> `zkarena-harness`.
+//! zkarena-actors: the deterministic actor runtime ([`runtime::Testnet`]) and one actix
+//! actor per rollup role: the L1 node, users, sequencers, aggregators, and the referee
+//! that checks the invariants. Attackers join with the mechanism issues.
 
 #![warn(missing_docs)]
+
+pub mod aggregator;
+pub mod l1node;
+pub mod msg;
+pub mod node;
+pub mod pool;
+pub mod referee;
+pub mod runtime;
+pub mod sequencer;
+pub mod user;
 
 pub use zkarena_harness as harness;

@@ -6,5 +6,6 @@
 
 pub mod l1;
 pub mod l2;
+pub mod report;
 pub mod sim;
 pub mod zk;

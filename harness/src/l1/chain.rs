@@ -258,8 +258,33 @@ pub struct Chain {
     located: B256Map<TxLocation>,
     pool: Mempool,
     blobs: B256Map<Bytes>,
+    sidecars: BlobStore,
     subscribers: Vec<Sender<Arc<PendingTx>>>,
     decoder: RevertDecoder,
+}
+
+/// Blob data by versioned hash, shared between the chain (which adds every submitted
+/// transaction's blobs) and precompiles that read them.
+#[derive(Clone, Debug, Default)]
+pub struct BlobStore(Arc<std::sync::RwLock<B256Map<Bytes>>>);
+
+impl BlobStore {
+    /// Adds a blob.
+    pub fn insert(&self, data: &Bytes) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(super::tx::blob_versioned_hash(data), data.clone());
+    }
+
+    /// The blob with `versioned_hash`.
+    pub fn get(&self, versioned_hash: &B256) -> Option<Bytes> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(versioned_hash)
+            .cloned()
+    }
 }
 
 impl Chain {
@@ -293,6 +318,7 @@ impl Chain {
             blocks: vec![genesis],
             located: B256Map::default(),
             blobs: B256Map::default(),
+            sidecars: BlobStore::default(),
             subscribers: Vec::new(),
             decoder,
         }
@@ -457,6 +483,9 @@ impl Chain {
                 });
             }
         }
+        for blob in &request.blobs {
+            self.sidecars.insert(blob);
+        }
         let nonce = request
             .nonce
             .unwrap_or_else(|| self.next_nonce(request.from));
@@ -491,6 +520,13 @@ impl Chain {
     pub fn receipt(&self, hash: &TxHash) -> Option<&Receipt> {
         let loc = self.located.get(hash)?;
         self.block(loc.block)?.receipts.get(loc.index as usize)
+    }
+
+    /// The blob sidecars of every submitted transaction, shared: what a precompile
+    /// that reads a transaction's blobs (by the versioned hashes `blobhash` gives a
+    /// contract) looks them up in.
+    pub fn blob_store(&self) -> BlobStore {
+        self.sidecars.clone()
     }
 
     /// The data of an included blob, by versioned hash.

@@ -28,13 +28,27 @@ pub mod bindings {
     );
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        TestRollup,
-        "../fixtures/contracts/TestRollup.json"
+        CentralizedRollup,
+        "../fixtures/contracts/CentralizedRollup.json"
     );
+    /// `TestRollup` (its `ZkRollup` structs are distinct types from the mechanism
+    /// contracts').
+    pub mod test_rollup {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            TestRollup,
+            "../fixtures/contracts/TestRollup.json"
+        );
+    }
+    pub use test_rollup::TestRollup;
 }
 
 /// Every shipped artifact: (contract name, artifact JSON).
 const SHIPPED: &[(&str, &str)] = &[
+    (
+        "CentralizedRollup",
+        include_str!("../../../fixtures/contracts/CentralizedRollup.json"),
+    ),
     (
         "Bridge",
         include_str!("../../../fixtures/contracts/Bridge.json"),

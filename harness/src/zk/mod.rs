@@ -39,6 +39,16 @@ pub type C = PoseidonGoldilocksConfig;
 /// Batch circuit shapes (slots per batch); a batch is proven in the smallest that fits.
 pub const SHAPES: [usize; 3] = [4, 16, 64];
 
+/// Rows one transaction slot of the batch circuit takes (a test checks it against the
+/// built circuit).
+pub const ROWS_PER_SLOT: usize = 131;
+
+/// Rows of the batch circuit with `slots` slots, without building it: what a prover's
+/// simulated latency is computed from.
+pub fn batch_rows(slots: usize) -> usize {
+    (slots * ROWS_PER_SLOT + 64).next_power_of_two()
+}
+
 /// The smallest shape that holds `txs` transactions.
 pub fn shape_for(txs: usize) -> Option<usize> {
     SHAPES.iter().copied().find(|&s| s >= txs)
@@ -102,11 +112,28 @@ pub struct Proof {
     pub public: PublicInputs,
     /// The verifier key (circuit digest) the L1 checks it against.
     pub verifier_key: B256,
-    /// The bytes posted to L1.
+    /// The bytes posted to L1 in calldata: plonky2's compressed form (its length varies
+    /// from proof to proof).
     pub bytes: Bytes,
+    /// The plain (uncompressed) form, whose length is fixed per circuit: what goes into
+    /// blobs, so that the L1 gas of posting a proof does not depend on its bytes.
+    pub fixed_bytes: Bytes,
     /// Wall-clock proving time (benchmarks only; never in a report).
     pub wall: Duration,
     inner: Option<Arc<ProofWithPublicInputs<F, C, D>>>,
+}
+
+impl Proof {
+    /// The proof as blobs: `[length u32 big-endian][plain proof bytes]`, cut into blobs
+    /// of [`BLOB_DATA_BYTES`](crate::l1::tx::BLOB_DATA_BYTES). The count is fixed per
+    /// circuit.
+    pub fn blobs(&self) -> Vec<Bytes> {
+        let mut data = (self.fixed_bytes.len() as u32).to_be_bytes().to_vec();
+        data.extend_from_slice(&self.fixed_bytes);
+        data.chunks(crate::l1::tx::BLOB_DATA_BYTES)
+            .map(Bytes::copy_from_slice)
+            .collect()
+    }
 }
 
 /// Prefix of a dev proof.
@@ -268,6 +295,7 @@ impl Prover {
                 public,
                 verifier_key: self.batch_key(depth, slots),
                 bytes: dev_bytes(&public),
+                fixed_bytes: dev_bytes(&public),
                 wall: start.elapsed(),
                 inner: None,
             }),
@@ -286,6 +314,7 @@ impl Prover {
                     public,
                     verifier_key: verifier_key(&circuit.data().verifier_data()),
                     bytes: wire_bytes(circuit.data(), &proof)?,
+                    fixed_bytes: proof.to_bytes().into(),
                     wall,
                     inner: Some(Arc::new(proof)),
                 })
@@ -340,6 +369,7 @@ impl Prover {
                     [b"aggregate".as_slice(), left.verifier_key.as_slice()].concat(),
                 ),
                 bytes: dev_bytes(&public),
+                fixed_bytes: dev_bytes(&public),
                 wall: start.elapsed(),
                 inner: None,
             }),
@@ -365,6 +395,7 @@ impl Prover {
                     public,
                     verifier_key: verifier_key(&circuit.data().verifier_data()),
                     bytes: wire_bytes(circuit.data(), &proof)?,
+                    fixed_bytes: proof.to_bytes().into(),
                     wall,
                     inner: Some(Arc::new(proof)),
                 })

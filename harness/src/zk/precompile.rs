@@ -20,10 +20,10 @@ use alloy_primitives::{Address, Bytes, B256};
 use alloy_sol_types::{sol, SolCall, SolError};
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::plonk::circuit_data::VerifierCircuitData;
-use plonky2::plonk::proof::CompressedProofWithPublicInputs;
+use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
 use plonky2::util::serialization::DefaultGateSerializer;
 
-use crate::l1::chain::{Chain, ChainError};
+use crate::l1::chain::{BlobStore, Chain, ChainError};
 use crate::l1::precompile::{L1Precompile, PrecompileAnswer};
 use crate::l2::codec::Batch;
 use crate::l2::smt::{hash_fields, F};
@@ -39,6 +39,10 @@ pub const ZK_VERIFIER: Address = Address::new([
 pub const POSEIDON: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x01,
 ]);
+/// Address of the proof verifier reading the proof from the transaction's blobs.
+pub const ZK_BLOB_VERIFIER: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x03,
+]);
 /// Address of the batch commitment.
 pub const BATCH_COMMITMENT: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x02,
@@ -50,6 +54,7 @@ sol! {
     interface IZkPrecompiles {
         function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
         function poseidon(uint64[] words) external view returns (bytes32 digest);
+        function verifyBlobs(bytes32 key, bytes32[] versionedHashes) external view returns (uint64[] publicInputs);
         function commitBatch(bytes32 prev, bytes batch) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount);
         error UnknownVerifierKey(bytes32 key);
         error MalformedProof(string reason);
@@ -58,6 +63,7 @@ sol! {
         error MalformedInput(string reason);
         error NonCanonicalElement(uint256 index);
         error MalformedBatch(uint256 offset, string reason);
+        error UnknownBlob(bytes32 versionedHash);
     }
 }
 
@@ -122,8 +128,18 @@ impl VerifierRegistry {
             .insert(key, Key::Dev);
     }
 
-    /// Verifies `proof` against `key` and returns its public inputs.
+    /// Verifies `proof` (plonky2's compressed form, or a dev proof) against `key` and
+    /// returns its public inputs.
     pub fn verify(&self, key: B256, proof: &[u8]) -> Result<Vec<u64>, Bytes> {
+        self.verify_as(key, proof, true)
+    }
+
+    /// Verifies `proof` in the plain (uncompressed) form.
+    pub fn verify_plain(&self, key: B256, proof: &[u8]) -> Result<Vec<u64>, Bytes> {
+        self.verify_as(key, proof, false)
+    }
+
+    fn verify_as(&self, key: B256, proof: &[u8], compressed: bool) -> Result<Vec<u64>, Bytes> {
         let reg = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let Some(entry) = reg.keys.get(&key) else {
             return Err(UnknownVerifierKey { key }.abi_encode().into());
@@ -151,9 +167,21 @@ impl VerifierRegistry {
         drop(reg);
         let proof_len = proof.len();
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            CompressedProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common)
+            if compressed {
+                CompressedProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common)
+                    .and_then(|p| {
+                        let bytes = p.to_bytes().len();
+                        p.decompress(&vd.verifier_only.circuit_digest, &vd.common)
+                            .map(|p| (p, bytes))
+                    })
+            } else {
+                ProofWithPublicInputs::<F, C, D>::from_bytes(proof.to_vec(), &vd.common).map(|p| {
+                    let bytes = p.to_bytes().len();
+                    (p, bytes)
+                })
+            }
         }));
-        let proof = match parsed {
+        let (proof, reencoded) = match parsed {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => return Err(malformed(&format!("{e}"))),
             Err(_) => return Err(malformed("undecodable proof bytes")),
@@ -165,7 +193,7 @@ impl VerifierRegistry {
                 vd.common.num_public_inputs
             )));
         }
-        if proof.to_bytes().len() != proof_len {
+        if reencoded != proof_len {
             return Err(malformed("bytes after the end of the proof"));
         }
         let fields: Vec<u64> = proof
@@ -173,8 +201,7 @@ impl VerifierRegistry {
             .iter()
             .map(|f| f.to_canonical_u64())
             .collect();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vd.verify_compressed(proof)))
-        {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vd.verify(proof))) {
             Ok(Ok(())) => Ok(fields),
             Ok(Err(e)) => Err(InvalidProof {
                 reason: format!("{e}"),
@@ -309,9 +336,68 @@ impl L1Precompile for BatchCommitment {
     }
 }
 
-/// Registers the three precompiles on `chain`, the verifier backed by `registry`.
+/// The proof verifier reading the proof from blobs: the contract passes the versioned
+/// hashes of its transaction's blobs (`blobhash(i)`), whose data is
+/// `[length u32][plain proof]` cut into blobs.
+pub struct ZkBlobVerifier {
+    registry: VerifierRegistry,
+    blobs: BlobStore,
+}
+
+impl L1Precompile for ZkBlobVerifier {
+    fn name(&self) -> &str {
+        "ZK_BLOB_VERIFIER"
+    }
+
+    fn gas(&self, input: &[u8]) -> u64 {
+        // 250 000 plus 50 000 per blob read (a versioned hash is one 32-byte word).
+        250_000 + 50_000 * (input.len().saturating_sub(96) / 32) as u64
+    }
+
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        let call = match verifyBlobsCall::abi_decode_raw_validate(input) {
+            Ok(c) => c,
+            Err(e) => return bad_input(format!("verifyBlobs(bytes32,bytes32[]): {e}")),
+        };
+        let mut data = Vec::new();
+        for h in &call.versionedHashes {
+            match self.blobs.get(h) {
+                Some(b) => data.extend_from_slice(&b),
+                None => {
+                    return PrecompileAnswer::Revert(
+                        UnknownBlob { versionedHash: *h }.abi_encode().into(),
+                    )
+                }
+            }
+        }
+        let Some(len) = data
+            .get(..4)
+            .map(|l| u32::from_be_bytes(l.try_into().expect("4 bytes")) as usize)
+        else {
+            return PrecompileAnswer::Revert(malformed("no length prefix in the blobs"));
+        };
+        let Some(proof) = data.get(4..4 + len) else {
+            return PrecompileAnswer::Revert(malformed(
+                "the blobs are shorter than the length prefix",
+            ));
+        };
+        match self.registry.verify_plain(call.key, proof) {
+            Ok(pis) => PrecompileAnswer::Return(verifyBlobsCall::abi_encode_returns(&pis).into()),
+            Err(revert) => PrecompileAnswer::Revert(revert),
+        }
+    }
+}
+
+/// Registers the rollup's precompiles on `chain`, the verifiers backed by `registry`.
 pub fn install(chain: &mut Chain, registry: &VerifierRegistry) -> Result<(), ChainError> {
     chain.register_precompile(ZK_VERIFIER, Arc::new(ZkVerifier(registry.clone())))?;
+    chain.register_precompile(
+        ZK_BLOB_VERIFIER,
+        Arc::new(ZkBlobVerifier {
+            registry: registry.clone(),
+            blobs: chain.blob_store(),
+        }),
+    )?;
     chain.register_precompile(POSEIDON, Arc::new(Poseidon))?;
     chain.register_precompile(BATCH_COMMITMENT, Arc::new(BatchCommitment))?;
     Ok(())

@@ -1,0 +1,248 @@
+//! An aggregator: follows the sequenced batches on L1, executes each natively, has it
+//! proven on the worker pool (its hardware profile sets the simulated proving time) and
+//! submits the proof to verify the next range.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256};
+use alloy_sol_types::SolCall;
+use serde::{Deserialize, Serialize};
+use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ZkRollup};
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::{BatchOutcome, L2State};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::SimTime;
+use zkarena_harness::zk::{b256_to_digest, batch_rows, shape_for};
+
+use crate::l1node::L1;
+use crate::msg::{Msg, Outbox, ProveJob, RollupEvent};
+use crate::node::Role;
+
+/// A prover's hardware: a deterministic latency model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    /// Circuit rows proven per simulated second.
+    pub rows_per_sec: u64,
+    /// Fixed overhead per proof (ms).
+    #[serde(default)]
+    pub overhead_ms: u64,
+}
+
+impl Hardware {
+    /// Simulated time to prove a batch of `txs` transactions.
+    pub fn prove_ms(&self, txs: usize) -> u64 {
+        let rows = batch_rows(shape_for(txs).unwrap_or(64)) as u64;
+        self.overhead_ms + rows * 1000 / self.rows_per_sec.max(1)
+    }
+}
+
+/// How an aggregator behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregatorParams {
+    /// Hardware.
+    pub hardware: Hardware,
+    /// L1 priority fee (gwei per gas).
+    #[serde(default = "default_tip")]
+    pub l1_tip_gwei: u64,
+}
+
+fn default_tip() -> u64 {
+    2
+}
+
+/// An aggregator.
+pub struct Aggregator {
+    name: String,
+    address: Address,
+    rollup: Address,
+    depth: usize,
+    params: AggregatorParams,
+    state: L2State,
+    accs: BTreeMap<u64, B256>,
+    outcomes: BTreeMap<u64, BatchOutcome>,
+    next_to_prove: u64,
+    busy: bool,
+    report: ActorReport,
+}
+
+impl Aggregator {
+    /// An aggregator sending from `address`, starting at the genesis `state`.
+    pub fn new(
+        name: &str,
+        address: Address,
+        rollup: Address,
+        params: AggregatorParams,
+        state: L2State,
+    ) -> Self {
+        let mut accs = BTreeMap::new();
+        accs.insert(0, B256::ZERO);
+        Self {
+            name: name.into(),
+            address,
+            rollup,
+            depth: state.depth(),
+            params,
+            state,
+            accs,
+            outcomes: BTreeMap::new(),
+            next_to_prove: 1,
+            busy: false,
+            report: ActorReport {
+                name: name.into(),
+                role: "aggregator".into(),
+                ..ActorReport::default()
+            },
+        }
+    }
+
+    fn try_prove(&mut self, out: &mut Outbox) {
+        if self.busy {
+            return;
+        }
+        let i = self.next_to_prove;
+        let (Some(outcome), Some(acc)) = (self.outcomes.get(&i), self.accs.get(&(i - 1))) else {
+            return;
+        };
+        let Some(batch_in) = b256_to_digest(acc) else {
+            return;
+        };
+        out.out.push(crate::msg::Out::Prove(Box::new(ProveJob {
+            depth: self.depth,
+            outcome: outcome.clone(),
+            batch_in,
+            withdrawals_in: Default::default(),
+            sim_ms: self.params.hardware.prove_ms(outcome.receipts.len()),
+            label: i,
+        })));
+        self.busy = true;
+    }
+}
+
+impl Role for Aggregator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> &'static str {
+        "aggregator"
+    }
+
+    fn subscribes(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, _now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::NewBlock { events, .. } => {
+                for e in events {
+                    match e {
+                        RollupEvent::BatchSequenced {
+                            index, acc, batch, ..
+                        } => match self.state.apply(&batch) {
+                            Ok(o) => {
+                                self.outcomes.insert(index, o);
+                                self.accs.insert(index, acc);
+                            }
+                            Err(e) => {
+                                tracing::warn!(aggregator = %self.name, %e, "batch does not apply")
+                            }
+                        },
+                        RollupEvent::RangeVerified { to, .. } => {
+                            self.outcomes.retain(|&i, _| i > to);
+                            if self.next_to_prove <= to {
+                                self.next_to_prove = to + 1;
+                            }
+                        }
+                        RollupEvent::Deposit { .. } => {}
+                    }
+                }
+                self.try_prove(out);
+            }
+            Msg::ProofReady { label, result } => {
+                self.busy = false;
+                match result {
+                    Ok(proof) => {
+                        let withdrawals = self
+                            .outcomes
+                            .get(&label)
+                            .map(|o| o.withdrawals.clone())
+                            .unwrap_or_default();
+                        // The proof travels in blobs: the gas of this transaction does
+                        // not depend on the proof's bytes, so runs stay reproducible.
+                        let call = CentralizedRollup::verifyBatchesFromBlobsCall {
+                            from: label,
+                            to: label,
+                            key: proof.verifier_key,
+                            withdrawals: withdrawals
+                                .iter()
+                                .map(|w| ZkRollup::Withdrawal {
+                                    owner: w.owner,
+                                    asset: w.asset.code() as u8,
+                                    amount: w.amount,
+                                })
+                                .collect(),
+                        };
+                        let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
+                        let mut request =
+                            TxRequest::call(self.address, self.rollup, call.abi_encode())
+                                .gas_limit(2_000_000)
+                                .fees(200_000_000_000, tip);
+                        for blob in proof.blobs() {
+                            request = request.blob(blob, 1_000_000_000_000);
+                        }
+                        out.send(
+                            L1,
+                            Msg::SubmitL1 {
+                                request,
+                                tag: format!("verify {label}"),
+                            },
+                        );
+                        self.report.proofs[0] += 1;
+                        self.report.l1_txs[0] += 1;
+                        self.next_to_prove = label + 1;
+                    }
+                    Err(e) => tracing::warn!(aggregator = %self.name, label, %e, "proving failed"),
+                }
+                self.try_prove(out);
+            }
+            Msg::L1Receipt {
+                included,
+                error,
+                gas_used,
+                fee_wei,
+                ..
+            } => {
+                self.report.l1_gas += gas_used;
+                self.report.l1_fees_wei += fee_wei;
+                if included {
+                    self.report.l1_txs[1] += 1;
+                }
+                if included && error.is_none() {
+                    self.report.proofs[1] += 1;
+                } else {
+                    self.report.l1_txs[2] += 1;
+                }
+            }
+            Msg::Restarted => {
+                self.busy = false;
+                self.try_prove(out);
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        self.report.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

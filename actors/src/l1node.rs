@@ -1,0 +1,239 @@
+//! The L1 node: owns the embedded `Chain`, accepts L1 transactions from actors, seals a
+//! block on every slot tick, answers each submitter with what became of its
+//! transaction, and publishes every block to subscribers with the rollup events read
+//! from its logs (and the batches decoded from the sequencing calldata).
+
+use std::any::Any;
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, Bytes, TxHash, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use zkarena_harness::l1::chain::Chain;
+use zkarena_harness::l1::contracts::bindings::{Bridge, CentralizedRollup};
+use zkarena_harness::l1::tx::{ExecStatus, TxStatus};
+use zkarena_harness::l2::{Asset, Batch};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::SimTime;
+
+use crate::msg::{Msg, Outbox, RollupEvent};
+use crate::node::Role;
+
+/// The L1 node's name.
+pub const L1: &str = "l1";
+
+struct Submitted {
+    submitter: String,
+    tag: String,
+    data: Bytes,
+}
+
+/// The L1 node.
+pub struct L1Node {
+    chain: Chain,
+    bridge: Address,
+    token: Address,
+    rollup: Address,
+    pending: BTreeMap<TxHash, Submitted>,
+}
+
+impl L1Node {
+    /// A node over `chain` watching the bridge, the token and the rollup contract.
+    pub fn new(chain: Chain, bridge: Address, token: Address, rollup: Address) -> Self {
+        Self {
+            chain,
+            bridge,
+            token,
+            rollup,
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// The chain (for inspection between steps).
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The chain, mutably (tests: fund accounts, reorder the mempool...).
+    pub fn chain_mut(&mut self) -> &mut Chain {
+        &mut self.chain
+    }
+
+    /// The bridge's escrow in wei: ETH, token.
+    pub fn escrow(&mut self) -> [u128; 2] {
+        let (bridge, token) = (self.bridge, self.token);
+        // Read as an account without code (EIP-3607 refuses contract senders).
+        let mut read = |asset: Address| match self.chain.call_sol(
+            Address::ZERO,
+            bridge,
+            &Bridge::escrowCall::new((asset,)),
+        ) {
+            Ok(v) => {
+                let v: U256 = v;
+                v.to::<u128>()
+            }
+            Err(e) => {
+                tracing::error!(%e, "reading the bridge escrow");
+                u128::MAX
+            }
+        };
+        [read(Address::ZERO), read(token)]
+    }
+
+    fn seal(&mut self, out: &mut Outbox) {
+        let block = self.chain.seal_block().clone();
+        let mut events = Vec::new();
+        for r in &block.receipts {
+            let sub = self.pending.remove(&r.tx_hash);
+            if let Some(sub) = &sub {
+                let error = match &r.status {
+                    ExecStatus::Success => None,
+                    ExecStatus::Reverted { reason } => Some(reason.to_string()),
+                    other => Some(format!("{other:?}")),
+                };
+                out.send(
+                    &sub.submitter,
+                    Msg::L1Receipt {
+                        tag: sub.tag.clone(),
+                        included: true,
+                        error,
+                        gas_used: r.gas_used,
+                        fee_wei: r.fee_paid(),
+                        block: block.number,
+                    },
+                );
+            }
+            if !matches!(r.status, ExecStatus::Success) {
+                continue;
+            }
+            for log in &r.logs {
+                if log.address == self.bridge {
+                    if let Ok(d) = Bridge::DepositQueued::decode_log(log) {
+                        events.push(RollupEvent::Deposit {
+                            index: d.index.to::<u64>(),
+                            to: d.to,
+                            asset: if d.asset == Address::ZERO {
+                                Asset::Eth
+                            } else {
+                                Asset::Token
+                            },
+                            amount: d.l2Amount,
+                        });
+                    }
+                } else if log.address == self.rollup {
+                    if let Ok(e) = CentralizedRollup::BatchSequenced::decode_log(log) {
+                        let batch = sub
+                            .as_ref()
+                            .and_then(|s| {
+                                CentralizedRollup::sequenceBatchCall::abi_decode(&s.data).ok()
+                            })
+                            .and_then(|c| Batch::decode(&c.batch).ok());
+                        if let Some(batch) = batch {
+                            events.push(RollupEvent::BatchSequenced {
+                                index: e.index,
+                                acc: e.acc,
+                                sender: r.from,
+                                batch,
+                            });
+                        }
+                    } else if let Ok(e) = CentralizedRollup::RangeVerified::decode_log(log) {
+                        events.push(RollupEvent::RangeVerified {
+                            from: e.from,
+                            to: e.to,
+                            new_root: e.newRoot,
+                            prover: e.prover,
+                        });
+                    }
+                }
+            }
+        }
+        // Transactions the builder dropped or that were replaced.
+        let gone: Vec<TxHash> = self
+            .pending
+            .keys()
+            .filter(|h| !matches!(self.chain.status(h), Some(TxStatus::Pending)))
+            .copied()
+            .collect();
+        for h in gone {
+            let sub = self.pending.remove(&h).expect("listed above");
+            out.send(
+                &sub.submitter,
+                Msg::L1Receipt {
+                    tag: sub.tag,
+                    included: false,
+                    error: Some(format!("{:?}", self.chain.status(&h))),
+                    gas_used: 0,
+                    fee_wei: 0,
+                    block: 0,
+                },
+            );
+        }
+        out.publish(Msg::NewBlock {
+            number: block.number,
+            events,
+            escrow_wei: self.escrow(),
+        });
+    }
+}
+
+impl Role for L1Node {
+    fn name(&self) -> &str {
+        L1
+    }
+
+    fn role(&self) -> &'static str {
+        "l1"
+    }
+
+    fn ticks(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, _now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::Tick { .. } => self.seal(out),
+            Msg::SubmitL1 { request, tag } => {
+                let data = request.data.clone();
+                match self.chain.submit(request) {
+                    Ok(hash) => {
+                        self.pending.insert(
+                            hash,
+                            Submitted {
+                                submitter: from.to_string(),
+                                tag,
+                                data,
+                            },
+                        );
+                    }
+                    Err(e) => out.send(
+                        from,
+                        Msg::L1Receipt {
+                            tag,
+                            included: false,
+                            error: Some(e.to_string()),
+                            gas_used: 0,
+                            fee_wei: 0,
+                            block: 0,
+                        },
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        ActorReport {
+            name: L1.into(),
+            role: "l1".into(),
+            ..ActorReport::default()
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

@@ -1,0 +1,264 @@
+//! The messages actors exchange through the event queue, and what a handler hands back
+//! to the driver (its [`Outbox`]).
+
+use alloy_primitives::{Address, B256};
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::BatchOutcome;
+use zkarena_harness::l2::Digest;
+use zkarena_harness::l2::{Asset, Batch, L2Tx};
+use zkarena_harness::sim::SimTime;
+use zkarena_harness::zk::Proof;
+
+/// A rollup event read from an L1 block's logs (and, for batches, its calldata).
+#[derive(Clone, Debug)]
+pub enum RollupEvent {
+    /// A deposit entered the bridge's queue.
+    Deposit {
+        /// Queue index.
+        index: u64,
+        /// L2 owner.
+        to: Address,
+        /// Asset.
+        asset: Asset,
+        /// L2 units.
+        amount: u64,
+    },
+    /// A batch was sequenced.
+    BatchSequenced {
+        /// Index (from 1).
+        index: u64,
+        /// Batch accumulator after it.
+        acc: B256,
+        /// The L1 sender.
+        sender: Address,
+        /// The batch, decoded from the transaction's calldata.
+        batch: Batch,
+    },
+    /// A range was verified.
+    RangeVerified {
+        /// First batch.
+        from: u64,
+        /// Last batch.
+        to: u64,
+        /// New state root.
+        new_root: B256,
+        /// The L1 sender of the proof.
+        prover: Address,
+    },
+}
+
+/// A proof job for the worker pool.
+#[derive(Clone, Debug)]
+pub struct ProveJob {
+    /// Tree depth.
+    pub depth: usize,
+    /// The batch's execution.
+    pub outcome: BatchOutcome,
+    /// Batch accumulator before.
+    pub batch_in: Digest,
+    /// Withdrawal accumulator before.
+    pub withdrawals_in: Digest,
+    /// Simulated proving time (from the prover's hardware profile).
+    pub sim_ms: u64,
+    /// The requester's own label (e.g. the batch index).
+    pub label: u64,
+}
+
+/// A message.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    /// Start of an L1 slot (the L1 node seals a block on it).
+    Tick {
+        /// Slot number.
+        slot: u64,
+    },
+    /// A timer an actor set for itself.
+    Wake {
+        /// The actor's label.
+        label: u64,
+    },
+    /// An L2 transaction, user to sequencer.
+    L2Tx(L2Tx),
+    /// An L1 transaction to submit (to the L1 node).
+    SubmitL1 {
+        /// The request.
+        request: TxRequest,
+        /// The submitter's label, echoed in the receipt.
+        tag: String,
+    },
+    /// What became of a submitted L1 transaction (L1 node to submitter).
+    L1Receipt {
+        /// Echoed label.
+        tag: String,
+        /// Included in a block (successfully or not).
+        included: bool,
+        /// Revert reason or drop reason, if it failed.
+        error: Option<String>,
+        /// Gas used.
+        gas_used: u64,
+        /// Fee paid (wei).
+        fee_wei: u128,
+        /// Block number (0 if not included).
+        block: u64,
+    },
+    /// A new L1 block and the rollup events in it (L1 node to subscribers).
+    NewBlock {
+        /// Block number.
+        number: u64,
+        /// Events, in log order.
+        events: Vec<RollupEvent>,
+        /// The bridge's escrow after the block, in wei: ETH, token.
+        escrow_wei: [u128; 2],
+    },
+    /// A proof job finished (worker pool to requester).
+    ProofReady {
+        /// The requester's label.
+        label: u64,
+        /// The proof, or why proving failed.
+        result: Result<Proof, String>,
+    },
+    /// The actor restarts after a crash.
+    Restarted,
+}
+
+impl Msg {
+    /// The kind, as faults and the trace name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Msg::Tick { .. } => "tick",
+            Msg::Wake { .. } => "wake",
+            Msg::L2Tx(_) => "l2_tx",
+            Msg::SubmitL1 { .. } => "submit_l1",
+            Msg::L1Receipt { .. } => "l1_receipt",
+            Msg::NewBlock { .. } => "new_block",
+            Msg::ProofReady { .. } => "proof_ready",
+            Msg::Restarted => "restarted",
+        }
+    }
+
+    /// One line for the trace.
+    pub fn summary(&self) -> String {
+        match self {
+            Msg::Tick { slot } => format!("slot {slot}"),
+            Msg::Wake { label } => format!("timer {label}"),
+            Msg::L2Tx(tx) => format!("{} {}", tx_kind(tx), short(&tx.hash())),
+            Msg::SubmitL1 { tag, request } => {
+                format!(
+                    "{tag} ({} bytes, tip {})",
+                    request.data.len(),
+                    request.max_priority_fee_per_gas
+                )
+            }
+            Msg::L1Receipt {
+                tag,
+                included,
+                error,
+                block,
+                ..
+            } => match (included, error) {
+                (true, None) => format!("{tag} ok in block {block}"),
+                (true, Some(e)) => format!("{tag} failed in block {block}: {e}"),
+                (false, e) => format!("{tag} not included: {}", e.as_deref().unwrap_or("?")),
+            },
+            Msg::NewBlock { number, events, .. } => {
+                format!("block {number}, {} rollup events", events.len())
+            }
+            Msg::ProofReady { label, result } => match result {
+                Ok(_) => format!("proof {label} ready"),
+                Err(e) => format!("proof {label} failed: {e}"),
+            },
+            Msg::Restarted => "restart".into(),
+        }
+    }
+}
+
+/// `transfer`, `swap`, `withdraw` or `deposit`.
+pub fn tx_kind(tx: &L2Tx) -> &'static str {
+    use zkarena_harness::l2::Action;
+    match tx {
+        L2Tx::User(u) => match u.action {
+            Action::Transfer { .. } => "transfer",
+            Action::Swap { .. } => "swap",
+            Action::Withdraw { .. } => "withdraw",
+        },
+        L2Tx::Deposit(_) => "deposit",
+    }
+}
+
+/// The first 8 bytes of a hash, hex.
+pub fn short(h: &B256) -> String {
+    hex::encode(&h[..8])
+}
+
+/// Where a message goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// An actor by name.
+    Actor(String),
+    /// Every actor subscribed to L1 blocks.
+    Subscribers,
+}
+
+/// What a handler asks the driver to do.
+#[derive(Debug)]
+pub enum Out {
+    /// Send `msg` to `to` after `delay_ms`.
+    Send {
+        /// Receiver.
+        to: Dest,
+        /// Message.
+        msg: Box<Msg>,
+        /// Delay.
+        delay_ms: u64,
+    },
+    /// Prove on the worker pool; the result comes back as [`Msg::ProofReady`] after the
+    /// job's simulated time.
+    Prove(Box<ProveJob>),
+    /// An invariant broke: stop the run.
+    Violation {
+        /// Invariant.
+        invariant: String,
+        /// What broke.
+        detail: String,
+    },
+}
+
+/// The messages a handler produced.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// In order.
+    pub out: Vec<Out>,
+}
+
+impl Outbox {
+    /// Sends `msg` to the actor `to` now.
+    pub fn send(&mut self, to: &str, msg: Msg) {
+        self.send_in(to, msg, 0);
+    }
+
+    /// Sends `msg` to `to` after `delay_ms`.
+    pub fn send_in(&mut self, to: &str, msg: Msg, delay_ms: u64) {
+        self.out.push(Out::Send {
+            to: Dest::Actor(to.to_string()),
+            msg: Box::new(msg),
+            delay_ms,
+        });
+    }
+
+    /// Sets a timer: `Wake { label }` to oneself after `delay_ms`.
+    pub fn wake_in(&mut self, me: &str, label: u64, delay_ms: u64) {
+        self.send_in(me, Msg::Wake { label }, delay_ms);
+    }
+
+    /// Publishes to every block subscriber.
+    pub fn publish(&mut self, msg: Msg) {
+        self.out.push(Out::Send {
+            to: Dest::Subscribers,
+            msg: Box::new(msg),
+            delay_ms: 0,
+        });
+    }
+}
+
+/// Time as actors see it.
+pub type Now = SimTime;

@@ -1,0 +1,89 @@
+//! The actix side of an actor: every role implements [`Role`], and one actix actor type
+//! ([`Node`]) hosts any role. The driver delivers one [`Deliver`] at a time and awaits
+//! the handler, which answers with the messages the actor sends (its [`Outbox`]): actors
+//! never hold each other's address, so everything they say goes through the queue.
+
+use std::any::Any;
+
+use actix::{Actor, Context, Handler, Message, MessageResult};
+use alloy_primitives::B256;
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::SimTime;
+
+use crate::msg::{Msg, Outbox};
+
+/// A rollup role.
+pub trait Role: Any {
+    /// The actor's name.
+    fn name(&self) -> &str;
+    /// Its role, as reports name it.
+    fn role(&self) -> &'static str;
+    /// Whether it receives [`Msg::Tick`] every slot.
+    fn ticks(&self) -> bool {
+        false
+    }
+    /// Whether it receives [`Msg::NewBlock`].
+    fn subscribes(&self) -> bool {
+        false
+    }
+    /// Handles one message.
+    fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox);
+    /// Its accounting for the report.
+    fn report(&self) -> ActorReport;
+    /// L2 transactions it sent: (hash, kind, time sent in ms).
+    fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
+        Vec::new()
+    }
+    /// For downcasting in inspections.
+    fn as_any(&self) -> &dyn Any;
+    /// For downcasting in inspections.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// The actix actor hosting a role.
+pub struct Node(pub Box<dyn Role>);
+
+impl Actor for Node {
+    type Context = Context<Self>;
+}
+
+/// Delivery of one message.
+#[derive(Message)]
+#[rtype(result = "Outbox")]
+pub struct Deliver {
+    /// Simulated time.
+    pub now: SimTime,
+    /// Sender's name.
+    pub from: String,
+    /// The message.
+    pub msg: Msg,
+}
+
+impl Handler<Deliver> for Node {
+    type Result = MessageResult<Deliver>;
+
+    fn handle(&mut self, d: Deliver, _: &mut Context<Self>) -> Self::Result {
+        let mut out = Outbox::default();
+        self.0.handle(d.now, &d.from, d.msg, &mut out);
+        MessageResult(out)
+    }
+}
+
+/// Runs a closure against the role (tests and reports look at actors this way, through
+/// the actor's mailbox, between events).
+pub struct Inspect<R: Send + 'static>(pub InspectFn<R>);
+
+/// What [`Inspect`] runs.
+pub type InspectFn<R> = Box<dyn FnOnce(&mut dyn Role) -> R + Send>;
+
+impl<R: Send + 'static> Message for Inspect<R> {
+    type Result = R;
+}
+
+impl<R: Send + 'static> Handler<Inspect<R>> for Node {
+    type Result = MessageResult<Inspect<R>>;
+
+    fn handle(&mut self, m: Inspect<R>, _: &mut Context<Self>) -> Self::Result {
+        MessageResult((m.0)(self.0.as_mut()))
+    }
+}

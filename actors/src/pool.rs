@@ -1,0 +1,107 @@
+//! The prover worker pool: heavy proving runs on crossbeam worker threads while the
+//! single-threaded actor system goes on. A job's result re-enters the event queue at
+//! its simulated completion time; the driver waits for the real proof before passing
+//! that time, so how long the machine takes never changes the outcome. Wall-clock
+//! proving time is recorded apart from the report.
+
+use std::collections::BTreeMap;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam::channel::{unbounded, Receiver, Sender};
+use zkarena_harness::zk::{Proof, ProofMode, Prover};
+
+use crate::msg::ProveJob;
+
+type JobResult = (u64, Result<Proof, String>);
+
+/// Worker threads proving batches.
+pub struct ProverPool {
+    jobs: Option<Sender<(u64, ProveJob)>>,
+    results: Receiver<JobResult>,
+    done: BTreeMap<u64, Result<Proof, String>>,
+    workers: Vec<JoinHandle<()>>,
+    next: u64,
+    /// Wall-clock time spent proving, per finished job (benchmarks only).
+    pub wall: Vec<Duration>,
+}
+
+impl ProverPool {
+    /// A pool of `threads` workers proving in `mode`.
+    pub fn new(threads: usize, mode: ProofMode) -> Self {
+        let (jobs, job_rx) = unbounded::<(u64, ProveJob)>();
+        let (res_tx, results) = unbounded();
+        let workers = (0..threads.max(1))
+            .map(|i| {
+                let job_rx = job_rx.clone();
+                let res_tx = res_tx.clone();
+                std::thread::Builder::new()
+                    .name(format!("prover-{i}"))
+                    .spawn(move || {
+                        let prover = Prover::new(mode);
+                        for (id, job) in job_rx {
+                            let r = prover
+                                .prove_batch(
+                                    job.depth,
+                                    &job.outcome,
+                                    job.batch_in,
+                                    job.withdrawals_in,
+                                )
+                                .map_err(|e| e.to_string());
+                            if res_tx.send((id, r)).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .expect("spawning a prover thread")
+            })
+            .collect();
+        Self {
+            jobs: Some(jobs),
+            results,
+            done: BTreeMap::new(),
+            workers,
+            next: 0,
+            wall: Vec::new(),
+        }
+    }
+
+    /// Queues a job; returns its id.
+    pub fn submit(&mut self, job: ProveJob) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        self.jobs
+            .as_ref()
+            .expect("pool is open")
+            .send((id, job))
+            .expect("prover threads are alive");
+        id
+    }
+
+    /// Blocks until job `id` is done and returns its result.
+    pub fn wait(&mut self, id: u64) -> Result<Proof, String> {
+        loop {
+            if let Some(r) = self.done.remove(&id) {
+                if let Ok(p) = &r {
+                    self.wall.push(p.wall);
+                }
+                return r;
+            }
+            match self.results.recv() {
+                Ok((i, r)) => {
+                    self.done.insert(i, r);
+                }
+                Err(_) => return Err("the prover pool stopped".into()),
+            }
+        }
+    }
+}
+
+impl Drop for ProverPool {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}

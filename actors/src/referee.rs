@@ -1,0 +1,294 @@
+//! The referee: an observer that replays every sequenced batch natively from genesis
+//! and checks the invariants after every L1 block: no state root is finalized unless
+//! the native replay reaches it, and the bridge's escrow equals the L2 supply the
+//! verified state holds plus the deposits it has not consumed. It also records the
+//! fate of every L2 transaction for the report. It sends nothing but violations.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256};
+use zkarena_harness::l2::state::{L2State, TxOutcome};
+use zkarena_harness::l2::{Asset, L2Tx};
+use zkarena_harness::report::{ActorReport, InvariantReport};
+use zkarena_harness::sim::SimTime;
+use zkarena_harness::zk::digest_to_b256;
+
+use crate::msg::{Msg, Out, Outbox, RollupEvent};
+use crate::node::Role;
+
+/// The referee's name.
+pub const REFEREE: &str = "referee";
+
+/// Where an L2 transaction ended up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inclusion {
+    /// Batch index.
+    pub batch: u64,
+    /// Applied (else skipped with `reason`).
+    pub applied: bool,
+    /// Skip reason.
+    pub reason: Option<String>,
+    /// When the batch landed (ms).
+    pub at_ms: u64,
+    /// Sender account (or the deposit's account).
+    pub kind: &'static str,
+}
+
+/// What the referee saw of one batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchSeen {
+    /// L1 sender.
+    pub sender: Address,
+    /// L1 block.
+    pub block: u64,
+    /// Transactions, applied.
+    pub txs: [u64; 2],
+    /// Root after it (native replay).
+    pub root: B256,
+    /// The verifying prover and block.
+    pub verified: Option<(Address, u64)>,
+}
+
+/// The referee.
+pub struct Referee {
+    state: L2State,
+    genesis_supply: [u128; 2],
+    /// Per batch: what it was.
+    pub batches: BTreeMap<u64, BatchSeen>,
+    /// Per batch: state supply after it, and deposits consumed.
+    supply_after: BTreeMap<u64, ([u128; 2], u64)>,
+    /// Deposits seen: index -> (asset, amount).
+    deposits: BTreeMap<u64, (Asset, u64)>,
+    /// Skipped deposits' amounts per asset, by batch.
+    skipped_deposits: BTreeMap<u64, [u128; 2]>,
+    /// Fates of transactions that reached a batch.
+    pub inclusions: BTreeMap<B256, Inclusion>,
+    /// Last verified batch.
+    pub verified_to: u64,
+    /// Times (ms) ranges were verified.
+    pub finalizations: Vec<u64>,
+    /// Invariant checks and first violations.
+    pub invariants: Vec<InvariantReport>,
+    /// Number of L1 blocks seen.
+    pub blocks: u64,
+}
+
+const SAFETY: usize = 0;
+const ESCROW: usize = 1;
+
+impl Referee {
+    /// A referee starting at the genesis `state`.
+    pub fn new(state: L2State) -> Self {
+        let genesis_supply = state.supply();
+        Self {
+            state,
+            genesis_supply,
+            batches: BTreeMap::new(),
+            supply_after: BTreeMap::new(),
+            deposits: BTreeMap::new(),
+            skipped_deposits: BTreeMap::new(),
+            inclusions: BTreeMap::new(),
+            verified_to: 0,
+            finalizations: Vec::new(),
+            invariants: vec![
+                InvariantReport {
+                    name: "safety: finalized roots replay".into(),
+                    checks: 0,
+                    violation: None,
+                },
+                InvariantReport {
+                    name: "escrow = L2 supply + unconsumed".into(),
+                    checks: 0,
+                    violation: None,
+                },
+            ],
+            blocks: 0,
+        }
+    }
+
+    /// The verified state root (hex), or the genesis one.
+    pub fn verified_root(&self) -> B256 {
+        self.batches
+            .get(&self.verified_to)
+            .map(|b| b.root)
+            .unwrap_or_else(|| digest_to_b256(&self.genesis_root()))
+    }
+
+    fn genesis_root(&self) -> zkarena_harness::l2::Digest {
+        // Only used before any batch: the state has not moved yet.
+        self.state.root()
+    }
+
+    fn violate(&mut self, which: usize, detail: String, out: &mut Outbox) {
+        if self.invariants[which].violation.is_none() {
+            self.invariants[which].violation = Some(detail.clone());
+            out.out.push(Out::Violation {
+                invariant: self.invariants[which].name.clone(),
+                detail,
+            });
+        }
+    }
+
+    fn check_escrow(&mut self, escrow_wei: [u128; 2], out: &mut Outbox) {
+        let (supply, consumed) = self
+            .supply_after
+            .get(&self.verified_to)
+            .copied()
+            .unwrap_or((self.genesis_supply, 0));
+        for (i, asset) in [Asset::Eth, Asset::Token].into_iter().enumerate() {
+            let unconsumed: u128 = self
+                .deposits
+                .range(consumed..)
+                .filter(|(_, (a, _))| *a == asset)
+                .map(|(_, (_, x))| *x as u128)
+                .sum();
+            let skipped: u128 = self
+                .skipped_deposits
+                .range(..=self.verified_to)
+                .map(|(_, s)| s[i])
+                .sum();
+            let expected = supply[i] - self.genesis_supply[i] + unconsumed + skipped;
+            let escrow = escrow_wei[i] / 1_000_000_000;
+            self.invariants[ESCROW].checks += 1;
+            if escrow != expected {
+                self.violate(
+                    ESCROW,
+                    format!(
+                        "{asset:?}: escrow {escrow} L2 units, expected {expected} (verified supply change {} + unconsumed deposits {unconsumed} + skipped deposits {skipped})",
+                        supply[i] - self.genesis_supply[i]
+                    ),
+                    out,
+                );
+            }
+        }
+    }
+}
+
+impl Role for Referee {
+    fn name(&self) -> &str {
+        REFEREE
+    }
+
+    fn role(&self) -> &'static str {
+        "referee"
+    }
+
+    fn subscribes(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        let Msg::NewBlock {
+            number,
+            events,
+            escrow_wei,
+        } = msg
+        else {
+            return;
+        };
+        self.blocks += 1;
+        for e in events {
+            match e {
+                RollupEvent::Deposit {
+                    index,
+                    asset,
+                    amount,
+                    ..
+                } => {
+                    self.deposits.insert(index, (asset, amount));
+                }
+                RollupEvent::BatchSequenced {
+                    index,
+                    sender,
+                    batch,
+                    ..
+                } => {
+                    let outcome = match self.state.apply(&batch) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            self.violate(
+                                SAFETY,
+                                format!("sequenced batch {index} cannot be executed: {e}"),
+                                out,
+                            );
+                            continue;
+                        }
+                    };
+                    let mut applied = 0;
+                    let mut skipped = [0u128; 2];
+                    for (tx, r) in batch.txs.iter().zip(&outcome.receipts) {
+                        let (ok, reason) = match &r.outcome {
+                            TxOutcome::Applied { .. } => (true, None),
+                            TxOutcome::Skipped(s) => (false, Some(s.to_string())),
+                        };
+                        applied += ok as u64;
+                        if let (false, L2Tx::Deposit(d)) = (ok, tx) {
+                            skipped[d.asset.code() as usize] += d.amount as u128;
+                        }
+                        self.inclusions.entry(r.hash).or_insert(Inclusion {
+                            batch: index,
+                            applied: ok,
+                            reason,
+                            at_ms: now.as_millis(),
+                            kind: crate::msg::tx_kind(tx),
+                        });
+                    }
+                    self.skipped_deposits.insert(index, skipped);
+                    self.supply_after
+                        .insert(index, (self.state.supply(), self.state.deposits_consumed()));
+                    self.batches.insert(
+                        index,
+                        BatchSeen {
+                            sender,
+                            block: number,
+                            txs: [batch.txs.len() as u64, applied],
+                            root: digest_to_b256(&outcome.new_root),
+                            verified: None,
+                        },
+                    );
+                }
+                RollupEvent::RangeVerified {
+                    from,
+                    to,
+                    new_root,
+                    prover,
+                } => {
+                    self.invariants[SAFETY].checks += 1;
+                    let replayed = self.batches.get(&to).map(|b| b.root);
+                    if replayed != Some(new_root) {
+                        self.violate(
+                            SAFETY,
+                            format!("range {from}..={to} finalized root {new_root}, the replay reaches {replayed:?}"),
+                            out,
+                        );
+                    }
+                    for i in from..=to {
+                        if let Some(b) = self.batches.get_mut(&i) {
+                            b.verified = Some((prover, number));
+                        }
+                    }
+                    self.verified_to = to;
+                    self.finalizations.push(now.as_millis());
+                }
+            }
+        }
+        self.check_escrow(escrow_wei, out);
+    }
+
+    fn report(&self) -> ActorReport {
+        ActorReport {
+            name: REFEREE.into(),
+            role: "referee".into(),
+            ..ActorReport::default()
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

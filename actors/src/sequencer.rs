@@ -1,0 +1,299 @@
+//! A sequencer: collects users' L2 transactions, orders them by its policy (tip, then
+//! arrival), puts the bridge's pending deposits first, and posts a batch to the rollup
+//! contract when it has something to post and no batch in flight. It follows the
+//! sequenced (virtual) state from L1 blocks.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use alloy_primitives::{Address, B256};
+use alloy_sol_types::SolCall;
+use serde::{Deserialize, Serialize};
+use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::L2State;
+use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::SimTime;
+
+use crate::l1node::L1;
+use crate::msg::{Msg, Outbox, RollupEvent};
+use crate::node::Role;
+
+/// How a sequencer behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequencerParams {
+    /// Its id (what users' chain ids name).
+    pub id: u64,
+    /// Most transactions per batch (at most 64).
+    #[serde(default = "default_max_txs")]
+    pub max_txs: usize,
+    /// L1 priority fee (gwei per gas).
+    #[serde(default = "default_tip")]
+    pub l1_tip_gwei: u64,
+    /// Batch encoding.
+    #[serde(default = "default_format")]
+    pub format: Format,
+}
+
+fn default_max_txs() -> usize {
+    16
+}
+fn default_tip() -> u64 {
+    2
+}
+fn default_format() -> Format {
+    Format::Compact
+}
+
+fn nonce_of(tx: &L2Tx) -> u64 {
+    match tx {
+        L2Tx::User(u) => u.nonce,
+        L2Tx::Deposit(d) => d.index,
+    }
+}
+
+/// A sequencer.
+pub struct Sequencer {
+    name: String,
+    address: Address,
+    rollup: Address,
+    fee_account: u64,
+    params: SequencerParams,
+    state: L2State,
+    pool: Vec<(L2Tx, u64)>,
+    seen: BTreeSet<B256>,
+    deposits: VecDeque<(u64, Address, Asset, u64)>,
+    in_flight: bool,
+    slot: u64,
+    report: ActorReport,
+}
+
+impl Sequencer {
+    /// A sequencer posting from `address` to `rollup`, crediting fees to `fee_account`,
+    /// starting from the genesis `state`.
+    pub fn new(
+        name: &str,
+        address: Address,
+        rollup: Address,
+        fee_account: u64,
+        params: SequencerParams,
+        state: L2State,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            address,
+            rollup,
+            fee_account,
+            params,
+            state,
+            pool: Vec::new(),
+            seen: BTreeSet::new(),
+            deposits: VecDeque::new(),
+            in_flight: false,
+            slot: 0,
+            report: ActorReport {
+                name: name.into(),
+                role: "sequencer".into(),
+                ..ActorReport::default()
+            },
+        }
+    }
+
+    /// Posts a batch if none is in flight and there is something to post.
+    fn post(&mut self, out: &mut Outbox) {
+        if self.in_flight {
+            return;
+        }
+        let slot = self.slot;
+        let Some(batch) = self.build(slot) else {
+            return;
+        };
+        let call = CentralizedRollup::sequenceBatchCall {
+            batch: batch.encode(self.params.format).into(),
+        };
+        let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
+        let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+            .gas_limit(3_000_000)
+            .fees(200_000_000_000, tip);
+        out.send(
+            L1,
+            Msg::SubmitL1 {
+                request,
+                tag: format!("batch@{slot}"),
+            },
+        );
+        self.in_flight = true;
+        self.report.l1_txs[0] += 1;
+    }
+
+    /// Every L2 transaction it received.
+    pub fn received(&self) -> Vec<B256> {
+        self.seen.iter().copied().collect()
+    }
+
+    /// Transactions waiting for a batch.
+    pub fn pending(&self) -> Vec<B256> {
+        self.pool.iter().map(|(tx, _)| tx.hash()).collect()
+    }
+
+    fn build(&mut self, slot: u64) -> Option<Batch> {
+        let cap = self.params.max_txs.min(64);
+        let mut scratch = self.state.clone();
+        let mut txs = Vec::new();
+        for &(index, owner, asset, amount) in self.deposits.iter().take(cap) {
+            let d = L2Tx::Deposit(Deposit {
+                index,
+                account: scratch.deposit_account(&owner),
+                owner,
+                asset,
+                amount,
+            });
+            // Apply it to the scratch state so the next new owner gets the next index.
+            let one = Batch {
+                sequencer: self.params.id,
+                l1_block: slot,
+                fee_account: self.fee_account,
+                txs: vec![d],
+            };
+            if scratch.apply(&one).is_err() {
+                break;
+            }
+            txs.push(d);
+        }
+        // Tip policy: the best-paying next transaction of any sender, each sender's
+        // transactions in nonce order (a later nonce never overtakes an earlier one).
+        let mut by_sender: BTreeMap<u64, Vec<&(L2Tx, u64)>> = BTreeMap::new();
+        for entry in &self.pool {
+            if let L2Tx::User(u) = &entry.0 {
+                by_sender.entry(u.from).or_default().push(entry);
+            }
+        }
+        for queue in by_sender.values_mut() {
+            queue.sort_by_key(|(tx, arrival)| (nonce_of(tx), *arrival));
+            queue.reverse(); // pop from the back
+        }
+        while txs.len() < cap {
+            let best = by_sender
+                .iter()
+                .filter_map(|(&from, q)| {
+                    q.last().map(|(tx, arrival)| (from, tx.fee().tip, *arrival))
+                })
+                .max_by_key(|&(from, tip, arrival)| {
+                    (tip, std::cmp::Reverse(arrival), std::cmp::Reverse(from))
+                });
+            let Some((from, _, _)) = best else { break };
+            let (tx, _) = by_sender
+                .get_mut(&from)
+                .and_then(|q| q.pop())
+                .expect("non-empty");
+            txs.push(*tx);
+        }
+        if txs.is_empty() {
+            return None;
+        }
+        Some(Batch {
+            sequencer: self.params.id,
+            l1_block: slot,
+            fee_account: self.fee_account,
+            txs,
+        })
+    }
+}
+
+impl Role for Sequencer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> &'static str {
+        "sequencer"
+    }
+
+    fn ticks(&self) -> bool {
+        true
+    }
+
+    fn subscribes(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::L2Tx(tx) if self.seen.insert(tx.hash()) => {
+                self.pool.push((tx, now.as_millis()));
+            }
+            Msg::Tick { slot } => {
+                self.slot = slot;
+                self.post(out);
+            }
+            Msg::L1Receipt {
+                included,
+                error,
+                gas_used,
+                fee_wei,
+                ..
+            } => {
+                self.report.l1_gas += gas_used;
+                self.report.l1_fees_wei += fee_wei;
+                if included {
+                    self.report.l1_txs[1] += 1;
+                }
+                if !included || error.is_some() {
+                    self.report.l1_txs[2] += 1;
+                    self.in_flight = false;
+                }
+            }
+            Msg::NewBlock { events, .. } => {
+                for e in events {
+                    match e {
+                        RollupEvent::Deposit {
+                            index,
+                            to,
+                            asset,
+                            amount,
+                        } => self.deposits.push_back((index, to, asset, amount)),
+                        RollupEvent::BatchSequenced { sender, batch, .. } => {
+                            match self.state.apply(&batch) {
+                                Ok(outcome) => {
+                                    let done: BTreeSet<B256> =
+                                        outcome.receipts.iter().map(|r| r.hash).collect();
+                                    self.pool.retain(|(tx, _)| !done.contains(&tx.hash()));
+                                    let consumed = self.state.deposits_consumed();
+                                    while self.deposits.front().is_some_and(|d| d.0 < consumed) {
+                                        self.deposits.pop_front();
+                                    }
+                                    if sender == self.address {
+                                        self.in_flight = false;
+                                        self.report.batches_sequenced += 1;
+                                        self.report.l2_fees_earned += outcome.fees.total();
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(sequencer = %self.name, %e, "sequenced batch does not apply")
+                                }
+                            }
+                        }
+                        RollupEvent::RangeVerified { .. } => {}
+                    }
+                }
+                // Its batch landed: the next one can go out in this slot already.
+                self.post(out);
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        self.report.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

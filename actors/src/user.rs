@@ -1,0 +1,182 @@
+//! A user: sends signed L2 transfers, swaps and withdrawals to its sequencer at a
+//! scripted rate and mix, each at a random moment of the slot drawn from its own
+//! random stream.
+
+use std::any::Any;
+
+use alloy_primitives::B256;
+use serde::{Deserialize, Serialize};
+use zkarena_harness::l2::tx::SigningKey;
+use zkarena_harness::l2::{Action, Asset, Fee, L2Tx, UserTx};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::{SimRng, SimTime};
+
+use crate::msg::{tx_kind, Msg, Outbox};
+use crate::node::Role;
+
+/// How a user behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserParams {
+    /// The sequencer it sends to.
+    pub sequencer: String,
+    /// Expected transactions per slot.
+    pub txs_per_slot: f64,
+    /// Weights of transfer, swap, withdraw.
+    #[serde(default = "default_mix")]
+    pub mix: [u64; 3],
+    /// Base fee offered (gwei).
+    #[serde(default = "default_base_fee")]
+    pub base_fee: u64,
+    /// Largest tip offered (gwei); each transaction draws one in [0, max].
+    #[serde(default = "default_tip")]
+    pub max_tip: u64,
+    /// Chain id put in its transactions (0: any sequencer).
+    #[serde(default)]
+    pub chain_id: u64,
+}
+
+fn default_mix() -> [u64; 3] {
+    [6, 3, 1]
+}
+fn default_base_fee() -> u64 {
+    10
+}
+fn default_tip() -> u64 {
+    10
+}
+
+/// A user.
+pub struct User {
+    name: String,
+    key: SigningKey,
+    account: u64,
+    peers: Vec<u64>,
+    params: UserParams,
+    rng: SimRng,
+    slot_ms: u64,
+    nonce: u64,
+    sent: Vec<(B256, &'static str, u64)>,
+}
+
+impl User {
+    /// A user owning `account` with `key`, sending to `peers`.
+    pub fn new(
+        name: &str,
+        key: SigningKey,
+        account: u64,
+        peers: Vec<u64>,
+        params: UserParams,
+        seed: u64,
+        slot_ms: u64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            key,
+            account,
+            peers,
+            params,
+            rng: SimRng::stream(seed, name),
+            slot_ms,
+            nonce: 0,
+            sent: Vec::new(),
+        }
+    }
+
+    fn next_tx(&mut self) -> L2Tx {
+        let kind = self.rng.weighted(&self.params.mix).unwrap_or(0);
+        let asset = if self.rng.chance(0.5) {
+            Asset::Eth
+        } else {
+            Asset::Token
+        };
+        let action = match kind {
+            0 => Action::Transfer {
+                to: self.peers[self.rng.below(self.peers.len() as u64) as usize],
+                asset,
+                amount: 1_000 + self.rng.below(1_000_000),
+            },
+            1 => Action::Swap {
+                asset_in: asset,
+                amount_in: 1_000_000 + self.rng.below(100_000_000),
+                min_out: 0,
+            },
+            _ => Action::Withdraw {
+                asset,
+                amount: 1_000_000 + self.rng.below(10_000_000),
+            },
+        };
+        let fee = Fee {
+            base: self.params.base_fee,
+            tip: self.rng.below(self.params.max_tip + 1),
+        };
+        let tx = UserTx::sign(
+            &self.key,
+            self.account,
+            self.nonce,
+            fee,
+            self.params.chain_id,
+            action,
+        );
+        self.nonce += 1;
+        L2Tx::User(tx)
+    }
+}
+
+impl Role for User {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> &'static str {
+        "user"
+    }
+
+    fn ticks(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::Tick { .. } => {
+                let rate = self.params.txs_per_slot.max(0.0);
+                let mut n = rate.floor() as u64;
+                if self.rng.chance(rate - rate.floor()) {
+                    n += 1;
+                }
+                for i in 0..n {
+                    let at = self.rng.below(self.slot_ms);
+                    out.wake_in(&self.name, i, at);
+                }
+            }
+            Msg::Wake { .. } => {
+                let tx = self.next_tx();
+                self.sent.push((tx.hash(), tx_kind(&tx), now.as_millis()));
+                let to = self.params.sequencer.clone();
+                out.send(&to, Msg::L2Tx(tx));
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        ActorReport {
+            name: self.name.clone(),
+            role: "user".into(),
+            l2_txs_sent: self.sent.len() as u64,
+            ..ActorReport::default()
+        }
+    }
+
+    fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
+        self.sent.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

@@ -1,0 +1,531 @@
+//! Runs a [`Scenario`]: builds the L1 (contracts, verifier keys), the L2 genesis and the
+//! cast, drives the testnet for the scenario's slots, and assembles the [`Report`] with
+//! its invariants and expectations.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
+use zkarena_actors::aggregator::Aggregator;
+use zkarena_actors::l1node::{L1Node, L1};
+use zkarena_actors::node::Role;
+use zkarena_actors::referee::{Referee, REFEREE};
+use zkarena_actors::runtime::{Testnet, Violation};
+use zkarena_actors::sequencer::Sequencer;
+use zkarena_actors::user::{User, UserParams};
+use zkarena_harness::l1::chain::{Chain, ChainConfig, ChainError};
+use zkarena_harness::l1::contracts::{bindings, Artifact};
+use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::{Account, L2State};
+use zkarena_harness::l2::tx::{deterministic_key, key_address};
+use zkarena_harness::report::{
+    gini, nakamoto, ActorReport, BatchReport, ExpectationReport, Fate, FaultReport,
+    InvariantReport, Report, Scorecard, TxReport,
+};
+use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
+use zkarena_harness::zk::precompile::{install, VerifierRegistry};
+use zkarena_harness::zk::{digest_to_b256, ProofMode, Prover, SHAPES};
+
+use crate::scenario::{CastMember, Scenario};
+
+/// How to run (what does not change the outcome).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Prover worker threads.
+    pub threads: usize,
+    /// Called after every L1 slot with (slots done, total).
+    pub progress: Option<fn(u64, u64)>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            progress: None,
+        }
+    }
+}
+
+/// A finished run.
+pub struct Outcome {
+    /// The report.
+    pub report: Report,
+    /// Every delivered event.
+    pub trace: Vec<TraceEntry>,
+    /// The violation that stopped the run, if any.
+    pub violation: Option<Violation>,
+}
+
+/// Errors setting a run up (a scenario that passed validation should not hit them).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The L1 refused a genesis step.
+    #[error("setting up the L1: {0}")]
+    L1(#[from] ChainError),
+    /// The L2 genesis is impossible (e.g. more users than the tree holds).
+    #[error("setting up the L2: {0}")]
+    L2(String),
+}
+
+const ETH: u128 = 1_000_000_000_000_000_000;
+
+/// Runs `scenario`.
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> {
+    let s = scenario;
+    let mode = s.proof_mode;
+    let slot_ms = s.slot_seconds * 1000;
+    // L2 genesis: users at 1..=n, each sequencer's fee account after them.
+    let mut l2 = L2State::new(s.l2.depth, s.l2.pool).map_err(|e| RunError::L2(e.to_string()))?;
+    let users = s.workload.users;
+    let user_keys: Vec<_> = (0..users)
+        .map(|i| deterministic_key(s.seed, &format!("user-{i}")))
+        .collect();
+    for (i, k) in user_keys.iter().enumerate() {
+        let account = Account {
+            owner: key_address(k),
+            balances: [s.l2.user_funds, s.l2.user_funds],
+            nonce: 0,
+        };
+        l2.set_account(i as u64 + 1, account)
+            .map_err(|e| RunError::L2(e.to_string()))?;
+    }
+    let mut fee_accounts = BTreeMap::new();
+    for (k, m) in s.cast.iter().enumerate() {
+        if let CastMember::Sequencer { name, .. } = m {
+            let index = (users + 1 + k) as u64;
+            let account = Account {
+                owner: named_address(name),
+                ..Account::default()
+            };
+            l2.set_account(index, account)
+                .map_err(|e| RunError::L2(e.to_string()))?;
+            fee_accounts.insert(name.clone(), index);
+        }
+    }
+
+    // L1 genesis: contracts, verifier keys, funded actors.
+    let mut chain = Chain::new(ChainConfig {
+        slot_seconds: s.slot_seconds,
+        seed: s.seed,
+        ..ChainConfig::default()
+    });
+    let registry = VerifierRegistry::new(mode == ProofMode::Dev);
+    install(&mut chain, &registry)?;
+    let d = Deployment::deploy(&mut chain, &GenesisConfig::default())?;
+    let max_txs = s
+        .cast
+        .iter()
+        .filter_map(|m| m.sequencer().map(|p| p.max_txs))
+        .max()
+        .unwrap_or(4);
+    let prover = Prover::new(mode);
+    let mut keys = Vec::new();
+    for &shape in SHAPES.iter() {
+        let key = prover.batch_key(s.l2.depth, shape);
+        match mode {
+            ProofMode::Real => {
+                let circuit = zkarena_harness::zk::CircuitCache::global().batch(s.l2.depth, shape);
+                registry.register(&circuit.data().verifier_data());
+            }
+            ProofMode::Dev => registry.register_dev(key),
+        }
+        keys.push(key);
+        if shape >= max_txs {
+            break;
+        }
+    }
+    let first_sequencer = s
+        .cast
+        .iter()
+        .find(|m| matches!(m, CastMember::Sequencer { .. }))
+        .map(|m| named_address(m.name()))
+        .expect("validated: there is a sequencer");
+    let args = bindings::CentralizedRollup::constructorCall {
+        bridge_: d.bridge,
+        genesisRoot: digest_to_b256(&l2.root()),
+        keys,
+        sequencer_: first_sequencer,
+    };
+    let rollup = chain.deploy(
+        d.deployer,
+        Artifact::get("CentralizedRollup")
+            .expect("shipped")
+            .init_code(&args.abi_encode()),
+    )?;
+    chain.transact(TxRequest::call(
+        d.deployer,
+        d.bridge,
+        bindings::Bridge::setRollupCall { rollup_: rollup }.abi_encode(),
+    ))?;
+    for m in &s.cast {
+        chain.set_balance(named_address(m.name()), U256::from(1000 * ETH));
+    }
+    for k in &user_keys {
+        chain.set_balance(key_address(k), U256::from(100 * ETH));
+    }
+    // Users' first-slot deposits wait in the mempool for block 1.
+    if s.workload.deposit_gwei > 0 {
+        for k in &user_keys {
+            let owner = key_address(k);
+            chain
+                .submit(
+                    TxRequest::call(
+                        owner,
+                        d.bridge,
+                        bindings::Bridge::depositEthCall { l2Recipient: owner }.abi_encode(),
+                    )
+                    .gas_limit(200_000)
+                    .value(U256::from(s.workload.deposit_gwei as u128 * 1_000_000_000)),
+                )
+                .map_err(|e| RunError::L1(ChainError::Submit(e)))?;
+        }
+    }
+
+    // The cast: the L1 node first (it seals on each tick before the others act).
+    let mut roles: Vec<Box<dyn Role>> =
+        vec![Box::new(L1Node::new(chain, d.bridge, d.token, rollup))];
+    let mut names_by_address = BTreeMap::new();
+    for m in &s.cast {
+        let address = named_address(m.name());
+        names_by_address.insert(address, m.name().to_string());
+        if let Some(p) = m.sequencer() {
+            roles.push(Box::new(Sequencer::new(
+                m.name(),
+                address,
+                rollup,
+                fee_accounts[m.name()],
+                p,
+                l2.clone(),
+            )));
+        } else if let Some(p) = m.aggregator() {
+            roles.push(Box::new(Aggregator::new(
+                m.name(),
+                address,
+                rollup,
+                p,
+                l2.clone(),
+            )));
+        }
+    }
+    for (i, k) in user_keys.iter().enumerate() {
+        let name = format!("user-{i}");
+        let peers = (1..=users as u64)
+            .filter(|&a| a != i as u64 + 1)
+            .collect::<Vec<_>>();
+        let peers = if peers.is_empty() {
+            vec![i as u64 + 1]
+        } else {
+            peers
+        };
+        let params = UserParams {
+            sequencer: s.workload.sequencer.clone(),
+            txs_per_slot: s.workload.txs_per_slot,
+            mix: s.workload.mix,
+            base_fee: s.workload.fee[0],
+            max_tip: s.workload.fee[1],
+            chain_id: 0,
+        };
+        roles.push(Box::new(User::new(
+            &name,
+            k.clone(),
+            i as u64 + 1,
+            peers,
+            params,
+            s.seed,
+            slot_ms,
+        )));
+    }
+    roles.push(Box::new(Referee::new(l2.clone())));
+
+    let mut net = Testnet::new(
+        roles,
+        slot_ms,
+        FaultPlan::new(s.faults.clone(), s.seed),
+        opts.threads,
+        mode,
+    );
+    let mut violation = None;
+    for slot in 1..=s.slots {
+        if let Err(v) = net.run_slots(1) {
+            violation = Some(v);
+            break;
+        }
+        if let Some(p) = opts.progress {
+            p(slot, s.slots);
+        }
+    }
+    let report = assemble(s, &mut net, &names_by_address, violation.as_ref());
+    Ok(Outcome {
+        report,
+        trace: net.trace().to_vec(),
+        violation,
+    })
+}
+
+fn assemble(
+    s: &Scenario,
+    net: &mut Testnet,
+    names_by_address: &BTreeMap<Address, String>,
+    violation: Option<&Violation>,
+) -> Report {
+    let names: Vec<String> = net.names().to_vec();
+    let mut actors = Vec::new();
+    let mut sent = Vec::new();
+    let mut pending = std::collections::BTreeSet::new();
+    let mut received = std::collections::BTreeSet::new();
+    for n in &names {
+        if n == L1 || n == REFEREE {
+            continue;
+        }
+        let (report, txs) = net
+            .inspect(n, |r| (r.report(), r.sent_txs()))
+            .expect("actor is alive");
+        for (h, kind, t) in txs {
+            sent.push((h, kind, t, n.clone()));
+        }
+        if let Some((p, seen)) = net.with(n, |q: &mut Sequencer| (q.pending(), q.received())) {
+            pending.extend(p);
+            received.extend(seen);
+        }
+        actors.push(report);
+    }
+    actors.sort_by(|a, b| a.name.cmp(&b.name));
+    let (batches_seen, inclusions, finalizations, mut invariants, blocks, final_root) = net
+        .with(REFEREE, |r: &mut Referee| {
+            (
+                r.batches.clone(),
+                r.inclusions.clone(),
+                r.finalizations.clone(),
+                r.invariants.clone(),
+                r.blocks,
+                r.verified_root(),
+            )
+        })
+        .expect("the referee is in every cast");
+    let name_of = |a: &Address| {
+        names_by_address
+            .get(a)
+            .cloned()
+            .unwrap_or_else(|| a.to_string())
+    };
+    let batches: Vec<BatchReport> = batches_seen
+        .iter()
+        .map(|(&index, b)| BatchReport {
+            index,
+            sequencer: name_of(&b.sender),
+            l1_block: b.block,
+            txs: b.txs,
+            prover: b.verified.map(|(p, _)| name_of(&p)),
+            verified_block: b.verified.map(|(_, blk)| blk),
+            root: b.verified.map(|_| b.root.to_string()),
+        })
+        .collect();
+
+    // Transactions: users' in order sent, then deposits.
+    let mut transactions = Vec::new();
+    let mut vanished = 0;
+    let mut lost = 0;
+    for (h, kind, t, sender) in &sent {
+        let inc = inclusions.get(h);
+        let fate = match inc {
+            Some(i) if i.applied => Fate::Applied,
+            Some(_) => Fate::Skipped,
+            None if pending.contains(h) => Fate::Pending,
+            None if received.contains(h) => {
+                vanished += 1;
+                Fate::Lost
+            }
+            None => {
+                lost += 1;
+                Fate::Lost
+            }
+        };
+        transactions.push(TxReport {
+            id: hex_short(h),
+            sender: sender.clone(),
+            kind: kind.to_string(),
+            fate,
+            reason: inc.and_then(|i| i.reason.clone()),
+            batch: inc.map(|i| i.batch),
+            submitted_ms: *t,
+            inclusion_delay_ms: inc.map(|i| i.at_ms.saturating_sub(*t)),
+        });
+    }
+    for (h, i) in &inclusions {
+        if i.kind == "deposit" {
+            transactions.push(TxReport {
+                id: hex_short(h),
+                sender: "bridge".into(),
+                kind: "deposit".into(),
+                fate: if i.applied {
+                    Fate::Applied
+                } else {
+                    Fate::Skipped
+                },
+                reason: i.reason.clone(),
+                batch: Some(i.batch),
+                submitted_ms: i.at_ms,
+                inclusion_delay_ms: None,
+            });
+        }
+    }
+    invariants.push(InvariantReport {
+        name: "every L2 tx has a fate".into(),
+        checks: sent.len() as u64,
+        violation: (vanished > 0)
+            .then(|| format!("{vanished} transactions reached a sequencer and vanished")),
+    });
+    if let Some(v) = violation {
+        if !invariants.iter().any(|i| i.name == v.invariant) {
+            invariants.push(InvariantReport {
+                name: v.invariant.clone(),
+                checks: 1,
+                violation: Some(v.detail.clone()),
+            });
+        }
+    }
+
+    let duration_ms = net.now().as_millis();
+    let mut per_sequencer: BTreeMap<String, u64> = BTreeMap::new();
+    let mut per_prover: BTreeMap<String, u64> = BTreeMap::new();
+    for b in &batches {
+        *per_sequencer.entry(b.sequencer.clone()).or_default() += 1;
+        if let Some(p) = &b.prover {
+            *per_prover.entry(p.clone()).or_default() += 1;
+        }
+    }
+    let earners: Vec<u64> = actors
+        .iter()
+        .filter(|a| a.role == "sequencer" || a.role == "aggregator")
+        .map(|a| a.l2_fees_earned + a.rewards)
+        .collect();
+    let mut gap = 0;
+    let mut last = 0;
+    for &t in finalizations.iter().chain(std::iter::once(&duration_ms)) {
+        gap = gap.max(t - last);
+        last = t;
+    }
+    let worst = transactions
+        .iter()
+        .filter_map(|t| t.inclusion_delay_ms)
+        .max()
+        .unwrap_or(0);
+    let never = transactions
+        .iter()
+        .filter(|t| matches!(t.fate, Fate::Pending | Fate::Lost))
+        .count() as u64;
+    let invalid_roots = invariants
+        .iter()
+        .filter(|i| {
+            i.name.starts_with("safety")
+                && i.violation
+                    .as_deref()
+                    .is_some_and(|v| v.contains("finalized root"))
+        })
+        .count() as u64;
+    let scorecard = Scorecard {
+        finalized_invalid_roots: invalid_roots,
+        worst_inclusion_delay_ms: worst,
+        never_included: never,
+        nakamoto_sequencers: nakamoto(&per_sequencer.values().copied().collect::<Vec<_>>()),
+        nakamoto_provers: nakamoto(&per_prover.values().copied().collect::<Vec<_>>()),
+        gini_rewards: gini(&earners),
+        mev_share: 0.0,
+        longest_finalization_gap_ms: gap,
+    };
+    let faults = net
+        .faults()
+        .faults()
+        .iter()
+        .zip(&net.faults().hits)
+        .map(|(f, &h)| FaultReport {
+            fault: f.describe(),
+            messages: h,
+        })
+        .collect();
+    let mut report = Report {
+        scenario: s.name.clone(),
+        description: s.description.clone(),
+        mechanism: s.mechanism.name().into(),
+        seed: s.seed,
+        proof_mode: s.proof_mode,
+        duration_ms,
+        l1_blocks: blocks,
+        final_root: final_root.to_string(),
+        actors,
+        batches,
+        transactions,
+        scorecard,
+        invariants,
+        faults,
+        expectations: Vec::new(),
+    };
+    let _ = lost;
+    report.expectations = s
+        .expect
+        .iter()
+        .map(|e| {
+            let actual = metric(&report, &e.metric);
+            ExpectationReport {
+                expect: format!("{} {} {}", e.metric, e.op.symbol(), e.value),
+                actual,
+                ok: e.op.holds(actual, e.value),
+            }
+        })
+        .collect();
+    report
+}
+
+fn hex_short(h: &B256) -> String {
+    zkarena_actors::msg::short(h)
+}
+
+/// The value of an expectation's metric in `report` (NaN if unknown).
+pub fn metric(report: &Report, m: &str) -> f64 {
+    let fates = |f: Fate| {
+        report
+            .transactions
+            .iter()
+            .filter(|t| t.fate == f && t.sender != "bridge")
+            .count() as f64
+    };
+    let c = &report.scorecard;
+    match m {
+        "batches_sequenced" => report.batches.len() as f64,
+        "batches_verified" => report.batches.iter().filter(|b| b.prover.is_some()).count() as f64,
+        "txs_applied" => fates(Fate::Applied),
+        "txs_skipped" => fates(Fate::Skipped),
+        "txs_pending" => fates(Fate::Pending),
+        "txs_lost" => fates(Fate::Lost),
+        "finalized_invalid_roots" => c.finalized_invalid_roots as f64,
+        "worst_inclusion_delay_ms" => c.worst_inclusion_delay_ms as f64,
+        "longest_finalization_gap_ms" => c.longest_finalization_gap_ms as f64,
+        "nakamoto_sequencers" => c.nakamoto_sequencers as f64,
+        "nakamoto_provers" => c.nakamoto_provers as f64,
+        _ => {
+            let Some((actor, field)) = m.rsplit_once('.') else {
+                return f64::NAN;
+            };
+            let Some(a): Option<&ActorReport> = report.actors.iter().find(|a| a.name == actor)
+            else {
+                return f64::NAN;
+            };
+            match field {
+                "l1_gas" => a.l1_gas as f64,
+                "l2_fees_earned" => a.l2_fees_earned as f64,
+                "batches_sequenced" => a.batches_sequenced as f64,
+                "proofs_submitted" => a.proofs[0] as f64,
+                "proofs_accepted" => a.proofs[1] as f64,
+                "l2_txs_sent" => a.l2_txs_sent as f64,
+                "mev_profit" => a.mev_profit as f64,
+                _ => f64::NAN,
+            }
+        }
+    }
+}
+
+/// The simulated time a run of `slots` slots ends.
+pub fn end_time(s: &Scenario) -> SimTime {
+    SimTime::from_secs(s.slots * s.slot_seconds)
+}

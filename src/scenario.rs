@@ -1,0 +1,652 @@
+//! Scenarios: a JSON file (or a [`ScenarioBuilder`] in Rust) that says which mechanism
+//! runs, with which cast, workload, faults and expectations. Parsing is strict: unknown
+//! fields, roles and parameters are errors that name the file, the JSON path, the line
+//! and column, and what was expected.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zkarena_actors::aggregator::{AggregatorParams, Hardware};
+use zkarena_actors::sequencer::SequencerParams;
+use zkarena_harness::l2::state::DEFAULT_DEPTH;
+use zkarena_harness::l2::Format;
+use zkarena_harness::sim::Fault;
+use zkarena_harness::zk::ProofMode;
+
+/// The mechanism under test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Mechanism {
+    /// One sequencer named at deployment (the first in the cast); anyone proves. The
+    /// baseline the decentralized mechanisms are compared with.
+    Centralized,
+}
+
+impl Mechanism {
+    /// Its name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mechanism::Centralized => "centralized",
+        }
+    }
+}
+
+/// The L2 at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L2Genesis {
+    /// Account tree depth.
+    #[serde(default = "default_depth")]
+    pub depth: usize,
+    /// Pool reserves (ETH, token) in L2 units.
+    #[serde(default = "default_pool")]
+    pub pool: [u64; 2],
+    /// Each user's starting balance of each asset (L2 units).
+    #[serde(default = "default_funds")]
+    pub user_funds: u64,
+}
+
+impl Default for L2Genesis {
+    fn default() -> Self {
+        Self {
+            depth: default_depth(),
+            pool: default_pool(),
+            user_funds: default_funds(),
+        }
+    }
+}
+
+fn default_depth() -> usize {
+    DEFAULT_DEPTH
+}
+fn default_pool() -> [u64; 2] {
+    [10_000_000_000_000, 20_000_000_000_000]
+}
+fn default_funds() -> u64 {
+    1_000_000_000_000
+}
+fn default_slots() -> u64 {
+    20
+}
+
+/// One member of the cast.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CastMember {
+    /// A sequencer.
+    Sequencer {
+        /// Name.
+        name: String,
+        /// Sequencer id (what chain ids name).
+        id: u64,
+        /// Most transactions per batch (1..=64).
+        #[serde(default = "default_max_txs")]
+        max_txs: usize,
+        /// L1 priority fee (gwei per gas).
+        #[serde(default = "default_tip")]
+        l1_tip_gwei: u64,
+        /// Batch encoding.
+        #[serde(default = "default_format")]
+        format: Format,
+    },
+    /// An aggregator (prover).
+    Aggregator {
+        /// Name.
+        name: String,
+        /// Hardware profile.
+        hardware: Hardware,
+        /// L1 priority fee (gwei per gas).
+        #[serde(default = "default_tip")]
+        l1_tip_gwei: u64,
+    },
+}
+
+fn default_max_txs() -> usize {
+    16
+}
+fn default_tip() -> u64 {
+    2
+}
+fn default_format() -> Format {
+    Format::Compact
+}
+
+impl CastMember {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            CastMember::Sequencer { name, .. } | CastMember::Aggregator { name, .. } => name,
+        }
+    }
+
+    /// Sequencer parameters, if it is one.
+    pub fn sequencer(&self) -> Option<SequencerParams> {
+        match self {
+            CastMember::Sequencer {
+                id,
+                max_txs,
+                l1_tip_gwei,
+                format,
+                ..
+            } => Some(SequencerParams {
+                id: *id,
+                max_txs: *max_txs,
+                l1_tip_gwei: *l1_tip_gwei,
+                format: *format,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Aggregator parameters, if it is one.
+    pub fn aggregator(&self) -> Option<AggregatorParams> {
+        match self {
+            CastMember::Aggregator {
+                hardware,
+                l1_tip_gwei,
+                ..
+            } => Some(AggregatorParams {
+                hardware: *hardware,
+                l1_tip_gwei: *l1_tip_gwei,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The users and their traffic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Number of users (named user-0, user-1, ...).
+    pub users: usize,
+    /// The sequencer they send to.
+    pub sequencer: String,
+    /// Expected transactions per user per slot.
+    pub txs_per_slot: f64,
+    /// Weights of transfer, swap, withdraw.
+    #[serde(default = "default_mix")]
+    pub mix: [u64; 3],
+    /// Base fee and largest tip users offer (gwei).
+    #[serde(default = "default_fee")]
+    pub fee: [u64; 2],
+    /// An ETH deposit each user makes on L1 in the first slot (gwei; 0: none).
+    #[serde(default)]
+    pub deposit_gwei: u64,
+}
+
+fn default_mix() -> [u64; 3] {
+    [6, 3, 1]
+}
+fn default_fee() -> [u64; 2] {
+    [10, 10]
+}
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// Equal.
+    #[serde(rename = "==")]
+    Eq,
+    /// At least.
+    #[serde(rename = ">=")]
+    Ge,
+    /// At most.
+    #[serde(rename = "<=")]
+    Le,
+    /// Above.
+    #[serde(rename = ">")]
+    Gt,
+    /// Below.
+    #[serde(rename = "<")]
+    Lt,
+}
+
+impl Op {
+    /// Whether `a op b`.
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Eq => a == b,
+            Op::Ge => a >= b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Lt => a < b,
+        }
+    }
+
+    /// As written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ge => ">=",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Lt => "<",
+        }
+    }
+}
+
+/// An expectation the run checks: `metric op value`. Metrics: `batches_sequenced`,
+/// `batches_verified`, `txs_applied`, `txs_skipped`, `txs_pending`, `txs_lost`,
+/// `finalized_invalid_roots`, `worst_inclusion_delay_ms`,
+/// `longest_finalization_gap_ms`, `nakamoto_sequencers`, `nakamoto_provers`, and
+/// `<actor>.<field>` with field one of `l1_gas`, `l2_fees_earned`, `batches_sequenced`,
+/// `proofs_submitted`, `proofs_accepted`, `l2_txs_sent`, `mev_profit`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Metric.
+    pub metric: String,
+    /// Comparison.
+    pub op: Op,
+    /// Value.
+    pub value: f64,
+}
+
+/// A scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name (defaults to the file's stem).
+    #[serde(default)]
+    pub name: String,
+    /// One line: what it shows.
+    pub description: String,
+    /// Mechanism.
+    pub mechanism: Mechanism,
+    /// Seed of every random choice.
+    #[serde(default)]
+    pub seed: u64,
+    /// Duration in L1 slots.
+    #[serde(default = "default_slots")]
+    pub slots: u64,
+    /// Slot length (s).
+    #[serde(default = "default_slot_seconds")]
+    pub slot_seconds: u64,
+    /// Real or dev proofs.
+    #[serde(default)]
+    pub proof_mode: ProofMode,
+    /// L2 genesis.
+    #[serde(default)]
+    pub l2: L2Genesis,
+    /// Sequencers and aggregators.
+    pub cast: Vec<CastMember>,
+    /// Users.
+    pub workload: Workload,
+    /// Faults.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// Expectations.
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+}
+
+fn default_slot_seconds() -> u64 {
+    12
+}
+
+/// Why a scenario was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// File.
+        file: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not valid JSON, or not a valid scenario.
+    #[error("{file}:{line}:{column}: at `{path}`: {message}")]
+    Parse {
+        /// File.
+        file: String,
+        /// JSON path of the problem.
+        path: String,
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        column: usize,
+        /// What was expected.
+        message: String,
+    },
+    /// Parsed, but inconsistent.
+    #[error("{file}: at `{path}`: {message}")]
+    Invalid {
+        /// File.
+        file: String,
+        /// Path of the offending field.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where the shipped scenarios are.
+pub fn shipped_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios")
+}
+
+/// The shipped scenarios: (name, description), by name.
+pub fn shipped() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(shipped_dir()) {
+        for e in dir.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "json") {
+                if let Ok(s) = Scenario::load(&p) {
+                    out.push((s.name, s.description));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+impl Scenario {
+    /// Loads `arg`: a path, or the name of a shipped scenario.
+    pub fn load(arg: impl AsRef<Path>) -> Result<Self, ScenarioError> {
+        let arg = arg.as_ref();
+        let path = if arg.exists() {
+            arg.to_path_buf()
+        } else {
+            let shipped = shipped_dir().join(arg).with_extension("json");
+            if shipped.exists() {
+                shipped
+            } else {
+                arg.to_path_buf()
+            }
+        };
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::parse(&text, &file, &stem)
+    }
+
+    /// Parses scenario JSON; `file` names it in errors, `stem` is the default name.
+    pub fn parse(text: &str, file: &str, stem: &str) -> Result<Self, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ScenarioError::Parse {
+                file: file.into(),
+                path,
+                line: inner.line(),
+                column: inner.column(),
+                message: inner.to_string(),
+            }
+        })?;
+        if s.name.is_empty() {
+            s.name = stem.into();
+        }
+        s.validate(file)?;
+        Ok(s)
+    }
+
+    /// Checks what the types cannot: names unique and known, bounds.
+    pub fn validate(&self, file: &str) -> Result<(), ScenarioError> {
+        let bad = |path: String, message: String| ScenarioError::Invalid {
+            file: file.into(),
+            path,
+            message,
+        };
+        if self.slots == 0 {
+            return Err(bad("slots".into(), "must be at least 1".into()));
+        }
+        if self.slot_seconds == 0 {
+            return Err(bad("slot_seconds".into(), "must be at least 1".into()));
+        }
+        if !(1..=32).contains(&self.l2.depth) {
+            return Err(bad(
+                "l2.depth".into(),
+                format!("{} is outside 1..=32", self.l2.depth),
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for (i, m) in self.cast.iter().enumerate() {
+            let name = m.name();
+            if name.is_empty()
+                || ["l1", "referee", "driver", "prover-pool"].contains(&name)
+                || name.starts_with("user-")
+            {
+                return Err(bad(
+                    format!("cast[{i}].name"),
+                    format!("`{name}` is reserved or empty"),
+                ));
+            }
+            if !names.insert(name.to_string()) {
+                return Err(bad(
+                    format!("cast[{i}].name"),
+                    format!("`{name}` is used twice"),
+                ));
+            }
+            if let CastMember::Sequencer { max_txs, .. } = m {
+                if !(1..=64).contains(max_txs) {
+                    return Err(bad(
+                        format!("cast[{i}].max_txs"),
+                        format!("{max_txs} is outside 1..=64"),
+                    ));
+                }
+            }
+            if let CastMember::Aggregator { hardware, .. } = m {
+                if hardware.rows_per_sec == 0 {
+                    return Err(bad(
+                        format!("cast[{i}].hardware.rows_per_sec"),
+                        "must be positive".into(),
+                    ));
+                }
+            }
+        }
+        let sequencers: Vec<&str> = self
+            .cast
+            .iter()
+            .filter(|m| matches!(m, CastMember::Sequencer { .. }))
+            .map(CastMember::name)
+            .collect();
+        if sequencers.is_empty() {
+            return Err(bad("cast".into(), "needs a sequencer".into()));
+        }
+        if !self
+            .cast
+            .iter()
+            .any(|m| matches!(m, CastMember::Aggregator { .. }))
+        {
+            return Err(bad("cast".into(), "needs an aggregator".into()));
+        }
+        if !sequencers.contains(&self.workload.sequencer.as_str()) {
+            return Err(bad(
+                "workload.sequencer".into(),
+                format!(
+                    "`{}` is not a sequencer of the cast",
+                    self.workload.sequencer
+                ),
+            ));
+        }
+        let w = &self.workload;
+        if !(w.txs_per_slot.is_finite() && w.txs_per_slot >= 0.0) {
+            return Err(bad(
+                "workload.txs_per_slot".into(),
+                "must be a non-negative number".into(),
+            ));
+        }
+        if w.users == 0 || w.users > 10_000 {
+            return Err(bad("workload.users".into(), "must be in 1..=10000".into()));
+        }
+        if w.mix.iter().all(|&x| x == 0) {
+            return Err(bad("workload.mix".into(), "needs a non-zero weight".into()));
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            for a in f.actors() {
+                let known = names.contains(a)
+                    || a == "l1"
+                    || a == "referee"
+                    || a == "prover-pool"
+                    || a.strip_prefix("user-")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .is_some_and(|n| n < w.users);
+                if !known {
+                    return Err(bad(format!("faults[{i}]"), format!("unknown actor `{a}`")));
+                }
+            }
+        }
+        for (i, e) in self.expect.iter().enumerate() {
+            if !metric_known(&e.metric, &names, w.users) {
+                return Err(bad(
+                    format!("expect[{i}].metric"),
+                    format!("unknown metric `{}`", e.metric),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run-wide metrics an expectation may name.
+pub const METRICS: &[&str] = &[
+    "batches_sequenced",
+    "batches_verified",
+    "txs_applied",
+    "txs_skipped",
+    "txs_pending",
+    "txs_lost",
+    "finalized_invalid_roots",
+    "worst_inclusion_delay_ms",
+    "longest_finalization_gap_ms",
+    "nakamoto_sequencers",
+    "nakamoto_provers",
+];
+
+/// Per-actor fields an expectation may name as `<actor>.<field>`.
+pub const ACTOR_FIELDS: &[&str] = &[
+    "l1_gas",
+    "l2_fees_earned",
+    "batches_sequenced",
+    "proofs_submitted",
+    "proofs_accepted",
+    "l2_txs_sent",
+    "mev_profit",
+];
+
+fn metric_known(m: &str, names: &BTreeSet<String>, users: usize) -> bool {
+    if METRICS.contains(&m) {
+        return true;
+    }
+    let Some((actor, field)) = m.rsplit_once('.') else {
+        return false;
+    };
+    let actor_ok = names.contains(actor)
+        || actor
+            .strip_prefix("user-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n < users);
+    actor_ok && ACTOR_FIELDS.contains(&field)
+}
+
+/// Builds a scenario in Rust (tests), with the same defaults as the JSON.
+#[derive(Clone, Debug)]
+pub struct ScenarioBuilder(Scenario);
+
+impl ScenarioBuilder {
+    /// A centralized-mechanism scenario with one sequencer `seq` and one aggregator
+    /// `agg`, `users` users sending `txs_per_slot` each.
+    pub fn centralized(name: &str, users: usize, txs_per_slot: f64) -> Self {
+        Self(Scenario {
+            name: name.into(),
+            description: format!("{name} (built in Rust)"),
+            mechanism: Mechanism::Centralized,
+            seed: 0,
+            slots: default_slots(),
+            slot_seconds: default_slot_seconds(),
+            proof_mode: ProofMode::Dev,
+            l2: L2Genesis::default(),
+            cast: vec![
+                CastMember::Sequencer {
+                    name: "seq".into(),
+                    id: 1,
+                    max_txs: default_max_txs(),
+                    l1_tip_gwei: default_tip(),
+                    format: default_format(),
+                },
+                CastMember::Aggregator {
+                    name: "agg".into(),
+                    hardware: Hardware {
+                        rows_per_sec: 4096,
+                        overhead_ms: 500,
+                    },
+                    l1_tip_gwei: default_tip(),
+                },
+            ],
+            workload: Workload {
+                users,
+                sequencer: "seq".into(),
+                txs_per_slot,
+                mix: default_mix(),
+                fee: default_fee(),
+                deposit_gwei: 0,
+            },
+            faults: Vec::new(),
+            expect: Vec::new(),
+        })
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// Sets the duration in slots.
+    pub fn slots(mut self, slots: u64) -> Self {
+        self.0.slots = slots;
+        self
+    }
+
+    /// Sets the proof mode.
+    pub fn proofs(mut self, mode: ProofMode) -> Self {
+        self.0.proof_mode = mode;
+        self
+    }
+
+    /// Adds a fault.
+    pub fn fault(mut self, f: Fault) -> Self {
+        self.0.faults.push(f);
+        self
+    }
+
+    /// Makes each user deposit `gwei` on L1 in the first slot.
+    pub fn deposits(mut self, gwei: u64) -> Self {
+        self.0.workload.deposit_gwei = gwei;
+        self
+    }
+
+    /// Adds an expectation.
+    pub fn expect(mut self, metric: &str, op: Op, value: f64) -> Self {
+        self.0.expect.push(Expectation {
+            metric: metric.into(),
+            op,
+            value,
+        });
+        self
+    }
+
+    /// Edits the scenario directly.
+    pub fn edit(mut self, f: impl FnOnce(&mut Scenario)) -> Self {
+        f(&mut self.0);
+        self
+    }
+
+    /// The scenario (validated).
+    pub fn build(self) -> Result<Scenario, ScenarioError> {
+        self.0.validate("<builder>")?;
+        Ok(self.0)
+    }
+}
