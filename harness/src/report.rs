@@ -435,7 +435,8 @@ mod tests {
     fn gini_and_nakamoto_match_hand_computations() {
         assert_eq!(gini(&[1, 1, 1, 1]), 0.0);
         assert_eq!(gini(&[0, 0, 0, 10]), 0.75);
-        assert_eq!(nakamoto(&[5, 3, 2]), 1);
+        assert_eq!(nakamoto(&[6, 3, 1]), 1);
+        assert_eq!(nakamoto(&[5, 3, 2]), 2, "exactly half is not a majority");
         assert_eq!(nakamoto(&[4, 3, 3]), 2);
         assert_eq!(nakamoto(&[1, 1, 1, 1]), 3);
         assert_eq!(nakamoto(&[]), 0);

@@ -46,12 +46,12 @@ pub mod bindings {
 /// Every shipped artifact: (contract name, artifact JSON).
 const SHIPPED: &[(&str, &str)] = &[
     (
-        "CentralizedRollup",
-        include_str!("../../../fixtures/contracts/CentralizedRollup.json"),
-    ),
-    (
         "Bridge",
         include_str!("../../../fixtures/contracts/Bridge.json"),
+    ),
+    (
+        "CentralizedRollup",
+        include_str!("../../../fixtures/contracts/CentralizedRollup.json"),
     ),
     (
         "NetworkToken",
