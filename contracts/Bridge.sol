@@ -42,6 +42,7 @@ contract Bridge {
         bytes32 runningHash
     );
     event RollupSet(address rollup);
+    event EscrowSeeded(uint256 eth, uint256 token);
     event WithdrawalPaid(address indexed to, address asset, uint256 amount);
 
     error ZeroAmount();
@@ -54,6 +55,7 @@ contract Bridge {
     error EthTransferFailed(address to, uint256 amount);
     error InsufficientEscrow(address asset, uint256 escrowed, uint256 needed);
     error UnknownAsset(address asset);
+    error GenesisClosed();
 
     constructor(address token_, address admin_) {
         if (token_ == address(0) || admin_ == address(0)) revert ZeroAddress();
@@ -73,6 +75,22 @@ contract Bridge {
         if (rollup_ == address(0)) revert ZeroAddress();
         rollup = rollup_;
         emit RollupSet(rollup_);
+    }
+
+    /// @notice Backs the rollup's genesis state (balances that exist on L2 from the
+    ///         start): escrows the ETH sent and `tokenAmount` tokens pulled from the
+    ///         admin, without queueing deposits. Admin only, before the rollup is set.
+    function seedEscrow(uint256 tokenAmount) external payable {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        if (rollup != address(0)) revert GenesisClosed();
+        escrow[address(0)] += msg.value;
+        if (tokenAmount > 0) {
+            if (!IERC20Like(token).transferFrom(msg.sender, address(this), tokenAmount)) {
+                revert TokenTransferFailed(msg.sender, address(this), tokenAmount);
+            }
+            escrow[token] += tokenAmount;
+        }
+        emit EscrowSeeded(msg.value, tokenAmount);
     }
 
     /// @notice Deposits the ETH sent with the call to `l2Recipient` on L2.

@@ -94,6 +94,7 @@ fn run(
     let opts = zkarena::run::RunOptions {
         threads,
         progress: Some(progress),
+        jitter_seed: None,
     };
     let outcome = zkarena::run::run(&s, &opts).context("setting up the run")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

@@ -10,7 +10,7 @@ use zkarena_actors::aggregator::Aggregator;
 use zkarena_actors::l1node::{L1Node, L1};
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, REFEREE};
-use zkarena_actors::runtime::{Testnet, Violation};
+use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation};
 use zkarena_actors::sequencer::Sequencer;
 use zkarena_actors::user::{User, UserParams};
 use zkarena_harness::l1::chain::{Chain, ChainConfig, ChainError};
@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Called after every L1 slot with (slots done, total).
     pub progress: Option<fn(u64, u64)>,
+    /// Random wall-clock delays in the prover pool (tests of finishing order).
+    pub jitter_seed: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -43,6 +45,7 @@ impl Default for RunOptions {
         Self {
             threads: 2,
             progress: None,
+            jitter_seed: None,
         }
     }
 }
@@ -153,6 +156,24 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
             .expect("shipped")
             .init_code(&args.abi_encode()),
     )?;
+    // The genesis L2 supply (users' balances, the pool, fee accounts) is backed by
+    // escrow on L1 from the start.
+    let supply = l2.supply();
+    let wei = |units: u128| U256::from(units) * U256::from(1_000_000_000u64);
+    d.mint(&mut chain, d.deployer, wei(supply[1]))?;
+    d.approve_bridge(&mut chain, d.deployer)?;
+    chain.set_balance(d.deployer, wei(supply[0]) + U256::from(1000 * ETH));
+    chain.transact(
+        TxRequest::call(
+            d.deployer,
+            d.bridge,
+            bindings::Bridge::seedEscrowCall {
+                tokenAmount: wei(supply[1]),
+            }
+            .abi_encode(),
+        )
+        .value(wei(supply[0])),
+    )?;
     chain.transact(TxRequest::call(
         d.deployer,
         d.bridge,
@@ -182,6 +203,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
         }
     }
 
+    let first_block = chain.head().number + 1;
     // The cast: the L1 node first (it seals on each tick before the others act).
     let mut roles: Vec<Box<dyn Role>> =
         vec![Box::new(L1Node::new(chain, d.bridge, d.token, rollup))];
@@ -197,6 +219,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
                 fee_accounts[m.name()],
                 p,
                 l2.clone(),
+                first_block,
             )));
         } else if let Some(p) = m.aggregator() {
             roles.push(Box::new(Aggregator::new(
@@ -205,6 +228,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
                 rollup,
                 p,
                 l2.clone(),
+                first_block,
             )));
         }
     }
@@ -236,15 +260,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
             slot_ms,
         )));
     }
-    roles.push(Box::new(Referee::new(l2.clone())));
+    roles.push(Box::new(Referee::new(l2.clone(), first_block)));
 
-    let mut net = Testnet::new(
-        roles,
+    let config = TestnetConfig {
         slot_ms,
-        FaultPlan::new(s.faults.clone(), s.seed),
-        opts.threads,
+        threads: opts.threads,
         mode,
-    );
+        jitter_seed: opts.jitter_seed,
+    };
+    let mut net = Testnet::new(roles, FaultPlan::new(s.faults.clone(), s.seed), &config);
     let mut violation = None;
     for slot in 1..=s.slots {
         if let Err(v) = net.run_slots(1) {

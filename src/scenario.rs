@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use zkarena_actors::aggregator::{AggregatorParams, Hardware};
+use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
 use zkarena_actors::sequencer::SequencerParams;
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::Format;
@@ -99,6 +99,9 @@ pub enum CastMember {
         /// L1 priority fee (gwei per gas).
         #[serde(default = "default_tip")]
         l1_tip_gwei: u64,
+        /// What it does with its proofs.
+        #[serde(default)]
+        strategy: Strategy,
     },
 }
 
@@ -145,10 +148,12 @@ impl CastMember {
             CastMember::Aggregator {
                 hardware,
                 l1_tip_gwei,
+                strategy,
                 ..
             } => Some(AggregatorParams {
                 hardware: *hardware,
                 l1_tip_gwei: *l1_tip_gwei,
+                strategy: *strategy,
             }),
             _ => None,
         }
@@ -583,6 +588,7 @@ impl ScenarioBuilder {
                         overhead_ms: 500,
                     },
                     l1_tip_gwei: default_tip(),
+                    strategy: Strategy::Honest,
                 },
             ],
             workload: Workload {

@@ -16,7 +16,7 @@ use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::{b256_to_digest, batch_rows, shape_for};
 
 use crate::l1node::L1;
-use crate::msg::{Msg, Outbox, ProveJob, RollupEvent};
+use crate::msg::{BlockFollower, Msg, Outbox, ProveJob, RollupEvent};
 use crate::node::Role;
 
 /// A prover's hardware: a deterministic latency model.
@@ -38,6 +38,18 @@ impl Hardware {
     }
 }
 
+/// What an aggregator does with its proofs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Posts the proof it made.
+    #[default]
+    Honest,
+    /// Posts a proof claiming a different new root. Only a dev proof can be relabelled,
+    /// so this succeeds only against a dev-mode verifier: the safety invariant's test.
+    ForgeRoot,
+}
+
 /// How an aggregator behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +59,9 @@ pub struct AggregatorParams {
     /// L1 priority fee (gwei per gas).
     #[serde(default = "default_tip")]
     pub l1_tip_gwei: u64,
+    /// Strategy.
+    #[serde(default)]
+    pub strategy: Strategy,
 }
 
 fn default_tip() -> u64 {
@@ -64,18 +79,22 @@ pub struct Aggregator {
     accs: BTreeMap<u64, B256>,
     outcomes: BTreeMap<u64, BatchOutcome>,
     next_to_prove: u64,
+    verified_to: u64,
     busy: bool,
+    follower: BlockFollower,
     report: ActorReport,
 }
 
 impl Aggregator {
-    /// An aggregator sending from `address`, starting at the genesis `state`.
+    /// An aggregator sending from `address`, starting at the genesis `state` and L1
+    /// block `first_block`.
     pub fn new(
         name: &str,
         address: Address,
         rollup: Address,
         params: AggregatorParams,
         state: L2State,
+        first_block: u64,
     ) -> Self {
         let mut accs = BTreeMap::new();
         accs.insert(0, B256::ZERO);
@@ -89,7 +108,9 @@ impl Aggregator {
             accs,
             outcomes: BTreeMap::new(),
             next_to_prove: 1,
+            verified_to: 0,
             busy: false,
+            follower: BlockFollower::new(first_block),
             report: ActorReport {
                 name: name.into(),
                 role: "aggregator".into(),
@@ -136,7 +157,10 @@ impl Role for Aggregator {
 
     fn handle(&mut self, _now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::NewBlock { events, .. } => {
+            Msg::NewBlock { number, events, .. } => {
+                if !self.follower.accept(number, out) {
+                    return;
+                }
                 for e in events {
                     match e {
                         RollupEvent::BatchSequenced {
@@ -151,6 +175,7 @@ impl Role for Aggregator {
                             }
                         },
                         RollupEvent::RangeVerified { to, .. } => {
+                            self.verified_to = self.verified_to.max(to);
                             self.outcomes.retain(|&i, _| i > to);
                             if self.next_to_prove <= to {
                                 self.next_to_prove = to + 1;
@@ -163,6 +188,15 @@ impl Role for Aggregator {
             }
             Msg::ProofReady { label, result } => {
                 self.busy = false;
+                let result = match (result, self.params.strategy) {
+                    (Ok(p), Strategy::ForgeRoot) => {
+                        let mut public = p.public;
+                        public.new_root.0[31] ^= 1;
+                        p.relabelled(public)
+                            .ok_or_else(|| "a real proof cannot be relabelled".to_string())
+                    }
+                    (r, _) => r,
+                };
                 match result {
                     Ok(proof) => {
                         let withdrawals = self
@@ -209,12 +243,25 @@ impl Role for Aggregator {
                 self.try_prove(out);
             }
             Msg::L1Receipt {
+                tag,
                 included,
                 error,
                 gas_used,
                 fee_wei,
                 ..
             } => {
+                // A verification that failed while its range is still open: prove it
+                // again.
+                if !included || error.is_some() {
+                    if let Some(n) = tag
+                        .strip_prefix("verify ")
+                        .and_then(|n| n.parse::<u64>().ok())
+                    {
+                        if n > self.verified_to && n < self.next_to_prove {
+                            self.next_to_prove = n;
+                        }
+                    }
+                }
                 self.report.l1_gas += gas_used;
                 self.report.l1_fees_wei += fee_wei;
                 if included {
@@ -227,7 +274,9 @@ impl Role for Aggregator {
                 }
             }
             Msg::Restarted => {
+                // A crash loses the proof in progress and the blocks missed meanwhile.
                 self.busy = false;
+                self.follower.resync(0, out);
                 self.try_prove(out);
             }
             _ => {}

@@ -34,6 +34,8 @@ pub struct L1Node {
     token: Address,
     rollup: Address,
     pending: BTreeMap<TxHash, Submitted>,
+    /// Every published block: (number, events, escrow), for catching followers up.
+    history: Vec<(u64, Vec<RollupEvent>, [u128; 2])>,
 }
 
 impl L1Node {
@@ -45,6 +47,7 @@ impl L1Node {
             token,
             rollup,
             pending: BTreeMap::new(),
+            history: Vec::new(),
         }
     }
 
@@ -167,10 +170,13 @@ impl L1Node {
                 },
             );
         }
+        let escrow_wei = self.escrow();
+        self.history
+            .push((block.number, events.clone(), escrow_wei));
         out.publish(Msg::NewBlock {
             number: block.number,
             events,
-            escrow_wei: self.escrow(),
+            escrow_wei,
         });
     }
 }
@@ -191,6 +197,20 @@ impl Role for L1Node {
     fn handle(&mut self, _now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
             Msg::Tick { .. } => self.seal(out),
+            Msg::SyncRequest { from_block } => {
+                for (number, events, escrow_wei) in &self.history {
+                    if *number >= from_block {
+                        out.send(
+                            from,
+                            Msg::NewBlock {
+                                number: *number,
+                                events: events.clone(),
+                                escrow_wei: *escrow_wei,
+                            },
+                        );
+                    }
+                }
+            }
             Msg::SubmitL1 { request, tag } => {
                 let data = request.data.clone();
                 match self.chain.submit(request) {

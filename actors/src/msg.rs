@@ -119,6 +119,12 @@ pub enum Msg {
     },
     /// The actor restarts after a crash.
     Restarted,
+    /// Asks the L1 node for every block from `from_block` on (a follower that missed
+    /// blocks catches up this way).
+    SyncRequest {
+        /// First block wanted.
+        from_block: u64,
+    },
 }
 
 impl Msg {
@@ -133,6 +139,7 @@ impl Msg {
             Msg::NewBlock { .. } => "new_block",
             Msg::ProofReady { .. } => "proof_ready",
             Msg::Restarted => "restarted",
+            Msg::SyncRequest { .. } => "sync_request",
         }
     }
 
@@ -168,6 +175,7 @@ impl Msg {
                 Err(e) => format!("proof {label} failed: {e}"),
             },
             Msg::Restarted => "restart".into(),
+            Msg::SyncRequest { from_block } => format!("blocks from {from_block}"),
         }
     }
 }
@@ -262,3 +270,50 @@ impl Outbox {
 
 /// Time as actors see it.
 pub type Now = SimTime;
+
+/// Follows L1 blocks in order: a block is processed once, and a gap (blocks lost to a
+/// fault or a crash) makes the follower ask the L1 node for the missing ones.
+#[derive(Clone, Debug)]
+pub struct BlockFollower {
+    next: u64,
+    requested_at: Option<u64>,
+}
+
+impl BlockFollower {
+    /// A follower whose first block is `first`.
+    pub fn new(first: u64) -> Self {
+        Self {
+            next: first,
+            requested_at: None,
+        }
+    }
+
+    /// Whether to process block `number` now. On a gap it asks the L1 node (again, if
+    /// an earlier request went unanswered) and skips the block, which the answer
+    /// replays in order.
+    pub fn accept(&mut self, number: u64, out: &mut Outbox) -> bool {
+        if number < self.next {
+            return false;
+        }
+        if number > self.next {
+            if self.requested_at.is_none_or(|at| number > at) {
+                self.resync(number, out);
+            }
+            return false;
+        }
+        self.next += 1;
+        self.requested_at = None;
+        true
+    }
+
+    /// Asks for every block from the next expected one (after a restart).
+    pub fn resync(&mut self, now_block: u64, out: &mut Outbox) {
+        self.requested_at = Some(now_block);
+        out.send(
+            crate::l1node::L1,
+            Msg::SyncRequest {
+                from_block: self.next,
+            },
+        );
+    }
+}

@@ -27,8 +27,10 @@ pub struct ProverPool {
 }
 
 impl ProverPool {
-    /// A pool of `threads` workers proving in `mode`.
-    pub fn new(threads: usize, mode: ProofMode) -> Self {
+    /// A pool of `threads` workers proving in `mode`. With `jitter_seed`, each worker
+    /// sleeps a random 0-40 ms of wall-clock time before handing a result back, so that
+    /// tests can check that finishing order does not matter.
+    pub fn new(threads: usize, mode: ProofMode, jitter_seed: Option<u64>) -> Self {
         let (jobs, job_rx) = unbounded::<(u64, ProveJob)>();
         let (res_tx, results) = unbounded();
         let workers = (0..threads.max(1))
@@ -39,7 +41,13 @@ impl ProverPool {
                     .name(format!("prover-{i}"))
                     .spawn(move || {
                         let prover = Prover::new(mode);
+                        let mut jitter = jitter_seed.map(|s| {
+                            zkarena_harness::sim::SimRng::stream(s, &format!("jitter-{i}"))
+                        });
                         for (id, job) in job_rx {
+                            if let Some(rng) = jitter.as_mut() {
+                                std::thread::sleep(Duration::from_millis(rng.below(41)));
+                            }
                             let r = prover
                                 .prove_batch(
                                     job.depth,

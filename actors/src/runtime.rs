@@ -43,6 +43,19 @@ pub struct Violation {
     pub trace: Vec<TraceEntry>,
 }
 
+/// How a testnet runs.
+#[derive(Clone, Debug)]
+pub struct TestnetConfig {
+    /// L1 slot length (ms).
+    pub slot_ms: u64,
+    /// Prover worker threads.
+    pub threads: usize,
+    /// Real or dev proofs.
+    pub mode: ProofMode,
+    /// Random wall-clock delays in the prover pool (tests of finishing order).
+    pub jitter_seed: Option<u64>,
+}
+
 /// The testnet: actors, the queue, the fault plan, the prover pool.
 pub struct Testnet {
     system: SystemRunner,
@@ -63,14 +76,9 @@ pub struct Testnet {
 
 impl Testnet {
     /// A testnet of `roles` (the L1 node first: it takes each slot's tick before the
-    /// others), slots of `slot_ms`, `faults`, and a prover pool of `threads` workers.
-    pub fn new(
-        roles: Vec<Box<dyn Role>>,
-        slot_ms: u64,
-        faults: FaultPlan,
-        threads: usize,
-        mode: ProofMode,
-    ) -> Self {
+    /// others) with `faults`.
+    pub fn new(roles: Vec<Box<dyn Role>>, faults: FaultPlan, config: &TestnetConfig) -> Self {
+        let slot_ms = config.slot_ms;
         let system = System::new();
         let mut names = Vec::new();
         let mut by_name = BTreeMap::new();
@@ -115,7 +123,7 @@ impl Testnet {
             queue,
             faults,
             trace: Vec::new(),
-            pool: ProverPool::new(threads, mode),
+            pool: ProverPool::new(config.threads, config.mode, config.jitter_seed),
             slot_ms,
             next_slot: 1,
             violation: None,

@@ -17,7 +17,7 @@ use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
 use crate::l1node::L1;
-use crate::msg::{Msg, Outbox, RollupEvent};
+use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
 /// How a sequencer behaves.
@@ -67,12 +67,19 @@ pub struct Sequencer {
     deposits: VecDeque<(u64, Address, Asset, u64)>,
     in_flight: bool,
     slot: u64,
+    follower: BlockFollower,
+    l1_nonce: u64,
+    /// The batch transaction in flight and the slot after which it is resent.
+    last: Option<(TxRequest, u64)>,
     report: ActorReport,
 }
 
+/// Slots a batch transaction may stay unanswered before it is resent with a higher tip.
+const RESEND_AFTER_SLOTS: u64 = 3;
+
 impl Sequencer {
     /// A sequencer posting from `address` to `rollup`, crediting fees to `fee_account`,
-    /// starting from the genesis `state`.
+    /// starting from the genesis `state` and L1 block `first_block`.
     pub fn new(
         name: &str,
         address: Address,
@@ -80,6 +87,7 @@ impl Sequencer {
         fee_account: u64,
         params: SequencerParams,
         state: L2State,
+        first_block: u64,
     ) -> Self {
         Self {
             name: name.into(),
@@ -93,6 +101,9 @@ impl Sequencer {
             deposits: VecDeque::new(),
             in_flight: false,
             slot: 0,
+            follower: BlockFollower::new(first_block),
+            l1_nonce: 0,
+            last: None,
             report: ActorReport {
                 name: name.into(),
                 role: "sequencer".into(),
@@ -116,7 +127,9 @@ impl Sequencer {
         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
         let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
             .gas_limit(3_000_000)
-            .fees(200_000_000_000, tip);
+            .fees(200_000_000_000, tip)
+            .nonce(self.l1_nonce);
+        self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));
         out.send(
             L1,
             Msg::SubmitL1 {
@@ -226,8 +239,27 @@ impl Role for Sequencer {
             }
             Msg::Tick { slot } => {
                 self.slot = slot;
-                self.post(out);
+                match &mut self.last {
+                    // Unanswered for too long (lost, or priced out): the same batch
+                    // again, same nonce, 25% more tip, so it replaces the first if that
+                    // one is still waiting.
+                    Some((request, deadline)) if self.in_flight && slot >= *deadline => {
+                        let tip = request.max_priority_fee_per_gas * 5 / 4;
+                        *request = request.clone().fees(request.max_fee_per_gas, tip);
+                        *deadline = slot + RESEND_AFTER_SLOTS;
+                        out.send(
+                            L1,
+                            Msg::SubmitL1 {
+                                request: request.clone(),
+                                tag: format!("batch@{slot} (resent)"),
+                            },
+                        );
+                        self.report.l1_txs[0] += 1;
+                    }
+                    _ => self.post(out),
+                }
             }
+            Msg::Restarted => self.follower.resync(0, out),
             Msg::L1Receipt {
                 included,
                 error,
@@ -240,12 +272,23 @@ impl Role for Sequencer {
                 if included {
                     self.report.l1_txs[1] += 1;
                 }
-                if !included || error.is_some() {
+                let replaced = error.as_deref().is_some_and(|e| e.contains("Replaced"));
+                if included && error.is_some() {
+                    // Reverted: the nonce is spent.
+                    self.report.l1_txs[2] += 1;
+                    self.l1_nonce += 1;
+                    self.in_flight = false;
+                    self.last = None;
+                } else if !included && !replaced {
                     self.report.l1_txs[2] += 1;
                     self.in_flight = false;
+                    self.last = None;
                 }
             }
-            Msg::NewBlock { events, .. } => {
+            Msg::NewBlock { number, events, .. } => {
+                if !self.follower.accept(number, out) {
+                    return;
+                }
                 for e in events {
                     match e {
                         RollupEvent::Deposit {
@@ -265,6 +308,8 @@ impl Role for Sequencer {
                                         self.deposits.pop_front();
                                     }
                                     if sender == self.address {
+                                        self.l1_nonce += 1;
+                                        self.last = None;
                                         self.in_flight = false;
                                         self.report.batches_sequenced += 1;
                                         self.report.l2_fees_earned += outcome.fees.total();

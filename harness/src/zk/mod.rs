@@ -124,6 +124,18 @@ pub struct Proof {
 }
 
 impl Proof {
+    /// The same proof claiming other public inputs. Only a dev proof can be relabelled
+    /// (it is nothing but its public inputs); for a real proof this is `None`. This is
+    /// what a forging prover does, and why dev proofs pass only a dev-mode verifier.
+    pub fn relabelled(&self, public: PublicInputs) -> Option<Proof> {
+        (self.mode == ProofMode::Dev).then(|| Proof {
+            public,
+            bytes: dev_bytes(&public),
+            fixed_bytes: dev_bytes(&public),
+            ..self.clone()
+        })
+    }
+
     /// The proof as blobs: `[length u32 big-endian][plain proof bytes]`, cut into blobs
     /// of [`BLOB_DATA_BYTES`](crate::l1::tx::BLOB_DATA_BYTES). The count is fixed per
     /// circuit.
