@@ -234,8 +234,8 @@ impl Role for Aggregator {
                                 tag: format!("verify {label}"),
                             },
                         );
-                        self.report.proofs[0] += 1;
-                        self.report.l1_txs[0] += 1;
+                        self.report.proofs_submitted += 1;
+                        self.report.l1_txs_sent += 1;
                         self.next_to_prove = label + 1;
                     }
                     Err(e) => tracing::warn!(aggregator = %self.name, label, %e, "proving failed"),
@@ -265,12 +265,12 @@ impl Role for Aggregator {
                 self.report.l1_gas += gas_used;
                 self.report.l1_fees_wei += fee_wei;
                 if included {
-                    self.report.l1_txs[1] += 1;
+                    self.report.l1_txs_included += 1;
                 }
                 if included && error.is_none() {
-                    self.report.proofs[1] += 1;
+                    self.report.proofs_accepted += 1;
                 } else {
-                    self.report.l1_txs[2] += 1;
+                    self.report.l1_txs_failed += 1;
                 }
             }
             Msg::Restarted => {

@@ -138,7 +138,7 @@ impl Sequencer {
             },
         );
         self.in_flight = true;
-        self.report.l1_txs[0] += 1;
+        self.report.l1_txs_sent += 1;
     }
 
     /// Every L2 transaction it received.
@@ -254,7 +254,7 @@ impl Role for Sequencer {
                                 tag: format!("batch@{slot} (resent)"),
                             },
                         );
-                        self.report.l1_txs[0] += 1;
+                        self.report.l1_txs_sent += 1;
                     }
                     _ => self.post(out),
                 }
@@ -270,17 +270,17 @@ impl Role for Sequencer {
                 self.report.l1_gas += gas_used;
                 self.report.l1_fees_wei += fee_wei;
                 if included {
-                    self.report.l1_txs[1] += 1;
+                    self.report.l1_txs_included += 1;
                 }
                 let replaced = error.as_deref().is_some_and(|e| e.contains("Replaced"));
                 if included && error.is_some() {
                     // Reverted: the nonce is spent.
-                    self.report.l1_txs[2] += 1;
+                    self.report.l1_txs_failed += 1;
                     self.l1_nonce += 1;
                     self.in_flight = false;
                     self.last = None;
                 } else if !included && !replaced {
-                    self.report.l1_txs[2] += 1;
+                    self.report.l1_txs_failed += 1;
                     self.in_flight = false;
                     self.last = None;
                 }

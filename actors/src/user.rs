@@ -3,6 +3,7 @@
 //! random stream.
 
 use std::any::Any;
+use std::collections::BTreeMap;
 
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use zkarena_harness::l2::{Action, Asset, Fee, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
-use crate::msg::{tx_kind, Msg, Outbox};
+use crate::msg::{tx_kind, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
 /// How a user behaves.
@@ -57,7 +58,14 @@ pub struct User {
     slot_ms: u64,
     nonce: u64,
     sent: Vec<(B256, &'static str, u64)>,
+    /// Sent but not yet seen in a sequenced batch: (transaction, slot last sent).
+    unconfirmed: BTreeMap<B256, (L2Tx, u64)>,
+    slot: u64,
 }
+
+/// Slots after which a transaction not seen in any batch is sent again (it may have
+/// been lost on the way; the sequencer ignores a copy it already has).
+const RESEND_AFTER_SLOTS: u64 = 3;
 
 impl User {
     /// A user owning `account` with `key`, sending to `peers`.
@@ -80,6 +88,8 @@ impl User {
             slot_ms,
             nonce: 0,
             sent: Vec::new(),
+            unconfirmed: BTreeMap::new(),
+            slot: 0,
         }
     }
 
@@ -136,9 +146,21 @@ impl Role for User {
         true
     }
 
+    fn subscribes(&self) -> bool {
+        true
+    }
+
     fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::Tick { .. } => {
+            Msg::Tick { slot } => {
+                self.slot = slot;
+                let to = self.params.sequencer.clone();
+                for (tx, last) in self.unconfirmed.values_mut() {
+                    if slot >= *last + RESEND_AFTER_SLOTS {
+                        *last = slot;
+                        out.send(&to, Msg::L2Tx(*tx));
+                    }
+                }
                 let rate = self.params.txs_per_slot.max(0.0);
                 let mut n = rate.floor() as u64;
                 if self.rng.chance(rate - rate.floor()) {
@@ -152,8 +174,18 @@ impl Role for User {
             Msg::Wake { .. } => {
                 let tx = self.next_tx();
                 self.sent.push((tx.hash(), tx_kind(&tx), now.as_millis()));
+                self.unconfirmed.insert(tx.hash(), (tx, self.slot));
                 let to = self.params.sequencer.clone();
                 out.send(&to, Msg::L2Tx(tx));
+            }
+            Msg::NewBlock { events, .. } => {
+                for e in events {
+                    if let RollupEvent::BatchSequenced { batch, .. } = e {
+                        for tx in &batch.txs {
+                            self.unconfirmed.remove(&tx.hash());
+                        }
+                    }
+                }
             }
             _ => {}
         }

@@ -22,8 +22,12 @@ pub struct ActorReport {
     pub l1_gas: u64,
     /// L1 fees paid (wei).
     pub l1_fees_wei: u128,
-    /// L1 transactions sent / included / failed.
-    pub l1_txs: [u64; 3],
+    /// L1 transactions sent.
+    pub l1_txs_sent: u64,
+    /// L1 transactions included in a block.
+    pub l1_txs_included: u64,
+    /// L1 transactions that reverted or were dropped.
+    pub l1_txs_failed: u64,
     /// L2 fees earned (gwei): base fees and tips of the batches it sequenced.
     pub l2_fees_earned: u64,
     /// Rewards (gwei or token units, mechanism-specific).
@@ -34,8 +38,10 @@ pub struct ActorReport {
     pub mev_profit: i64,
     /// Batches it sequenced that landed on L1.
     pub batches_sequenced: u64,
-    /// Proofs it submitted / that were accepted.
-    pub proofs: [u64; 2],
+    /// Proofs it submitted.
+    pub proofs_submitted: u64,
+    /// Proofs the L1 accepted.
+    pub proofs_accepted: u64,
     /// L2 transactions it sent.
     pub l2_txs_sent: u64,
 }
@@ -87,8 +93,10 @@ pub struct BatchReport {
     pub sequencer: String,
     /// L1 block it landed in.
     pub l1_block: u64,
-    /// Transactions / applied.
-    pub txs: [u64; 2],
+    /// Transactions in it.
+    pub txs: u64,
+    /// Of which applied.
+    pub applied: u64,
     /// Actor whose proof verified it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prover: Option<String>,
@@ -264,7 +272,7 @@ impl Report {
                 a.l1_fees_wei / 1_000_000_000,
                 a.l2_fees_earned,
                 a.batches_sequenced,
-                format!("{}/{}", a.proofs[1], a.proofs[0]),
+                format!("{}/{}", a.proofs_accepted, a.proofs_submitted),
                 a.l2_txs_sent
             );
         }
