@@ -382,12 +382,18 @@ impl Scenario {
         let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
+            let (line, column) = (inner.line(), inner.column());
+            let message = inner.to_string();
+            let message = message
+                .strip_suffix(&format!(" at line {line} column {column}"))
+                .unwrap_or(&message)
+                .to_string();
             ScenarioError::Parse {
                 file: file.into(),
                 path,
-                line: inner.line(),
-                column: inner.column(),
-                message: inner.to_string(),
+                line,
+                column,
+                message,
             }
         })?;
         if s.name.is_empty() {

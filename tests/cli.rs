@@ -42,3 +42,142 @@ fn unknown_command_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
 }
+
+fn scenario_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("zkarena-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const GOOD: &str = r#"{
+  "description": "tiny",
+  "mechanism": { "kind": "centralized" },
+  "slots": 3,
+  "proof_mode": "dev",
+  "cast": [
+    { "role": "sequencer", "name": "seq", "id": 1 },
+    { "role": "aggregator", "name": "agg", "hardware": { "rows_per_sec": 4096 } }
+  ],
+  "workload": { "users": 2, "sequencer": "seq", "txs_per_slot": 1 }
+}"#;
+
+#[test]
+fn run_writes_the_report_trace_and_timeline() {
+    let path = scenario_file("tiny.json", GOOD);
+    let out_dir = path.with_file_name("out");
+    let out = zkarena(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["scenario"], "tiny");
+    assert_eq!(report["l1_blocks"], 3);
+    let trace = std::fs::read_to_string(out_dir.join("trace.jsonl")).unwrap();
+    assert!(trace.lines().count() > 10);
+    assert!(trace
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    let html = std::fs::read_to_string(out_dir.join("timeline.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("seq"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("scorecard"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("L1 block 3/3"));
+}
+
+#[test]
+fn a_failed_expectation_exits_non_zero() {
+    let text = GOOD.replace(
+        r#""proof_mode": "dev","#,
+        r#""proof_mode": "dev", "expect": [{ "metric": "batches_verified", "op": ">=", "value": 99 }],"#,
+    );
+    let path = scenario_file("unmet.json", &text);
+    let out_dir = path.with_file_name("out-unmet");
+    let out = zkarena(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED"));
+}
+
+#[test]
+fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
+    let cases: &[(&str, String, &[&str])] = &[
+        (
+            "syntax.json",
+            "{ \"description\": ".into(),
+            &["syntax.json:1:", "EOF"],
+        ),
+        (
+            "type.json",
+            GOOD.replace(r#""slots": 3"#, r#""slots": "three""#),
+            &["type.json:4:", "`slots`", "expected u64"],
+        ),
+        (
+            "role.json",
+            GOOD.replace(r#""role": "sequencer""#, r#""role": "wizard""#),
+            &["role.json:7:", "`cast[0].role`", "unknown variant `wizard`"],
+        ),
+        (
+            "negative.json",
+            GOOD.replace(r#""rows_per_sec": 4096"#, r#""rows_per_sec": -5"#),
+            &[
+                "negative.json:9:",
+                "`cast[1]`",
+                "integer `-5`, expected u64",
+            ],
+        ),
+        (
+            "unknown-field.json",
+            GOOD.replace(r#""id": 1"#, r#""id": 1, "speed": 9"#),
+            &["unknown-field.json", "cast[0]", "unknown field `speed`"],
+        ),
+        (
+            "no-such-sequencer.json",
+            GOOD.replace(r#""sequencer": "seq""#, r#""sequencer": "nobody""#),
+            &["`workload.sequencer`", "`nobody` is not a sequencer"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let path = scenario_file(name, text);
+        for cmd in ["check", "run"] {
+            let out = zkarena(&[cmd, path.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {name}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            for n in *needles {
+                assert!(err.contains(n), "{cmd} {name}: missing {n:?} in {err}");
+            }
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+    let out = zkarena(&["check", "/no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn list_and_check_the_shipped_scenarios() {
+    let out = zkarena(&["list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in ["baseline", "aggregator-race"] {
+        assert!(text.contains(name), "{text}");
+        let out = zkarena(&["check", name]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
