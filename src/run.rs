@@ -73,8 +73,49 @@ pub enum RunError {
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 
+/// A testnet built from a scenario, not yet run: tests step it themselves.
+pub struct Prepared {
+    /// The testnet.
+    pub net: Testnet,
+    scenario: Scenario,
+    names_by_address: BTreeMap<Address, String>,
+}
+
+impl Prepared {
+    /// The report of the run so far.
+    pub fn report(&mut self, violation: Option<&Violation>) -> Report {
+        assemble(
+            &self.scenario,
+            &mut self.net,
+            &self.names_by_address,
+            violation,
+        )
+    }
+}
+
 /// Runs `scenario`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> {
+    let mut p = prepare(scenario, opts)?;
+    let mut violation = None;
+    for slot in 1..=scenario.slots {
+        if let Err(v) = p.net.run_slots(1) {
+            violation = Some(v);
+            break;
+        }
+        if let Some(progress) = opts.progress {
+            progress(slot, scenario.slots);
+        }
+    }
+    let report = p.report(violation.as_ref());
+    Ok(Outcome {
+        report,
+        trace: p.net.trace().to_vec(),
+        violation,
+    })
+}
+
+/// Builds the L1, the L2 genesis and the cast of `scenario`, without running it.
+pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunError> {
     let s = scenario;
     let mode = s.proof_mode;
     let slot_ms = s.slot_seconds * 1000;
@@ -268,22 +309,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
         mode,
         jitter_seed: opts.jitter_seed,
     };
-    let mut net = Testnet::new(roles, FaultPlan::new(s.faults.clone(), s.seed), &config);
-    let mut violation = None;
-    for slot in 1..=s.slots {
-        if let Err(v) = net.run_slots(1) {
-            violation = Some(v);
-            break;
-        }
-        if let Some(p) = opts.progress {
-            p(slot, s.slots);
-        }
-    }
-    let report = assemble(s, &mut net, &names_by_address, violation.as_ref());
-    Ok(Outcome {
-        report,
-        trace: net.trace().to_vec(),
-        violation,
+    let net = Testnet::new(roles, FaultPlan::new(s.faults.clone(), s.seed), &config);
+    Ok(Prepared {
+        net,
+        scenario: s.clone(),
+        names_by_address,
     })
 }
 

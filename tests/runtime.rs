@@ -285,3 +285,60 @@ fn a_forged_root_breaks_safety_and_stops_the_run_with_its_trace() {
     assert!(out.violation.is_none());
     assert_eq!(out.report.scorecard.finalized_invalid_roots, 0);
 }
+
+#[test]
+fn a_test_can_step_the_world_and_play_the_block_builder() {
+    use zkarena::actors::l1node::L1Node;
+    use zkarena::actors::node::Role;
+    use zkarena::actors::sequencer::Sequencer;
+    let s = ScenarioBuilder::centralized("steps", 2, 2.0)
+        .seed(2)
+        .build()
+        .unwrap();
+    let mut p = zkarena::run::prepare(&s, &RunOptions::default()).unwrap();
+    let seq_addr = zkarena::prelude::named_address("seq");
+    let batch_pending = |net: &mut zkarena::actors::runtime::Testnet| {
+        net.with("l1", move |n: &mut L1Node| {
+            n.chain()
+                .mempool()
+                .pending()
+                .iter()
+                .filter(|t| t.request.from == seq_addr)
+                .map(|t| t.hash)
+                .collect::<Vec<_>>()
+        })
+        .unwrap()
+    };
+    // Step event by event until the sequencer's batch waits in the L1 mempool.
+    assert!(p
+        .net
+        .run_until_cond(10_000, |net| !batch_pending(net).is_empty())
+        .unwrap());
+    let hash = batch_pending(&mut p.net)[0];
+    let slot = p.net.slots();
+    // Play the builder: the next block is empty, so the batch waits...
+    p.net
+        .with("l1", |n: &mut L1Node| n.include_next(vec![]))
+        .unwrap();
+    p.net.run_slots(1).unwrap();
+    assert_eq!(batch_pending(&mut p.net), vec![hash]);
+    let landed = |net: &mut zkarena::actors::runtime::Testnet| {
+        net.with("seq", |q: &mut Sequencer| q.report().batches_sequenced)
+            .unwrap()
+    };
+    assert_eq!(landed(&mut p.net), 0);
+    // ...then exactly it goes in, and the sequencer sees its batch land.
+    p.net
+        .with("l1", move |n: &mut L1Node| n.include_next(vec![hash]))
+        .unwrap();
+    p.net.run_slots(1).unwrap();
+    assert!(
+        !batch_pending(&mut p.net).contains(&hash),
+        "it was included"
+    );
+    assert_eq!(landed(&mut p.net), 1);
+    assert_eq!(p.net.slots(), slot + 2);
+    let report = p.report(None);
+    assert_eq!(report.batches.len(), 1);
+    assert!(report.invariants.iter().all(|i| i.violation.is_none()));
+}

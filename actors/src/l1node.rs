@@ -36,6 +36,8 @@ pub struct L1Node {
     pending: BTreeMap<TxHash, Submitted>,
     /// Every published block: (number, events, escrow), for catching followers up.
     history: Vec<(u64, Vec<RollupEvent>, [u128; 2])>,
+    /// If set, the next block holds exactly these pending transactions, in this order.
+    next_order: Option<Vec<TxHash>>,
 }
 
 impl L1Node {
@@ -48,7 +50,14 @@ impl L1Node {
             rollup,
             pending: BTreeMap::new(),
             history: Vec::new(),
+            next_order: None,
         }
+    }
+
+    /// Makes the next block hold exactly the pending transactions `order`, in that
+    /// order (an empty list seals an empty block). Tests use it to play the builder.
+    pub fn include_next(&mut self, order: Vec<TxHash>) {
+        self.next_order = Some(order);
     }
 
     /// The chain (for inspection between steps).
@@ -83,7 +92,10 @@ impl L1Node {
     }
 
     fn seal(&mut self, out: &mut Outbox) {
-        let block = self.chain.seal_block().clone();
+        let block = match self.next_order.take() {
+            Some(order) => self.chain.seal_block_with(&order).clone(),
+            None => self.chain.seal_block().clone(),
+        };
         let mut events = Vec::new();
         for r in &block.receipts {
             let sub = self.pending.remove(&r.tx_hash);

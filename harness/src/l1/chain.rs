@@ -538,6 +538,23 @@ impl Chain {
     /// effective priority fee (ties by arrival), within the block's gas and data budgets,
     /// and executes them. Returns the new head.
     pub fn seal_block(&mut self) -> &Block {
+        self.seal(None)
+    }
+
+    /// Seals the next block with exactly the pending transactions `order` names, in that
+    /// order (the way a test plays a block builder, as in op-e2e's action tests). Hashes
+    /// that are not pending are ignored; a transaction that is not executable when its
+    /// turn comes (wrong nonce, no funds) is dropped with its reason, as the normal
+    /// builder would. Everything else stays in the mempool.
+    pub fn seal_block_with(&mut self, order: &[TxHash]) -> &Block {
+        let picked = order
+            .iter()
+            .filter_map(|h| self.pool.get(h).cloned())
+            .collect();
+        self.seal(Some(picked))
+    }
+
+    fn seal(&mut self, exact: Option<std::collections::VecDeque<Arc<PendingTx>>>) -> &Block {
         let number = self.head().number + 1;
         let base_fee = self.next_base_fee();
         let excess_blob_gas = self.next_excess_blob_gas();
@@ -559,9 +576,15 @@ impl Chain {
         };
         let plan = self.plan_candidates(base_fee);
         block.receipts.reserve(plan.len());
-        let mut builder = BlockBuilder::new(plan);
+        let by_tip = exact.is_none();
+        let mut exact = exact.unwrap_or_default();
+        let mut builder = BlockBuilder::new(if by_tip { plan } else { Vec::new() });
         let mut evm = build_evm(&mut self.db, &self.config, &block, self.precompiles.clone());
-        while let Some(tx) = builder.next() {
+        while let Some(tx) = if by_tip {
+            builder.next()
+        } else {
+            exact.pop_front()
+        } {
             let req = &tx.request;
             if let Some(reason) = never_fits(req, &block, &self.config.da) {
                 self.pool.drop_tx(&tx.hash, reason);
@@ -598,7 +621,9 @@ impl Chain {
                     }
                     block.receipts.push(receipt);
                     self.pool.remove_included(&tx.hash);
-                    builder.included(&mut self.pool, req.from, tx.nonce + 1, base_fee);
+                    if by_tip {
+                        builder.included(&mut self.pool, req.from, tx.nonce + 1, base_fee);
+                    }
                 }
                 Err(err) => self.pool.drop_tx(&tx.hash, drop_reason(err)),
             }
