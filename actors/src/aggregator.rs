@@ -2,7 +2,6 @@
 //! proven on the worker pool (its hardware profile sets the simulated proving time) and
 //! submits the proof to verify the next range.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
@@ -285,13 +284,5 @@ impl Role for Aggregator {
 
     fn report(&self) -> ActorReport {
         self.report.clone()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

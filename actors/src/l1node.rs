@@ -3,7 +3,6 @@
 //! transaction, and publishes every block to subscribers with the rollup events read
 //! from its logs (and the batches decoded from the sequencing calldata).
 
-use std::any::Any;
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, Bytes, TxHash, U256};
@@ -259,13 +258,5 @@ impl Role for L1Node {
             role: "l1".into(),
             ..ActorReport::default()
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

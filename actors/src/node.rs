@@ -12,8 +12,26 @@ use zkarena_harness::sim::SimTime;
 
 use crate::msg::{Msg, Outbox};
 
+/// Downcasting support every role gets for free.
+pub trait AsAny: Any {
+    /// For downcasting in inspections.
+    fn as_any(&self) -> &dyn Any;
+    /// For downcasting in inspections.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// A rollup role.
-pub trait Role: Any {
+pub trait Role: AsAny {
     /// The actor's name.
     fn name(&self) -> &str;
     /// Its role, as reports name it.
@@ -34,10 +52,6 @@ pub trait Role: Any {
     fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
         Vec::new()
     }
-    /// For downcasting in inspections.
-    fn as_any(&self) -> &dyn Any;
-    /// For downcasting in inspections.
-    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 /// The actix actor hosting a role.

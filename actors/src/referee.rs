@@ -4,7 +4,6 @@
 //! verified state holds plus the deposits it has not consumed. It also records the
 //! fate of every L2 transaction for the report. It sends nothing but violations.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
@@ -289,13 +288,5 @@ impl Role for Referee {
             role: "referee".into(),
             ..ActorReport::default()
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

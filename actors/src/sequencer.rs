@@ -3,7 +3,6 @@
 //! contract when it has something to post and no batch in flight. It follows the
 //! sequenced (virtual) state from L1 blocks.
 
-use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::{Address, B256};
@@ -332,13 +331,5 @@ impl Role for Sequencer {
 
     fn report(&self) -> ActorReport {
         self.report.clone()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

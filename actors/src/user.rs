@@ -2,7 +2,6 @@
 //! scripted rate and mix, each at a random moment of the slot drawn from its own
 //! random stream.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 
 use alloy_primitives::B256;
@@ -202,13 +201,5 @@ impl Role for User {
 
     fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
         self.sent.clone()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

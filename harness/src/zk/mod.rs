@@ -238,7 +238,7 @@ pub fn expected_public_inputs(
 }
 
 /// The bytes posted to L1: plonky2's compressed proof form (Merkle paths deduplicated),
-/// about 30% smaller than the plain one.
+/// about 10% smaller than the plain one (103 KB against 116 KB for a 4-slot batch).
 fn wire_bytes(
     data: &CircuitData<F, C, D>,
     proof: &ProofWithPublicInputs<F, C, D>,
@@ -251,6 +251,45 @@ fn wire_bytes(
 
 fn to_fields(pis: &[F]) -> Vec<u64> {
     pis.iter().map(|f| f.to_canonical_u64()).collect()
+}
+
+/// A real proof's [`Proof`], after checking its public inputs against the native ones.
+fn finish(
+    mode: ProofMode,
+    kind: ProofKind,
+    public: PublicInputs,
+    data: &CircuitData<F, C, D>,
+    proof: ProofWithPublicInputs<F, C, D>,
+    start: Instant,
+) -> Result<Proof, ZkError> {
+    let wall = start.elapsed();
+    let got = PublicInputs::from_fields(&to_fields(&proof.public_inputs))
+        .ok_or(ZkError::Disagree("the number of public inputs"))?;
+    check_agree(&got, &public)?;
+    Ok(Proof {
+        mode,
+        kind,
+        public,
+        verifier_key: verifier_key(&data.verifier_data()),
+        bytes: wire_bytes(data, &proof)?,
+        fixed_bytes: proof.to_bytes().into(),
+        wall,
+        inner: Some(Arc::new(proof)),
+    })
+}
+
+/// A dev proof: the public inputs behind a marker.
+fn dev_proof(kind: ProofKind, public: PublicInputs, verifier_key: B256, start: Instant) -> Proof {
+    Proof {
+        mode: ProofMode::Dev,
+        kind,
+        public,
+        verifier_key,
+        bytes: dev_bytes(&public),
+        fixed_bytes: dev_bytes(&public),
+        wall: start.elapsed(),
+        inner: None,
+    }
 }
 
 fn dev_bytes(public: &PublicInputs) -> Bytes {
@@ -301,35 +340,13 @@ impl Prover {
         let kind = ProofKind::Batch { depth, slots };
         let start = Instant::now();
         match self.mode {
-            ProofMode::Dev => Ok(Proof {
-                mode: self.mode,
-                kind,
-                public,
-                verifier_key: self.batch_key(depth, slots),
-                bytes: dev_bytes(&public),
-                fixed_bytes: dev_bytes(&public),
-                wall: start.elapsed(),
-                inner: None,
-            }),
+            ProofMode::Dev => Ok(dev_proof(kind, public, self.batch_key(depth, slots), start)),
             ProofMode::Real => {
                 let circuit = CircuitCache::global().batch(depth, slots);
                 let proof = circuit
                     .prove(&outcome.trace, batch_in, withdrawals_in)
                     .map_err(|e| ZkError::Prove(format!("{e:#}")))?;
-                let wall = start.elapsed();
-                let got = PublicInputs::from_fields(&to_fields(&proof.public_inputs))
-                    .ok_or(ZkError::Disagree("the number of public inputs"))?;
-                check_agree(&got, &public)?;
-                Ok(Proof {
-                    mode: self.mode,
-                    kind,
-                    public,
-                    verifier_key: verifier_key(&circuit.data().verifier_data()),
-                    bytes: wire_bytes(circuit.data(), &proof)?,
-                    fixed_bytes: proof.to_bytes().into(),
-                    wall,
-                    inner: Some(Arc::new(proof)),
-                })
+                finish(self.mode, kind, public, circuit.data(), proof, start)
             }
         }
     }
@@ -373,18 +390,12 @@ impl Prover {
         let start = Instant::now();
         let kind = ProofKind::Aggregate { level };
         match self.mode {
-            ProofMode::Dev => Ok(Proof {
-                mode: self.mode,
+            ProofMode::Dev => Ok(dev_proof(
                 kind,
                 public,
-                verifier_key: keccak256(
-                    [b"aggregate".as_slice(), left.verifier_key.as_slice()].concat(),
-                ),
-                bytes: dev_bytes(&public),
-                fixed_bytes: dev_bytes(&public),
-                wall: start.elapsed(),
-                inner: None,
-            }),
+                keccak256([b"aggregate".as_slice(), left.verifier_key.as_slice()].concat()),
+                start,
+            )),
             ProofMode::Real => {
                 let (Some(lp), Some(rp)) = (&left.inner, &right.inner) else {
                     return Err(ZkError::Aggregate(
@@ -397,20 +408,7 @@ impl Prover {
                 let proof = circuit
                     .prove(lp, rp)
                     .map_err(|e| ZkError::Aggregate(format!("{e:#}")))?;
-                let wall = start.elapsed();
-                let got = PublicInputs::from_fields(&to_fields(&proof.public_inputs))
-                    .ok_or(ZkError::Disagree("the number of public inputs"))?;
-                check_agree(&got, &public)?;
-                Ok(Proof {
-                    mode: self.mode,
-                    kind,
-                    public,
-                    verifier_key: verifier_key(&circuit.data().verifier_data()),
-                    bytes: wire_bytes(circuit.data(), &proof)?,
-                    fixed_bytes: proof.to_bytes().into(),
-                    wall,
-                    inner: Some(Arc::new(proof)),
-                })
+                finish(self.mode, kind, public, circuit.data(), proof, start)
             }
         }
     }
