@@ -13,8 +13,10 @@ interface IERC20Like {
 ///         the batch that made them is verified.
 /// @dev L2 balances are 64-bit Goldilocks-field values counted in L2 units of 1 gwei,
 ///      so a deposit must be a whole number of L2 units and below MAX_L2_AMOUNT units.
-///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, from, to, l2Amount)),
-///      with asset = address(0) for ETH.
+///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Amount)),
+///      with asset = address(0) for ETH. The depositor (`from`) is only in the event: the
+///      L2 credits `to`, and the rollup contract checks the deposits a batch consumes
+///      against this hash.
 contract Bridge {
     /// @notice Wei per L2 balance unit.
     uint256 public constant L2_UNIT = 1 gwei;
@@ -139,7 +141,7 @@ contract Bridge {
     function _enqueue(address asset, address from, address to, uint64 l2Amount) internal returns (uint256 index) {
         if (to == address(0)) revert ZeroAddress();
         index = depositCount;
-        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, from, to, l2Amount));
+        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, l2Amount));
         depositHashAt[index + 1] = next;
         depositCount = index + 1;
         emit DepositQueued(index, from, to, asset, l2Amount, next);

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 interface IRollupBridge {
     function payWithdrawal(address asset, address to, uint64 l2Amount) external;
     function token() external view returns (address);
+    function depositHashAt(uint256 index) external view returns (bytes32);
 }
 
 /// @title ZkRollup
@@ -41,6 +42,8 @@ abstract contract ZkRollup {
     mapping(uint64 => bytes32) public batchAcc;
     /// @notice Verifier keys (circuit digests) this rollup accepts.
     mapping(bytes32 => bool) public acceptedKeys;
+    /// @notice Bridge deposits consumed by sequenced batches.
+    uint64 public depositsSequenced;
 
     event BatchSequenced(uint64 indexed index, bytes32 acc, uint64 sequencer, uint64 txCount);
     event RangeVerified(uint64 indexed from, uint64 indexed to, bytes32 newRoot, address indexed prover);
@@ -62,6 +65,7 @@ abstract contract ZkRollup {
     error OldRootMismatch(bytes32 expected, bytes32 proven);
     error BatchRangeMismatch(bytes32 expectedIn, bytes32 expectedOut, bytes32 provenIn, bytes32 provenOut);
     error WithdrawalsMismatch(bytes32 proven, bytes32 computed);
+    error DepositsMismatch(uint64 first, uint64 count, bytes32 bridgeHash, bytes32 batchHash);
 
     constructor(IRollupBridge bridge_, bytes32 genesisRoot, bytes32[] memory keys) {
         bridge = bridge_;
@@ -71,12 +75,24 @@ abstract contract ZkRollup {
         }
     }
 
-    /// @notice Appends a batch to the sequenced (virtual) state.
+    /// @notice Appends a batch to the sequenced (virtual) state. The deposits it
+    ///         consumes must be the bridge's next ones, as they were queued.
     function _sequence(bytes calldata batch) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
-        (bool ok, bytes memory ret) = BATCH_COMMITMENT.staticcall(abi.encode(batchAcc[lastSequenced], batch));
+        uint64 first = depositsSequenced;
+        (bool ok, bytes memory ret) = BATCH_COMMITMENT.staticcall(
+            abi.encode(batchAcc[lastSequenced], batch, bridge.token(), first, bridge.depositHashAt(first))
+        );
         if (!ok) _bubble(ret);
         bytes32 acc;
-        (acc, sequencer,, txCount) = abi.decode(ret, (bytes32, uint64, uint64, uint64));
+        uint64 deposits;
+        bytes32 depositHash;
+        (acc, sequencer,, txCount, deposits, depositHash) =
+            abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32));
+        if (deposits > 0) {
+            bytes32 queued = bridge.depositHashAt(first + deposits);
+            if (queued != depositHash) revert DepositsMismatch(first, deposits, queued, depositHash);
+            depositsSequenced = first + deposits;
+        }
         index = ++lastSequenced;
         batchAcc[index] = acc;
         emit BatchSequenced(index, acc, sequencer, txCount);

@@ -415,12 +415,12 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
         .transact(TxRequest::call(alice, d.bridge, tok_dep.abi_encode()))
         .unwrap();
 
-    // h_{i+1} = keccak256(abi.encode(h_i, i, asset, from, to, l2Amount)), amounts in gwei.
-    let step = |prev: B256, i: u64, asset: Address, from: Address, to: Address, amount: u64| {
-        keccak256((prev, U256::from(i), asset, from, to, amount).abi_encode())
+    // h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Amount)), amounts in gwei.
+    let step = |prev: B256, i: u64, asset: Address, to: Address, amount: u64| {
+        keccak256((prev, U256::from(i), asset, to, amount).abi_encode())
     };
-    let h1 = step(B256::ZERO, 0, Address::ZERO, alice, bob, 2_000_000_000);
-    let h2 = step(h1, 1, d.token, alice, alice, 3_000_000_000);
+    let h1 = step(B256::ZERO, 0, Address::ZERO, bob, 2_000_000_000);
+    let h2 = step(h1, 1, d.token, alice, 3_000_000_000);
     assert_eq!(
         chain
             .call_sol(alice, d.bridge, &bindings::Bridge::depositHashCall {})

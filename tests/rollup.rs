@@ -883,3 +883,91 @@ fn the_latency_model_counts_the_rows_of_the_built_circuit() {
     assert_eq!(c.rows_per_slot(), zkarena_harness::zk::ROWS_PER_SLOT);
     assert_eq!(c.rows(), zkarena_harness::zk::batch_rows(4));
 }
+
+#[test]
+fn a_batch_can_only_consume_deposits_the_bridge_queued() {
+    let registry = VerifierRegistry::new(false);
+    let (mut chain, d, rollup) = l1_with_rollup(&registry, B256::ZERO, vec![]);
+    let alice = Address::repeat_byte(0xa1);
+    chain.set_balance(alice, U256::from(10u128.pow(19)));
+    chain.set_balance(Address::repeat_byte(0xee), U256::from(10u128.pow(20)));
+    chain
+        .transact(
+            TxRequest::call(
+                alice,
+                d.bridge,
+                bindings::Bridge::depositEthCall { l2Recipient: alice }.abi_encode(),
+            )
+            .value(U256::from(10u128.pow(18))),
+        )
+        .unwrap();
+    let deposit = |amount, owner| {
+        L2Tx::Deposit(Deposit {
+            index: 0,
+            account: 1,
+            owner,
+            asset: Asset::Eth,
+            amount,
+        })
+    };
+    let sequence_call = |b: &Batch| {
+        bindings::TestRollup::sequenceCall {
+            batch: b.encode(Format::Compact).into(),
+        }
+        .abi_encode()
+    };
+    // A sequencer minting itself money: a deposit the bridge never saw, or a real one
+    // with a bigger amount or another owner.
+    for fake in [
+        deposit(2_000_000_000, alice),
+        deposit(1_000_000_000, Address::repeat_byte(0xbb)),
+    ] {
+        let reason = revert_of(&mut chain, rollup, sequence_call(&batch(1, vec![fake])));
+        assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
+    }
+    // Two deposits where one was queued.
+    let two = batch(
+        1,
+        vec![
+            deposit(1_000_000_000, alice),
+            L2Tx::Deposit(Deposit {
+                index: 1,
+                account: 1,
+                owner: alice,
+                asset: Asset::Eth,
+                amount: 1,
+            }),
+        ],
+    );
+    let reason = revert_of(&mut chain, rollup, sequence_call(&two));
+    assert!(
+        reason.starts_with("DepositsMismatch(0, 2, 0x0000"),
+        "{reason}"
+    );
+    // The real one is accepted and moves the rollup's deposit counter.
+    chain
+        .transact(TxRequest::call(
+            Address::repeat_byte(0xee),
+            rollup,
+            sequence_call(&batch(1, vec![deposit(1_000_000_000, alice)])),
+        ))
+        .unwrap();
+    let consumed = chain
+        .call_sol(
+            alice,
+            rollup,
+            &bindings::TestRollup::depositsSequencedCall {},
+        )
+        .unwrap();
+    assert_eq!(consumed, 1);
+    // Replaying it is out of order now.
+    let reason = revert_of(
+        &mut chain,
+        rollup,
+        sequence_call(&batch(1, vec![deposit(1_000_000_000, alice)])),
+    );
+    assert!(
+        reason.contains("deposit 0 where the queue is at 1"),
+        "{reason}"
+    );
+}

@@ -138,6 +138,29 @@ pub struct Deposit {
     pub amount: u64,
 }
 
+impl Deposit {
+    /// The bridge's running hash after this deposit, from `prev` (the hash before it):
+    /// `keccak256(abi.encode(prev, index, asset, owner, amount))`, the asset being
+    /// address(0) for ETH and `token` for the network token.
+    pub fn l1_hash_step(&self, prev: B256, token: Address) -> B256 {
+        use alloy_sol_types::SolValue;
+        let asset = match self.asset {
+            Asset::Eth => Address::ZERO,
+            Asset::Token => token,
+        };
+        keccak256(
+            (
+                prev,
+                alloy_primitives::U256::from(self.index),
+                asset,
+                self.owner,
+                self.amount,
+            )
+                .abi_encode(),
+        )
+    }
+}
+
 /// One L2 transaction in a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

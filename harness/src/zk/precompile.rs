@@ -4,13 +4,16 @@
 //! |---|---|---|---|---|
 //! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 250 000 + 2 per proof byte |
 //! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 100 per permutation (8 words) |
-//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount)` | 3 000 + 6 per byte + 100 per permutation |
+//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 6 per byte + 100 per permutation |
+//! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 250 000 + 50 000 per blob |
 //!
 //! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
 //! its circuit digest) in a [`VerifierRegistry`]; dev proofs pass only when the registry
 //! is in dev mode. `POSEIDON` is plonky2's Poseidon over Goldilocks (in the spirit of
-//! EIP-5988). `BATCH_COMMITMENT` decodes a batch with the rollup's codec and extends the
-//! batch accumulator, standing in for a Solidity decoder. Every failure reverts with a
+//! EIP-5988). `BATCH_COMMITMENT` decodes a batch with the rollup's codec, extends the
+//! batch accumulator and chains the deposits it consumes into the bridge's running hash
+//! (so the contract can check them against the bridge), standing in for a Solidity
+//! decoder. Every failure reverts with a
 //! decoded error (declared in `contracts/ZkRollup.sol`); none burns the caller's gas.
 
 use std::collections::BTreeMap;
@@ -27,6 +30,7 @@ use crate::l1::chain::{BlobStore, Chain, ChainError};
 use crate::l1::precompile::{L1Precompile, PrecompileAnswer};
 use crate::l2::codec::Batch;
 use crate::l2::smt::{hash_fields, F};
+use crate::l2::tx::L2Tx;
 
 use super::public::{b256_to_digest, batch_commitment, digest_to_b256};
 use super::{serialize_verifier, verifier_key, C, D, DEV_PROOF_MAGIC};
@@ -55,7 +59,7 @@ sol! {
         function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
         function poseidon(uint64[] words) external view returns (bytes32 digest);
         function verifyBlobs(bytes32 key, bytes32[] versionedHashes) external view returns (uint64[] publicInputs);
-        function commitBatch(bytes32 prev, bytes batch) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount);
+        function commitBatch(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter);
         error UnknownVerifierKey(bytes32 key);
         error MalformedProof(string reason);
         error InvalidProof(string reason);
@@ -326,11 +330,34 @@ impl L1Precompile for BatchCommitment {
                 )
             }
         };
+        // The deposits it consumes, in queue order from `firstDeposit`, chained into the
+        // bridge's running hash for the contract to compare.
+        let mut deposit_hash = call.depositHash;
+        let mut deposits = 0u64;
+        for tx in &batch.txs {
+            if let L2Tx::Deposit(d) = tx {
+                let expected = call.firstDeposit + deposits;
+                if d.index != expected {
+                    return PrecompileAnswer::Revert(
+                        MalformedBatch {
+                            offset: alloy_primitives::U256::ZERO,
+                            reason: format!("deposit {} where the queue is at {expected}", d.index),
+                        }
+                        .abi_encode()
+                        .into(),
+                    );
+                }
+                deposit_hash = d.l1_hash_step(deposit_hash, call.token);
+                deposits += 1;
+            }
+        }
         let ret = commitBatchReturn {
             acc: digest_to_b256(&batch_commitment(prev, &batch)),
             sequencer: batch.sequencer,
             l1Block: batch.l1_block,
             txCount: batch.txs.len() as u64,
+            depositCount: deposits,
+            depositHashAfter: deposit_hash,
         };
         PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into())
     }
