@@ -27,7 +27,7 @@ use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
 use zkarena_harness::zk::{digest_to_b256, ProofMode, Prover, SHAPES};
 
-use crate::scenario::{CastMember, Scenario};
+use crate::scenario::{CastMember, Mechanism, Scenario};
 
 /// How to run (what does not change the outcome).
 #[derive(Clone, Debug)]
@@ -72,6 +72,8 @@ pub enum RunError {
 }
 
 const ETH: u128 = 1_000_000_000_000_000_000;
+/// Network tokens each cast member starts with on L1.
+const CAST_TOKENS: u64 = 1_000;
 
 /// A testnet built from a scenario, not yet run: tests step it themselves.
 pub struct Prepared {
@@ -79,17 +81,49 @@ pub struct Prepared {
     pub net: Testnet,
     scenario: Scenario,
     names_by_address: BTreeMap<Address, String>,
+    token: Address,
 }
 
 impl Prepared {
     /// The report of the run so far.
     pub fn report(&mut self, violation: Option<&Violation>) -> Report {
-        assemble(
+        let mut report = assemble(
             &self.scenario,
             &mut self.net,
             &self.names_by_address,
             violation,
-        )
+        );
+        // Token balances on L1 against what every cast member started with.
+        let token = self.token;
+        let addresses: Vec<(String, Address)> = self
+            .names_by_address
+            .iter()
+            .map(|(a, n)| (n.clone(), *a))
+            .collect();
+        let balances = self
+            .net
+            .with(L1, move |n: &mut L1Node| {
+                addresses
+                    .into_iter()
+                    .map(|(name, a)| {
+                        let call = bindings::NetworkToken::balanceOfCall::new((a,));
+                        let b: U256 = n
+                            .chain_mut()
+                            .call_sol(Address::ZERO, token, &call)
+                            .unwrap_or_default();
+                        (name, b)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let start = U256::from(CAST_TOKENS) * U256::from(ETH);
+        let units = |x: U256| (x / U256::from(1_000_000_000u64)).to::<u128>() as i128;
+        for (name, b) in balances {
+            if let Some(a) = report.actors.iter_mut().find(|a| a.name == name) {
+                a.l1_token_delta = units(b) - units(start);
+            }
+        }
+        report
     }
 }
 
@@ -179,23 +213,40 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             break;
         }
     }
-    let first_sequencer = s
-        .cast
-        .iter()
-        .find(|m| matches!(m, CastMember::Sequencer { .. }))
-        .map(|m| named_address(m.name()))
-        .expect("validated: there is a sequencer");
-    let args = bindings::CentralizedRollup::constructorCall {
-        bridge_: d.bridge,
-        genesisRoot: digest_to_b256(&l2.root()),
-        keys,
-        sequencer_: first_sequencer,
+    let genesis_root = digest_to_b256(&l2.root());
+    let (artifact, args) = match s.mechanism {
+        Mechanism::Centralized => {
+            let first_sequencer = s
+                .cast
+                .iter()
+                .find(|m| matches!(m, CastMember::Sequencer { .. }))
+                .map(|m| named_address(m.name()))
+                .expect("validated: there is a sequencer");
+            let args = bindings::CentralizedRollup::constructorCall {
+                bridge_: d.bridge,
+                genesisRoot: genesis_root,
+                keys,
+                sequencer_: first_sequencer,
+            };
+            ("CentralizedRollup", args.abi_encode())
+        }
+        Mechanism::ProofOfEfficiency {
+            batch_fee_tokens,
+            verify_time_target_s,
+        } => {
+            let args = bindings::ProofOfEfficiency::constructorCall {
+                bridge_: d.bridge,
+                genesisRoot: genesis_root,
+                keys,
+                initialBatchFee: U256::from(batch_fee_tokens) * U256::from(ETH),
+                verifyTimeTarget_: U256::from(verify_time_target_s),
+            };
+            ("ProofOfEfficiency", args.abi_encode())
+        }
     };
     let rollup = chain.deploy(
         d.deployer,
-        Artifact::get("CentralizedRollup")
-            .expect("shipped")
-            .init_code(&args.abi_encode()),
+        Artifact::get(artifact).expect("shipped").init_code(&args),
     )?;
     // The genesis L2 supply (users' balances, the pool, fee accounts) is backed by
     // escrow on L1 from the start.
@@ -220,8 +271,21 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         d.bridge,
         bindings::Bridge::setRollupCall { rollup_: rollup }.abi_encode(),
     ))?;
+    // Every cast member holds ETH for gas and network tokens for batch fees, and lets
+    // the rollup contract take its fees.
     for m in &s.cast {
-        chain.set_balance(named_address(m.name()), U256::from(1000 * ETH));
+        let a = named_address(m.name());
+        chain.set_balance(a, U256::from(1000 * ETH));
+        d.mint(&mut chain, a, U256::from(CAST_TOKENS) * U256::from(ETH))?;
+        chain.transact(TxRequest::call(
+            a,
+            d.token,
+            bindings::NetworkToken::approveCall {
+                spender: rollup,
+                amount: U256::MAX,
+            }
+            .abi_encode(),
+        ))?;
     }
     for k in &user_keys {
         chain.set_balance(key_address(k), U256::from(100 * ETH));
@@ -245,6 +309,11 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     }
 
     let first_block = chain.head().number + 1;
+    let nonces: BTreeMap<String, u64> = s
+        .cast
+        .iter()
+        .map(|m| (m.name().to_string(), chain.nonce(named_address(m.name()))))
+        .collect();
     // The cast: the L1 node first (it seals on each tick before the others act).
     let mut roles: Vec<Box<dyn Role>> =
         vec![Box::new(L1Node::new(chain, d.bridge, d.token, rollup))];
@@ -253,15 +322,18 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         let address = named_address(m.name());
         names_by_address.insert(address, m.name().to_string());
         if let Some(p) = m.sequencer() {
-            roles.push(Box::new(Sequencer::new(
-                m.name(),
-                address,
-                rollup,
-                fee_accounts[m.name()],
-                p,
-                l2.clone(),
-                first_block,
-            )));
+            roles.push(Box::new(
+                Sequencer::new(
+                    m.name(),
+                    address,
+                    rollup,
+                    fee_accounts[m.name()],
+                    p,
+                    l2.clone(),
+                    first_block,
+                )
+                .with_l1_nonce(nonces[m.name()]),
+            ));
         } else if let Some(p) = m.aggregator() {
             roles.push(Box::new(Aggregator::new(
                 m.name(),
@@ -314,6 +386,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         net,
         scenario: s.clone(),
         names_by_address,
+        token: d.token,
     })
 }
 

@@ -21,6 +21,23 @@ pub enum Mechanism {
     /// One sequencer named at deployment (the first in the cast); anyone proves. The
     /// baseline the decentralized mechanisms are compared with.
     Centralized,
+    /// Proof of Efficiency: anyone sequences for a batch fee in the network token; the
+    /// first valid proof of a range takes its batch fees.
+    ProofOfEfficiency {
+        /// Initial batch fee, in whole network tokens.
+        #[serde(default = "default_batch_fee")]
+        batch_fee_tokens: u64,
+        /// Verification time target of the fee adaptation (s).
+        #[serde(default = "default_verify_target")]
+        verify_time_target_s: u64,
+    },
+}
+
+fn default_batch_fee() -> u64 {
+    1
+}
+fn default_verify_target() -> u64 {
+    60
 }
 
 impl Mechanism {
@@ -28,6 +45,7 @@ impl Mechanism {
     pub fn name(&self) -> &'static str {
         match self {
             Mechanism::Centralized => "centralized",
+            Mechanism::ProofOfEfficiency { .. } => "proof_of_efficiency",
         }
     }
 }

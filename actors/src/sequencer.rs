@@ -140,6 +140,12 @@ impl Sequencer {
         self.report.l1_txs_sent += 1;
     }
 
+    /// Starts its L1 nonce at `nonce` (its address may have sent genesis transactions).
+    pub fn with_l1_nonce(mut self, nonce: u64) -> Self {
+        self.l1_nonce = nonce;
+        self
+    }
+
     /// Every L2 transaction it received.
     pub fn received(&self) -> Vec<B256> {
         self.seen.iter().copied().collect()

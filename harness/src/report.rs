@@ -28,6 +28,9 @@ pub struct ActorReport {
     pub l1_txs_included: u64,
     /// L1 transactions that reverted or were dropped.
     pub l1_txs_failed: u64,
+    /// Change of its network-token balance on L1 over the run, in 1e-9 token (batch
+    /// fees paid, proving rewards earned).
+    pub l1_token_delta: i128,
     /// L2 fees earned (gwei): base fees and tips of the batches it sequenced.
     pub l2_fees_earned: u64,
     /// Rewards (gwei or token units, mechanism-specific).
@@ -259,17 +262,26 @@ impl Report {
         let _ = writeln!(s, "  {}", self.description);
         let _ = writeln!(
             s,
-            "\n{:<14} {:<11} {:>10} {:>16} {:>12} {:>8} {:>8} {:>7}",
-            "actor", "role", "L1 gas", "L1 fees (gwei)", "L2 fees", "batches", "proofs", "L2 txs"
+            "\n{:<14} {:<11} {:>10} {:>16} {:>14} {:>10} {:>8} {:>8} {:>7}",
+            "actor",
+            "role",
+            "L1 gas",
+            "L1 fees (gwei)",
+            "tokens (1e-9)",
+            "L2 fees",
+            "batches",
+            "proofs",
+            "L2 txs"
         );
         for a in &self.actors {
             let _ = writeln!(
                 s,
-                "{:<14} {:<11} {:>10} {:>16} {:>12} {:>8} {:>8} {:>7}",
+                "{:<14} {:<11} {:>10} {:>16} {:>14} {:>10} {:>8} {:>8} {:>7}",
                 a.name,
                 a.role,
                 a.l1_gas,
                 a.l1_fees_wei / 1_000_000_000,
+                a.l1_token_delta,
                 a.l2_fees_earned,
                 a.batches_sequenced,
                 format!("{}/{}", a.proofs_accepted, a.proofs_submitted),

@@ -41,6 +41,15 @@ pub mod bindings {
         );
     }
     pub use test_rollup::TestRollup;
+    /// `ProofOfEfficiency`.
+    pub mod poe {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            ProofOfEfficiency,
+            "../fixtures/contracts/ProofOfEfficiency.json"
+        );
+    }
+    pub use poe::ProofOfEfficiency;
 }
 
 /// Every shipped artifact: (contract name, artifact JSON).
@@ -60,6 +69,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "PrecompileProbe",
         include_str!("../../../fixtures/contracts/PrecompileProbe.json"),
+    ),
+    (
+        "ProofOfEfficiency",
+        include_str!("../../../fixtures/contracts/ProofOfEfficiency.json"),
     ),
     (
         "TestRollup",

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import "./ZkRollup.sol";
+
+interface IERC20Min {
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+    function transfer(address to, uint256 amount) external returns (bool);
+}
+
+/// @title ProofOfEfficiency
+/// @notice Polygon Hermez's Proof of Efficiency, as in the seed: anyone may sequence a
+///         batch, paying the current batch fee in the network token on top of the L1
+///         gas; anyone may verify the next range of sequenced batches with a validity
+///         proof, and the first valid proof takes the range's batch fees. Later proofs
+///         of the same range revert (`RangeNotNext`) and their gas is lost.
+/// @dev Batch fee adaptation (after Polygon zkEVM's `_updateBatchFee`): when a range is
+///      verified, each of its batches counts as late if it waited longer than
+///      `verifyTimeTarget` seconds since sequencing, else on time. With d = late -
+///      onTime, the fee is multiplied by (1000 + FEE_STEP)/1000 d times if d > 0 (slow
+///      verification: pay aggregators more) or divided by it -d times if d < 0, and
+///      clamped to [MIN_BATCH_FEE, MAX_BATCH_FEE]. FEE_STEP = 20 (2% per batch).
+contract ProofOfEfficiency is ZkRollup {
+    uint256 public constant FEE_STEP = 20;
+    uint256 public constant MIN_BATCH_FEE = 1e15;
+    uint256 public constant MAX_BATCH_FEE = 1000e18;
+
+    IERC20Min public immutable token;
+    uint256 public immutable verifyTimeTarget;
+    /// @notice Current batch fee (token wei) a sequencer pays to sequence a batch.
+    uint256 public batchFee;
+
+    struct SequencedBatch {
+        address sequencer;
+        uint64 timestamp;
+        uint256 fee;
+    }
+
+    mapping(uint64 => SequencedBatch) public sequenced;
+
+    event BatchFeePaid(uint64 indexed index, address indexed sequencer, uint256 fee);
+    event ProverRewarded(uint64 from, uint64 to, address indexed prover, uint256 reward);
+    event BatchFeeUpdated(uint256 fee);
+
+    error FeeTransferFailed(address from, uint256 fee);
+
+    constructor(
+        IRollupBridge bridge_,
+        bytes32 genesisRoot,
+        bytes32[] memory keys,
+        uint256 initialBatchFee,
+        uint256 verifyTimeTarget_
+    ) ZkRollup(bridge_, genesisRoot, keys) {
+        token = IERC20Min(bridge_.token());
+        batchFee = initialBatchFee;
+        verifyTimeTarget = verifyTimeTarget_;
+    }
+
+    /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee.
+    function sequenceBatch(bytes calldata batch) external returns (uint64 index) {
+        uint256 fee = batchFee;
+        if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
+        (index,,) = _sequence(batch);
+        sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), fee);
+        emit BatchFeePaid(index, msg.sender, fee);
+    }
+
+    /// @notice Verifies batches from..to with a proof in the transaction's blobs; the
+    ///         first valid proof takes the range's batch fees.
+    function verifyBatchesFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
+        external
+        returns (bytes32 newRoot)
+    {
+        newRoot = _verifyFromBlobs(from, to, key, withdrawals);
+        _reward(from, to);
+    }
+
+    /// @notice Verifies batches from..to with a proof in calldata.
+    function verifyBatches(uint64 from, uint64 to, bytes32 key, bytes calldata proof, Withdrawal[] calldata withdrawals)
+        external
+        returns (bytes32 newRoot)
+    {
+        newRoot = _verify(from, to, key, proof, withdrawals);
+        _reward(from, to);
+    }
+
+    function _reward(uint64 from, uint64 to) internal {
+        uint256 reward = 0;
+        int256 late = 0;
+        for (uint64 i = from; i <= to; i++) {
+            SequencedBatch storage b = sequenced[i];
+            reward += b.fee;
+            late += block.timestamp - b.timestamp > verifyTimeTarget ? int256(1) : int256(-1);
+        }
+        if (reward > 0 && !token.transfer(msg.sender, reward)) revert FeeTransferFailed(address(this), reward);
+        emit ProverRewarded(from, to, msg.sender, reward);
+        uint256 fee = batchFee;
+        for (; late > 0; late--) {
+            fee = fee * (1000 + FEE_STEP) / 1000;
+        }
+        for (; late < 0; late++) {
+            fee = fee * 1000 / (1000 + FEE_STEP);
+        }
+        if (fee < MIN_BATCH_FEE) fee = MIN_BATCH_FEE;
+        if (fee > MAX_BATCH_FEE) fee = MAX_BATCH_FEE;
+        if (fee != batchFee) {
+            batchFee = fee;
+            emit BatchFeeUpdated(fee);
+        }
+    }
+}
