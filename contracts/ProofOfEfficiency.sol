@@ -22,7 +22,7 @@ interface IERC20Min {
 ///      clamped to [MIN_BATCH_FEE, MAX_BATCH_FEE]. FEE_STEP = 20 (2% per batch).
 contract ProofOfEfficiency is ZkRollup {
     uint256 public constant FEE_STEP = 20;
-    uint256 public constant MIN_BATCH_FEE = 1e15;
+    uint256 public constant MIN_BATCH_FEE = 1e12;
     uint256 public constant MAX_BATCH_FEE = 1000e18;
 
     IERC20Min public immutable token;

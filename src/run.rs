@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use zkarena_actors::aggregator::Aggregator;
+use zkarena_actors::attack::Frontrunner;
 use zkarena_actors::l1node::{L1Node, L1};
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, REFEREE};
@@ -82,6 +83,9 @@ pub struct Prepared {
     scenario: Scenario,
     names_by_address: BTreeMap<Address, String>,
     token: Address,
+    genesis: L2State,
+    /// Attackers' L2 accounts, whose value change is their MEV profit.
+    mev_accounts: BTreeMap<String, Vec<u64>>,
 }
 
 impl Prepared {
@@ -116,6 +120,37 @@ impl Prepared {
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default();
+        // MEV: the change in value of an attacker's L2 accounts (fees it took plus
+        // trading gains), in gwei of ETH at the pool's final price.
+        let accounts = self.mev_accounts.clone();
+        let genesis = self.genesis.clone();
+        let mev = self
+            .net
+            .with(REFEREE, move |r: &mut Referee| {
+                let now = r.state();
+                let [re, rt] = now.reserves();
+                let value = |st: &L2State, ids: &[u64]| -> i128 {
+                    ids.iter()
+                        .filter_map(|i| st.account(*i))
+                        .map(|a| {
+                            a.balances[0] as i128
+                                + (a.balances[1] as i128 * re as i128) / rt.max(1) as i128
+                        })
+                        .sum()
+                };
+                let mev = accounts
+                    .iter()
+                    .map(|(n, ids)| (n.clone(), value(now, ids) - value(&genesis, ids)))
+                    .collect::<Vec<_>>();
+                (mev, [re, rt])
+            })
+            .unwrap_or_default();
+        let (mev, [re, rt]) = mev;
+        for (name, v) in &mev {
+            if let Some(a) = report.actors.iter_mut().find(|a| &a.name == name) {
+                a.mev_profit = *v as i64;
+            }
+        }
         let start = U256::from(CAST_TOKENS) * U256::from(ETH);
         let units = |x: U256| (x / U256::from(1_000_000_000u64)).to::<u128>() as i128;
         for (name, b) in balances {
@@ -123,6 +158,58 @@ impl Prepared {
                 a.l1_token_delta = units(b) - units(start);
             }
         }
+        // Profit in gwei of ETH: L2 earnings (fees, or an attacker's account value
+        // change) plus the token balance change at the pool's price, minus L1 fees.
+        let attackers: Vec<&String> = self.mev_accounts.keys().collect();
+        for a in report.actors.iter_mut().filter(|a| a.role != "user") {
+            let l2 = if attackers.contains(&&a.name) {
+                a.mev_profit as i128
+            } else {
+                a.l2_fees_earned as i128
+            };
+            let tokens = a.l1_token_delta * re as i128 / rt.max(1) as i128;
+            a.profit_gwei = (l2 + tokens - (a.l1_fees_wei / 1_000_000_000) as i128) as i64;
+        }
+        // Gini over what each non-user actor earned (fees, token rewards at the pool's
+        // price, MEV).
+        let earnings: Vec<u64> = report
+            .actors
+            .iter()
+            .filter(|a| a.role != "user")
+            .map(|a| {
+                let tokens = (a.l1_token_delta.max(0) * re as i128 / rt.max(1) as i128) as u64;
+                if attackers.contains(&&a.name) {
+                    a.mev_profit.max(0) as u64 + tokens
+                } else {
+                    a.l2_fees_earned + tokens
+                }
+            })
+            .collect();
+        report.scorecard.gini_rewards = gini(&earnings);
+        let mev_total: i64 = report.actors.iter().map(|a| a.mev_profit.max(0)).sum();
+        let earned: i64 = report
+            .actors
+            .iter()
+            .filter(|a| a.role != "user")
+            .map(|a| a.l2_fees_earned as i64 + a.l1_token_delta.max(0) as i64)
+            .sum();
+        if mev_total > 0 {
+            report.scorecard.mev_share =
+                (mev_total as f64 / (mev_total + earned).max(1) as f64 * 1e6).round() / 1e6;
+        }
+        let s = &self.scenario;
+        report.expectations = s
+            .expect
+            .iter()
+            .map(|e| {
+                let actual = metric(&report, &e.metric);
+                ExpectationReport {
+                    expect: format!("{} {} {}", e.metric, e.op.symbol(), e.value),
+                    actual,
+                    ok: e.op.holds(actual, e.value),
+                }
+            })
+            .collect();
         report
     }
 }
@@ -168,17 +255,35 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         l2.set_account(i as u64 + 1, account)
             .map_err(|e| RunError::L2(e.to_string()))?;
     }
+    // Each sequencer (and frontrunner) has a fee account after the users; a
+    // frontrunner also trades from an account of its own after those.
     let mut fee_accounts = BTreeMap::new();
+    let mut trading = BTreeMap::new();
     for (k, m) in s.cast.iter().enumerate() {
-        if let CastMember::Sequencer { name, .. } = m {
+        if matches!(
+            m,
+            CastMember::Sequencer { .. } | CastMember::Frontrunner { .. }
+        ) {
             let index = (users + 1 + k) as u64;
             let account = Account {
-                owner: named_address(name),
+                owner: named_address(m.name()),
                 ..Account::default()
             };
             l2.set_account(index, account)
                 .map_err(|e| RunError::L2(e.to_string()))?;
-            fee_accounts.insert(name.clone(), index);
+            fee_accounts.insert(m.name().to_string(), index);
+        }
+        if matches!(m, CastMember::Frontrunner { .. }) {
+            let key = deterministic_key(s.seed, m.name());
+            let index = (users + 1 + s.cast.len() + k) as u64;
+            let account = Account {
+                owner: key_address(&key),
+                balances: [s.l2.user_funds, s.l2.user_funds],
+                nonce: 0,
+            };
+            l2.set_account(index, account)
+                .map_err(|e| RunError::L2(e.to_string()))?;
+            trading.insert(m.name().to_string(), (key, index));
         }
     }
 
@@ -231,14 +336,14 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             ("CentralizedRollup", args.abi_encode())
         }
         Mechanism::ProofOfEfficiency {
-            batch_fee_tokens,
+            batch_fee_gwei,
             verify_time_target_s,
         } => {
             let args = bindings::ProofOfEfficiency::constructorCall {
                 bridge_: d.bridge,
                 genesisRoot: genesis_root,
                 keys,
-                initialBatchFee: U256::from(batch_fee_tokens) * U256::from(ETH),
+                initialBatchFee: U256::from(batch_fee_gwei) * U256::from(1_000_000_000u64),
                 verifyTimeTarget_: U256::from(verify_time_target_s),
             };
             ("ProofOfEfficiency", args.abi_encode())
@@ -334,6 +439,20 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 )
                 .with_l1_nonce(nonces[m.name()]),
             ));
+        } else if let Some(p) = m.frontrunner() {
+            let (key, account) = trading[m.name()].clone();
+            roles.push(Box::new(Frontrunner::new(
+                m.name(),
+                address,
+                rollup,
+                fee_accounts[m.name()],
+                key,
+                account,
+                p,
+                l2.clone(),
+                first_block,
+                nonces[m.name()],
+            )));
         } else if let Some(p) = m.aggregator() {
             roles.push(Box::new(Aggregator::new(
                 m.name(),
@@ -361,7 +480,15 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             mix: s.workload.mix,
             base_fee: s.workload.fee[0],
             max_tip: s.workload.fee[1],
-            chain_id: 0,
+            chain_id: if s.workload.chain_id_names_sequencer {
+                s.cast
+                    .iter()
+                    .find(|m| m.name() == s.workload.sequencer)
+                    .and_then(|m| m.sequencer())
+                    .map_or(0, |p| p.id)
+            } else {
+                0
+            },
         };
         roles.push(Box::new(User::new(
             &name,
@@ -382,11 +509,17 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         jitter_seed: opts.jitter_seed,
     };
     let net = Testnet::new(roles, FaultPlan::new(s.faults.clone(), s.seed), &config);
+    let mut mev_accounts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (name, (_, account)) in &trading {
+        mev_accounts.insert(name.clone(), vec![*account, fee_accounts[name]]);
+    }
     Ok(Prepared {
         net,
         scenario: s.clone(),
         names_by_address,
         token: d.token,
+        genesis: l2,
+        mev_accounts,
     })
 }
 
@@ -572,7 +705,7 @@ fn assemble(
             messages: h,
         })
         .collect();
-    let mut report = Report {
+    let report = Report {
         scenario: s.name.clone(),
         description: s.description.clone(),
         mechanism: s.mechanism.name().into(),
@@ -590,18 +723,6 @@ fn assemble(
         expectations: Vec::new(),
     };
     let _ = lost;
-    report.expectations = s
-        .expect
-        .iter()
-        .map(|e| {
-            let actual = metric(&report, &e.metric);
-            ExpectationReport {
-                expect: format!("{} {} {}", e.metric, e.op.symbol(), e.value),
-                actual,
-                ok: e.op.holds(actual, e.value),
-            }
-        })
-        .collect();
     report
 }
 
@@ -647,6 +768,8 @@ pub fn metric(report: &Report, m: &str) -> f64 {
                 "proofs_accepted" => a.proofs_accepted as f64,
                 "l2_txs_sent" => a.l2_txs_sent as f64,
                 "mev_profit" => a.mev_profit as f64,
+                "profit_gwei" => a.profit_gwei as f64,
+                "l1_token_delta" => a.l1_token_delta as f64,
                 _ => f64::NAN,
             }
         }

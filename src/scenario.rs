@@ -24,9 +24,9 @@ pub enum Mechanism {
     /// Proof of Efficiency: anyone sequences for a batch fee in the network token; the
     /// first valid proof of a range takes its batch fees.
     ProofOfEfficiency {
-        /// Initial batch fee, in whole network tokens.
+        /// Initial batch fee, in 1e-9 network token (like gwei).
         #[serde(default = "default_batch_fee")]
-        batch_fee_tokens: u64,
+        batch_fee_gwei: u64,
         /// Verification time target of the fee adaptation (s).
         #[serde(default = "default_verify_target")]
         verify_time_target_s: u64,
@@ -34,7 +34,7 @@ pub enum Mechanism {
 }
 
 fn default_batch_fee() -> u64 {
-    1
+    1_000_000
 }
 fn default_verify_target() -> u64 {
     60
@@ -108,6 +108,20 @@ pub enum CastMember {
         #[serde(default = "default_format")]
         format: Format,
     },
+    /// An inter-sequencer frontrunner (attacker): copies other sequencers' batches
+    /// from the L1 mempool, optionally sandwiching a swap, and outbids them.
+    Frontrunner {
+        /// Name.
+        name: String,
+        /// Its sequencer id.
+        id: u64,
+        /// Size of its front-running swap (L2 units; 0: copy only).
+        #[serde(default)]
+        sandwich_amount: u64,
+        /// Its L1 tip as a multiple of the victim's.
+        #[serde(default = "default_tip_factor")]
+        tip_factor: u64,
+    },
     /// An aggregator (prover).
     Aggregator {
         /// Name.
@@ -121,6 +135,10 @@ pub enum CastMember {
         #[serde(default)]
         strategy: Strategy,
     },
+}
+
+fn default_tip_factor() -> u64 {
+    2
 }
 
 fn default_max_txs() -> usize {
@@ -137,7 +155,9 @@ impl CastMember {
     /// Its name.
     pub fn name(&self) -> &str {
         match self {
-            CastMember::Sequencer { name, .. } | CastMember::Aggregator { name, .. } => name,
+            CastMember::Sequencer { name, .. }
+            | CastMember::Aggregator { name, .. }
+            | CastMember::Frontrunner { name, .. } => name,
         }
     }
 
@@ -155,6 +175,23 @@ impl CastMember {
                 max_txs: *max_txs,
                 l1_tip_gwei: *l1_tip_gwei,
                 format: *format,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Frontrunner parameters, if it is one.
+    pub fn frontrunner(&self) -> Option<zkarena_actors::attack::FrontrunnerParams> {
+        match self {
+            CastMember::Frontrunner {
+                id,
+                sandwich_amount,
+                tip_factor,
+                ..
+            } => Some(zkarena_actors::attack::FrontrunnerParams {
+                id: *id,
+                sandwich_amount: *sandwich_amount,
+                tip_factor: *tip_factor,
             }),
             _ => None,
         }
@@ -197,6 +234,10 @@ pub struct Workload {
     /// An ETH deposit each user makes on L1 in the first slot (gwei; 0: none).
     #[serde(default)]
     pub deposit_gwei: u64,
+    /// Whether users put their sequencer's id in their transactions' chain id (the
+    /// seed's mitigation of inter-sequencer frontrunning); else 0, any sequencer.
+    #[serde(default)]
+    pub chain_id_names_sequencer: bool,
 }
 
 fn default_mix() -> [u64; 3] {
@@ -563,6 +604,8 @@ pub const ACTOR_FIELDS: &[&str] = &[
     "proofs_accepted",
     "l2_txs_sent",
     "mev_profit",
+    "profit_gwei",
+    "l1_token_delta",
 ];
 
 fn metric_known(m: &str, names: &BTreeSet<String>, users: usize) -> bool {
@@ -622,6 +665,7 @@ impl ScenarioBuilder {
                 mix: default_mix(),
                 fee: default_fee(),
                 deposit_gwei: 0,
+                chain_id_names_sequencer: false,
             },
             faults: Vec::new(),
             expect: Vec::new(),

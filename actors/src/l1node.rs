@@ -224,8 +224,17 @@ impl Role for L1Node {
             }
             Msg::SubmitL1 { request, tag } => {
                 let data = request.data.clone();
+                let (sender, to, tip) =
+                    (request.from, request.to, request.max_priority_fee_per_gas);
                 match self.chain.submit(request) {
                     Ok(hash) => {
+                        // The mempool is public: watchers see the calldata now.
+                        out.publish_pending(Msg::PendingL1 {
+                            from: sender,
+                            to,
+                            data: data.clone(),
+                            tip,
+                        });
                         self.pending.insert(
                             hash,
                             Submitted {

@@ -1,10 +1,11 @@
 //! zkarena-actors: the deterministic actor runtime ([`runtime::Testnet`]) and one actix
 //! actor per rollup role: the L1 node, users, sequencers, aggregators, and the referee
-//! that checks the invariants. Attackers join with the mechanism issues.
+//! that checks the invariants, and the attackers ([`attack`]).
 
 #![warn(missing_docs)]
 
 pub mod aggregator;
+pub mod attack;
 pub mod l1node;
 pub mod msg;
 pub mod node;

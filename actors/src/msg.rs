@@ -119,6 +119,18 @@ pub enum Msg {
     },
     /// The actor restarts after a crash.
     Restarted,
+    /// An L1 transaction entered the mempool (L1 node to mempool watchers), before
+    /// any block includes it.
+    PendingL1 {
+        /// Sender.
+        from: Address,
+        /// Receiver.
+        to: Option<Address>,
+        /// Calldata.
+        data: alloy_primitives::Bytes,
+        /// Priority fee per gas (wei).
+        tip: u128,
+    },
     /// Asks the L1 node for every block from `from_block` on (a follower that missed
     /// blocks catches up this way).
     SyncRequest {
@@ -140,6 +152,7 @@ impl Msg {
             Msg::ProofReady { .. } => "proof_ready",
             Msg::Restarted => "restarted",
             Msg::SyncRequest { .. } => "sync_request",
+            Msg::PendingL1 { .. } => "pending_l1",
         }
     }
 
@@ -176,6 +189,11 @@ impl Msg {
             },
             Msg::Restarted => "restart".into(),
             Msg::SyncRequest { from_block } => format!("blocks from {from_block}"),
+            Msg::PendingL1 {
+                from, data, tip, ..
+            } => {
+                format!("from {from}, {} bytes, tip {tip}", data.len())
+            }
         }
     }
 }
@@ -205,6 +223,8 @@ pub enum Dest {
     Actor(String),
     /// Every actor subscribed to L1 blocks.
     Subscribers,
+    /// Every actor watching the L1 mempool.
+    Watchers,
 }
 
 /// What a handler asks the driver to do.
@@ -256,6 +276,15 @@ impl Outbox {
     /// Sets a timer: `Wake { label }` to oneself after `delay_ms`.
     pub fn wake_in(&mut self, me: &str, label: u64, delay_ms: u64) {
         self.send_in(me, Msg::Wake { label }, delay_ms);
+    }
+
+    /// Publishes to every mempool watcher.
+    pub fn publish_pending(&mut self, msg: Msg) {
+        self.out.push(Out::Send {
+            to: Dest::Watchers,
+            msg: Box::new(msg),
+            delay_ms: 0,
+        });
     }
 
     /// Publishes to every block subscriber.

@@ -44,6 +44,11 @@ pub trait Role: AsAny {
     fn subscribes(&self) -> bool {
         false
     }
+    /// Whether it receives [`Msg::PendingL1`] for every transaction entering the L1
+    /// mempool.
+    fn watches_mempool(&self) -> bool {
+        false
+    }
     /// Handles one message.
     fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox);
     /// Its accounting for the report.

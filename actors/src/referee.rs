@@ -108,6 +108,11 @@ impl Referee {
         }
     }
 
+    /// The L2 state after every sequenced batch.
+    pub fn state(&self) -> &L2State {
+        &self.state
+    }
+
     /// The verified state root (hex), or the genesis one.
     pub fn verified_root(&self) -> B256 {
         self.batches
@@ -232,13 +237,22 @@ impl Role for Referee {
                         if let (false, L2Tx::Deposit(d)) = (ok, tx) {
                             skipped[d.asset.code() as usize] += d.amount as u128;
                         }
-                        self.inclusions.entry(r.hash).or_insert(Inclusion {
+                        // A transaction can sit in several batches (a copy by a
+                        // frontrunner, a resend): the batch that applied it counts,
+                        // else the first that carried it.
+                        let seen = Inclusion {
                             batch: index,
                             applied: ok,
                             reason,
                             at_ms: now.as_millis(),
                             kind: crate::msg::tx_kind(tx),
-                        });
+                        };
+                        match self.inclusions.get(&r.hash) {
+                            Some(prev) if prev.applied || !ok => {}
+                            _ => {
+                                self.inclusions.insert(r.hash, seen);
+                            }
+                        }
                     }
                     self.skipped_deposits.insert(index, skipped);
                     self.supply_after

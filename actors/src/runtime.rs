@@ -64,6 +64,7 @@ pub struct Testnet {
     addrs: Vec<Addr<Node>>,
     tickers: Vec<usize>,
     subscribers: Vec<usize>,
+    watchers: Vec<usize>,
     queue: EventQueue<Event>,
     faults: FaultPlan,
     trace: Vec<TraceEntry>,
@@ -84,6 +85,7 @@ impl Testnet {
         let mut by_name = BTreeMap::new();
         let mut tickers = Vec::new();
         let mut subscribers = Vec::new();
+        let mut watchers = Vec::new();
         let mut addrs = Vec::new();
         for (i, role) in roles.into_iter().enumerate() {
             let name = role.name().to_string();
@@ -94,6 +96,9 @@ impl Testnet {
             }
             if role.subscribes() {
                 subscribers.push(i);
+            }
+            if role.watches_mempool() {
+                watchers.push(i);
             }
             addrs.push(system.block_on(async move { actix::Actor::start(Node(role)) }));
         }
@@ -120,6 +125,7 @@ impl Testnet {
             addrs,
             tickers,
             subscribers,
+            watchers,
             queue,
             faults,
             trace: Vec::new(),
@@ -265,6 +271,7 @@ impl Testnet {
                         }
                     },
                     Dest::Subscribers => self.subscribers.clone(),
+                    Dest::Watchers => self.watchers.clone(),
                 };
                 for to in targets {
                     let due = now.plus_millis(delay_ms);

@@ -37,8 +37,12 @@ pub struct ActorReport {
     pub rewards: u64,
     /// Fines and slashing.
     pub fines: u64,
-    /// MEV profit (gwei).
+    /// MEV profit (gwei of ETH): an attacker's L2 account value change (fees taken and
+    /// trading gains) at the pool's final price.
     pub mev_profit: i64,
+    /// Profit over the run (gwei of ETH): L2 fees earned (or MEV), plus the L1 token
+    /// balance change at the pool's final price, minus L1 fees paid.
+    pub profit_gwei: i64,
     /// Batches it sequenced that landed on L1.
     pub batches_sequenced: u64,
     /// Proofs it submitted.

@@ -1,0 +1,285 @@
+//! The inter-sequencer frontrunner (the seed's "MEV inequality" section): it watches
+//! the L1 mempool, and when another sequencer's batch shows up it decodes the L2
+//! transactions, builds its own batch out of them, optionally sandwiching the first
+//! swap between two of its own, and posts it with a higher L1 tip so that it lands
+//! first. The victim's batch then carries already-spent transactions.
+
+use std::collections::BTreeSet;
+
+use alloy_primitives::{keccak256, Address, B256};
+use alloy_sol_types::SolCall;
+use serde::{Deserialize, Serialize};
+use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::L2State;
+use zkarena_harness::l2::tx::SigningKey;
+use zkarena_harness::l2::{Action, Batch, Fee, Format, L2Tx, UserTx};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::SimTime;
+
+use crate::l1node::L1;
+use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
+use crate::node::Role;
+
+/// How a frontrunner behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontrunnerParams {
+    /// Its sequencer id.
+    pub id: u64,
+    /// Size of its front-running swap (L2 units of the victim's input asset); 0: no
+    /// sandwich, only copy the transactions.
+    #[serde(default)]
+    pub sandwich_amount: u64,
+    /// Its L1 tip as a multiple of the victim's.
+    #[serde(default = "default_factor")]
+    pub tip_factor: u64,
+}
+
+fn default_factor() -> u64 {
+    2
+}
+
+/// The frontrunner.
+pub struct Frontrunner {
+    name: String,
+    address: Address,
+    rollup: Address,
+    fee_account: u64,
+    key: SigningKey,
+    account: u64,
+    params: FrontrunnerParams,
+    state: L2State,
+    follower: BlockFollower,
+    l1_nonce: u64,
+    attacked: BTreeSet<B256>,
+    report: ActorReport,
+}
+
+impl Frontrunner {
+    /// A frontrunner posting from `address`, collecting fees in `fee_account` and
+    /// trading from `account` (owned by `key`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: &str,
+        address: Address,
+        rollup: Address,
+        fee_account: u64,
+        key: SigningKey,
+        account: u64,
+        params: FrontrunnerParams,
+        state: L2State,
+        first_block: u64,
+        l1_nonce: u64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            address,
+            rollup,
+            fee_account,
+            key,
+            account,
+            params,
+            state,
+            follower: BlockFollower::new(first_block),
+            l1_nonce,
+            attacked: BTreeSet::new(),
+            report: ActorReport {
+                name: name.into(),
+                role: "frontrunner".into(),
+                ..ActorReport::default()
+            },
+        }
+    }
+
+    /// Its L2 accounts: (trading account, fee account).
+    pub fn accounts(&self) -> (u64, u64) {
+        (self.account, self.fee_account)
+    }
+
+    /// Its own batch around the victim's transactions.
+    fn attack_batch(&self, victim: &Batch) -> Batch {
+        let mut txs: Vec<L2Tx> = Vec::new();
+        let nonce = self.state.account(self.account).map_or(0, |a| a.nonce);
+        let fee = Fee { base: 0, tip: 0 };
+        let victim_swap = victim.txs.iter().position(|tx| {
+            matches!(
+                tx,
+                L2Tx::User(UserTx {
+                    action: Action::Swap { .. },
+                    ..
+                })
+            )
+        });
+        let sign = |nonce, action| {
+            L2Tx::User(UserTx::sign(
+                &self.key,
+                self.account,
+                nonce,
+                fee,
+                self.params.id,
+                action,
+            ))
+        };
+        match (victim_swap, self.params.sandwich_amount) {
+            (Some(i), amount) if amount > 0 => {
+                let L2Tx::User(UserTx {
+                    action: Action::Swap { asset_in, .. },
+                    ..
+                }) = victim.txs[i]
+                else {
+                    unreachable!("position found a swap")
+                };
+                // Buy ahead of the victim, in the same direction...
+                let front = sign(
+                    nonce,
+                    Action::Swap {
+                        asset_in,
+                        amount_in: amount,
+                        min_out: 0,
+                    },
+                );
+                let mut scratch = self.state.clone();
+                let probe = Batch {
+                    sequencer: self.params.id,
+                    l1_block: victim.l1_block,
+                    fee_account: self.fee_account,
+                    txs: [&victim.txs[..i], &[front]].concat(),
+                };
+                let bought = scratch
+                    .apply(&probe)
+                    .ok()
+                    .and_then(|o| match o.receipts.last().map(|r| &r.outcome) {
+                        Some(zkarena_harness::l2::TxOutcome::Applied { swap_out }) => {
+                            Some(*swap_out)
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                txs.extend_from_slice(&victim.txs[..i]);
+                txs.push(front);
+                txs.push(victim.txs[i]);
+                // ...and sell right after at the price the victim pushed up.
+                if bought > 0 {
+                    txs.push(sign(
+                        nonce + 1,
+                        Action::Swap {
+                            asset_in: asset_in.other(),
+                            amount_in: bought,
+                            min_out: 0,
+                        },
+                    ));
+                }
+                txs.extend_from_slice(&victim.txs[i + 1..]);
+            }
+            _ => txs.extend_from_slice(&victim.txs),
+        }
+        txs.truncate(64);
+        Batch {
+            sequencer: self.params.id,
+            l1_block: victim.l1_block,
+            fee_account: self.fee_account,
+            txs,
+        }
+    }
+}
+
+impl Role for Frontrunner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> &'static str {
+        "frontrunner"
+    }
+
+    fn subscribes(&self) -> bool {
+        true
+    }
+
+    fn watches_mempool(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, _now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::PendingL1 {
+                from,
+                to,
+                data,
+                tip,
+            } => {
+                if from == self.address || to != Some(self.rollup) {
+                    return;
+                }
+                let Ok(call) = CentralizedRollup::sequenceBatchCall::abi_decode(&data) else {
+                    return;
+                };
+                let Ok(victim) = Batch::decode(&call.batch) else {
+                    return;
+                };
+                if !self.attacked.insert(keccak256(&data)) {
+                    return;
+                }
+                let batch = self.attack_batch(&victim);
+                let call = CentralizedRollup::sequenceBatchCall {
+                    batch: batch.encode(Format::Compact).into(),
+                };
+                let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+                    .gas_limit(3_000_000)
+                    .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
+                    .nonce(self.l1_nonce);
+                self.l1_nonce += 1;
+                self.report.l1_txs_sent += 1;
+                out.send(
+                    L1,
+                    Msg::SubmitL1 {
+                        request,
+                        tag: "frontrun".into(),
+                    },
+                );
+            }
+            Msg::L1Receipt {
+                included,
+                error,
+                gas_used,
+                fee_wei,
+                ..
+            } => {
+                self.report.l1_gas += gas_used;
+                self.report.l1_fees_wei += fee_wei;
+                if included {
+                    self.report.l1_txs_included += 1;
+                }
+                if !included || error.is_some() {
+                    self.report.l1_txs_failed += 1;
+                }
+                if !included {
+                    // The nonce was not used: reuse it next time.
+                    self.l1_nonce = self.l1_nonce.saturating_sub(1);
+                }
+            }
+            Msg::NewBlock { number, events, .. } => {
+                if !self.follower.accept(number, out) {
+                    return;
+                }
+                for e in events {
+                    if let RollupEvent::BatchSequenced { sender, batch, .. } = e {
+                        if let Ok(o) = self.state.apply(&batch) {
+                            if sender == self.address {
+                                self.report.batches_sequenced += 1;
+                                self.report.l2_fees_earned += o.fees.total();
+                            }
+                        }
+                    }
+                }
+            }
+            Msg::Restarted => self.follower.resync(0, out),
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        self.report.clone()
+    }
+}

@@ -1,0 +1,6 @@
+//! Attackers: actors whose strategy is to extract value from, or break, the mechanism
+//! under test.
+
+pub mod frontrunner;
+
+pub use frontrunner::{Frontrunner, FrontrunnerParams};

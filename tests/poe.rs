@@ -1,0 +1,81 @@
+//! Proof of Efficiency end to end: the batch-fee market, the aggregator race and
+//! inter-sequencer frontrunning with and without sequencer-specific chain ids. Each is
+//! a shipped scenario run with real proofs; the reports are snapshots.
+
+use zkarena::harness::report::{ActorReport, Report};
+use zkarena::run::{run, RunOptions};
+use zkarena::scenario::Scenario;
+
+fn shipped(name: &str) -> Report {
+    let s = Scenario::load(name).unwrap();
+    let out = run(&s, &RunOptions::default()).unwrap();
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    assert!(out.report.passed(), "{}", out.report.table());
+    out.report
+}
+
+fn actor<'a>(r: &'a Report, name: &str) -> &'a ActorReport {
+    r.actors.iter().find(|a| a.name == name).unwrap()
+}
+
+#[test]
+fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
+    let r = shipped("poe-baseline");
+    let (seq, fast, slow) = (actor(&r, "seq-a"), actor(&r, "fast"), actor(&r, "slow"));
+    // The sequencer paid a token fee per batch on top of its L1 gas.
+    assert!(seq.batches_sequenced > 0 && seq.l1_token_delta < 0 && seq.l1_fees_wei > 0);
+    // The faster aggregator won every range and was paid the fees of what it verified;
+    // the slower one lost every race, earned nothing and still paid for its attempts.
+    assert_eq!(
+        fast.proofs_accepted,
+        r.batches.iter().filter(|b| b.prover.is_some()).count() as u64
+    );
+    assert!(fast.l1_token_delta > 0 && fast.l1_token_delta <= -seq.l1_token_delta);
+    assert_eq!((slow.proofs_accepted, slow.l1_token_delta), (0, 0));
+    assert!(slow.proofs_submitted > 0 && slow.l1_fees_wei > 0 && slow.profit_gwei < 0);
+    assert_eq!(r.scorecard.nakamoto_provers, 1);
+}
+
+#[test]
+fn an_unprotected_sequencer_is_frontrun_and_loses() {
+    let r = shipped("poe-frontrun");
+    let (honest, mev) = (actor(&r, "honest"), actor(&r, "mev"));
+    // Every honest batch landed after its copy: its transactions were already spent.
+    for b in r.batches.iter().filter(|b| b.sequencer == "honest") {
+        assert_eq!(b.applied, 0, "batch {} applied something", b.index);
+    }
+    assert_eq!(honest.l2_fees_earned, 0);
+    assert!(
+        honest.l1_token_delta < 0 && honest.profit_gwei < 0,
+        "it paid gas and fees for nothing"
+    );
+    // The frontrunner took the users' fees and the sandwich profit, net of its L1 costs.
+    assert!(mev.l2_fees_earned > 0);
+    assert!(
+        mev.mev_profit > mev.l2_fees_earned as i64,
+        "the sandwich paid"
+    );
+    assert!(mev.profit_gwei > 0);
+    assert!(r.scorecard.mev_share > 0.0);
+    insta::assert_yaml_snapshot!("poe_frontrun_report", r);
+}
+
+#[test]
+fn chain_ids_make_frontrunning_a_loss() {
+    let r = shipped("poe-frontrun-chainid");
+    let (honest, mev) = (actor(&r, "honest"), actor(&r, "mev"));
+    // The copies are skipped in the frontrunner's batches (wrong chain id); only its own
+    // sandwich swaps execute there, and the honest batches apply the users' transactions.
+    for b in r.batches.iter().filter(|b| b.sequencer == "mev") {
+        assert!(b.applied <= 2, "batch {}: {} applied", b.index, b.applied);
+    }
+    assert!(r
+        .batches
+        .iter()
+        .filter(|b| b.sequencer == "honest")
+        .any(|b| b.applied > 0));
+    assert!(honest.l2_fees_earned > 0);
+    assert_eq!(mev.l2_fees_earned, 0);
+    assert!(mev.profit_gwei <= 0);
+    insta::assert_yaml_snapshot!("poe_frontrun_chainid_report", r);
+}
