@@ -38,6 +38,27 @@ contract ProofOfEfficiency is ZkRollup {
 
     mapping(uint64 => SequencedBatch) public sequenced;
 
+    /// @notice Forced transactions: what a censored user posts on L1.
+    struct ForcedBatch {
+        bytes32 txHash;
+        uint64 timestamp;
+    }
+
+    /// @notice Seconds after which a forced batch must be sequenced before any other
+    ///         batch, and after which anyone (the user included) may sequence it.
+    uint256 public immutable forceTimeout;
+    mapping(uint64 => ForcedBatch) public forcedBatches;
+    /// @notice Forced batches posted / sequenced so far.
+    uint64 public lastForced;
+    uint64 public lastForcedSequenced;
+
+    event ForceBatch(uint64 indexed index, address indexed user, bytes l2Tx);
+    event ForcedBatchSequenced(uint64 indexed forcedIndex, uint64 indexed batchIndex, bytes batch);
+
+    error ForcedBatchesPending(uint64 oldest, uint256 since);
+    error NoForcedBatch();
+    error WrongForcedTx(uint64 index);
+
     event BatchFeePaid(uint64 indexed index, address indexed sequencer, uint256 fee);
     event ProverRewarded(uint64 from, uint64 to, address indexed prover, uint256 reward);
     event BatchFeeUpdated(uint256 fee);
@@ -49,20 +70,54 @@ contract ProofOfEfficiency is ZkRollup {
         bytes32 genesisRoot,
         bytes32[] memory keys,
         uint256 initialBatchFee,
-        uint256 verifyTimeTarget_
+        uint256 verifyTimeTarget_,
+        uint256 forceTimeout_
     ) ZkRollup(bridge_, genesisRoot, keys) {
         token = IERC20Min(bridge_.token());
         batchFee = initialBatchFee;
         verifyTimeTarget = verifyTimeTarget_;
+        forceTimeout = forceTimeout_;
     }
 
-    /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee.
+    /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee. Refused
+    ///         while a forced batch has waited longer than `forceTimeout`.
     function sequenceBatch(bytes calldata batch) external returns (uint64 index) {
+        if (lastForcedSequenced < lastForced) {
+            ForcedBatch storage f = forcedBatches[lastForcedSequenced + 1];
+            if (block.timestamp >= f.timestamp + forceTimeout) {
+                revert ForcedBatchesPending(lastForcedSequenced + 1, f.timestamp);
+            }
+        }
         uint256 fee = batchFee;
         if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
         (index,,) = _sequence(batch);
         sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), fee);
         emit BatchFeePaid(index, msg.sender, fee);
+    }
+
+    /// @notice A censored user's way in: posts one L2 transaction (its record in the
+    ///         batch codec, plain format) on L1, paying the batch fee.
+    function forceBatch(bytes calldata l2Tx) external returns (uint64 index) {
+        uint256 fee = batchFee;
+        if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
+        index = ++lastForced;
+        forcedBatches[index] = ForcedBatch(keccak256(l2Tx), uint64(block.timestamp));
+        emit ForceBatch(index, msg.sender, l2Tx);
+    }
+
+    /// @notice Sequences the oldest forced transaction as a batch of its own (sequencer
+    ///         id 0, fee account 0): anyone may, the user included. The forced fee goes
+    ///         to the range's prover like a batch fee.
+    function sequenceForceBatch(bytes calldata l2Tx) external returns (uint64 index) {
+        uint64 f = lastForcedSequenced + 1;
+        if (f > lastForced) revert NoForcedBatch();
+        if (keccak256(l2Tx) != forcedBatches[f].txHash) revert WrongForcedTx(f);
+        // Plain batch: format 0, sequencer 0, L1 block, fee account 0, one transaction.
+        bytes memory batch = abi.encodePacked(uint8(0), uint32(0), uint64(block.number), uint32(0), uint32(1), l2Tx);
+        lastForcedSequenced = f;
+        (index,,) = _sequence(batch);
+        sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), 0);
+        emit ForcedBatchSequenced(f, index, batch);
     }
 
     /// @notice Verifies batches from..to with a proof in the transaction's blobs; the

@@ -77,7 +77,7 @@ abstract contract ZkRollup {
 
     /// @notice Appends a batch to the sequenced (virtual) state. The deposits it
     ///         consumes must be the bridge's next ones, as they were queued.
-    function _sequence(bytes calldata batch) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
+    function _sequence(bytes memory batch) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
         uint64 first = depositsSequenced;
         (bool ok, bytes memory ret) = BATCH_COMMITMENT.staticcall(
             abi.encode(batchAcc[lastSequenced], batch, bridge.token(), first, bridge.depositHashAt(first))

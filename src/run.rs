@@ -13,7 +13,7 @@ use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, REFEREE};
 use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation};
 use zkarena_actors::sequencer::Sequencer;
-use zkarena_actors::user::{User, UserParams};
+use zkarena_actors::user::{ForceParams, User, UserParams};
 use zkarena_harness::l1::chain::{Chain, ChainConfig, ChainError};
 use zkarena_harness::l1::contracts::{bindings, Artifact};
 use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
@@ -99,9 +99,11 @@ impl Prepared {
         );
         // Token balances on L1 against what every cast member started with.
         let token = self.token;
+        let cast: Vec<&str> = self.scenario.cast.iter().map(|m| m.name()).collect();
         let addresses: Vec<(String, Address)> = self
             .names_by_address
             .iter()
+            .filter(|(_, n)| cast.contains(&n.as_str()))
             .map(|(a, n)| (n.clone(), *a))
             .collect();
         let balances = self
@@ -338,6 +340,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         Mechanism::ProofOfEfficiency {
             batch_fee_gwei,
             verify_time_target_s,
+            force_timeout_s,
         } => {
             let args = bindings::ProofOfEfficiency::constructorCall {
                 bridge_: d.bridge,
@@ -345,6 +348,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 keys,
                 initialBatchFee: U256::from(batch_fee_gwei) * U256::from(1_000_000_000u64),
                 verifyTimeTarget_: U256::from(verify_time_target_s),
+                forceTimeout_: U256::from(force_timeout_s),
             };
             ("ProofOfEfficiency", args.abi_encode())
         }
@@ -393,7 +397,21 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         ))?;
     }
     for k in &user_keys {
-        chain.set_balance(key_address(k), U256::from(100 * ETH));
+        let a = key_address(k);
+        chain.set_balance(a, U256::from(100 * ETH));
+        // Tokens and an allowance for forcing transactions through L1.
+        if s.workload.patience_slots.is_some() {
+            d.mint(&mut chain, a, U256::from(10 * ETH))?;
+            chain.transact(TxRequest::call(
+                a,
+                d.token,
+                bindings::NetworkToken::approveCall {
+                    spender: rollup,
+                    amount: U256::MAX,
+                }
+                .abi_encode(),
+            ))?;
+        }
     }
     // Users' first-slot deposits wait in the mempool for block 1.
     if s.workload.deposit_gwei > 0 {
@@ -466,6 +484,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     }
     for (i, k) in user_keys.iter().enumerate() {
         let name = format!("user-{i}");
+        names_by_address.insert(key_address(k), name.clone());
         let peers = (1..=users as u64)
             .filter(|&a| a != i as u64 + 1)
             .collect::<Vec<_>>();
@@ -473,6 +492,19 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             vec![i as u64 + 1]
         } else {
             peers
+        };
+        let force = match (s.workload.patience_slots, &s.mechanism) {
+            (
+                Some(patience_slots),
+                Mechanism::ProofOfEfficiency {
+                    force_timeout_s, ..
+                },
+            ) => Some(ForceParams {
+                rollup,
+                patience_slots,
+                timeout_ms: force_timeout_s * 1000,
+            }),
+            _ => None,
         };
         let params = UserParams {
             sequencer: s.workload.sequencer.clone(),
@@ -490,15 +522,18 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 0
             },
         };
-        roles.push(Box::new(User::new(
-            &name,
-            k.clone(),
-            i as u64 + 1,
-            peers,
-            params,
-            s.seed,
-            slot_ms,
-        )));
+        roles.push(Box::new(
+            User::new(
+                &name,
+                k.clone(),
+                i as u64 + 1,
+                peers,
+                params,
+                s.seed,
+                slot_ms,
+            )
+            .with_force(force),
+        ));
     }
     roles.push(Box::new(Referee::new(l2.clone(), first_block)));
 

@@ -30,6 +30,10 @@ pub enum Mechanism {
         /// Verification time target of the fee adaptation (s).
         #[serde(default = "default_verify_target")]
         verify_time_target_s: u64,
+        /// Forced-batch timeout (s): after it a forced batch goes before any other,
+        /// and anyone may sequence it.
+        #[serde(default = "default_force_timeout")]
+        force_timeout_s: u64,
     },
 }
 
@@ -38,6 +42,9 @@ fn default_batch_fee() -> u64 {
 }
 fn default_verify_target() -> u64 {
     60
+}
+fn default_force_timeout() -> u64 {
+    48
 }
 
 impl Mechanism {
@@ -107,6 +114,9 @@ pub enum CastMember {
         /// Batch encoding.
         #[serde(default = "default_format")]
         format: Format,
+        /// Users whose transactions it never includes (censorship).
+        #[serde(default)]
+        censor: Vec<String>,
     },
     /// An inter-sequencer frontrunner (attacker): copies other sequencers' batches
     /// from the L1 mempool, optionally sandwiching a swap, and outbids them.
@@ -169,12 +179,18 @@ impl CastMember {
                 max_txs,
                 l1_tip_gwei,
                 format,
+                censor,
                 ..
             } => Some(SequencerParams {
                 id: *id,
                 max_txs: *max_txs,
                 l1_tip_gwei: *l1_tip_gwei,
                 format: *format,
+                censor: censor
+                    .iter()
+                    .filter_map(|u| u.strip_prefix("user-")?.parse::<u64>().ok())
+                    .map(|i| i + 1)
+                    .collect(),
             }),
             _ => None,
         }
@@ -238,6 +254,10 @@ pub struct Workload {
     /// seed's mitigation of inter-sequencer frontrunning); else 0, any sequencer.
     #[serde(default)]
     pub chain_id_names_sequencer: bool,
+    /// Slots a user waits for a transaction to appear in a batch before forcing it
+    /// through L1 (Proof of Efficiency's `forceBatch`); absent: never.
+    #[serde(default)]
+    pub patience_slots: Option<u64>,
 }
 
 fn default_mix() -> [u64; 3] {
@@ -499,6 +519,20 @@ impl Scenario {
                     format!("`{name}` is used twice"),
                 ));
             }
+            if let CastMember::Sequencer { censor, .. } = m {
+                for (k, u) in censor.iter().enumerate() {
+                    let known = u
+                        .strip_prefix("user-")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .is_some_and(|n| n < self.workload.users);
+                    if !known {
+                        return Err(bad(
+                            format!("cast[{i}].censor[{k}]"),
+                            format!("unknown user `{u}`"),
+                        ));
+                    }
+                }
+            }
             if let CastMember::Sequencer { max_txs, .. } = m {
                 if !(1..=64).contains(max_txs) {
                     return Err(bad(
@@ -647,6 +681,7 @@ impl ScenarioBuilder {
                     max_txs: default_max_txs(),
                     l1_tip_gwei: default_tip(),
                     format: default_format(),
+                    censor: Vec::new(),
                 },
                 CastMember::Aggregator {
                     name: "agg".into(),
@@ -666,6 +701,7 @@ impl ScenarioBuilder {
                 fee: default_fee(),
                 deposit_gwei: 0,
                 chain_id_names_sequencer: false,
+                patience_slots: None,
             },
             faults: Vec::new(),
             expect: Vec::new(),

@@ -79,3 +79,36 @@ fn chain_ids_make_frontrunning_a_loss() {
     assert!(mev.profit_gwei <= 0);
     insta::assert_yaml_snapshot!("poe_frontrun_chainid_report", r);
 }
+
+#[test]
+fn a_censored_user_forces_her_transactions_through_l1() {
+    let r = shipped("poe-censorship");
+    let censor = actor(&r, "censor");
+    // Nothing of user-0's ever went into the censor's batches; the ones she sent early
+    // enough landed in forced batches she sequenced herself after the timeout.
+    let hers: Vec<_> = r
+        .transactions
+        .iter()
+        .filter(|t| t.sender == "user-0")
+        .collect();
+    let forced: Vec<_> = hers.iter().filter(|t| t.batch.is_some()).collect();
+    assert!(!forced.is_empty());
+    for t in &forced {
+        let b = r.batches.iter().find(|b| Some(b.index) == t.batch).unwrap();
+        assert_eq!(b.sequencer, "user-0", "{t:?}");
+        // Patience (3 slots) + forceBatch landing + the 36 s timeout, at least.
+        assert!(
+            t.inclusion_delay_ms.unwrap() >= 36_000 + 3 * 12_000,
+            "{t:?}"
+        );
+    }
+    // Once a forced batch was overdue, the censor's own batches were refused.
+    assert!(censor.l1_txs_failed > 0);
+    assert!(r.batches.iter().filter(|b| b.sequencer == "censor").count() >= 3);
+    // Other users were served normally.
+    assert!(r
+        .transactions
+        .iter()
+        .any(|t| t.sender != "user-0" && t.batch.is_some()));
+    insta::assert_yaml_snapshot!("poe_censorship_report", r);
+}

@@ -180,7 +180,7 @@ impl Role for Aggregator {
                                 self.next_to_prove = to + 1;
                             }
                         }
-                        RollupEvent::Deposit { .. } => {}
+                        RollupEvent::Deposit { .. } | RollupEvent::ForceBatch { .. } => {}
                     }
                 }
                 self.try_prove(out);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, Bytes, TxHash, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use zkarena_harness::l1::chain::Chain;
-use zkarena_harness::l1::contracts::bindings::{Bridge, CentralizedRollup};
+use zkarena_harness::l1::contracts::bindings::{Bridge, CentralizedRollup, ProofOfEfficiency};
 use zkarena_harness::l1::tx::{ExecStatus, TxStatus};
 use zkarena_harness::l2::{Asset, Batch};
 use zkarena_harness::report::ActorReport;
@@ -135,12 +135,29 @@ impl L1Node {
                     }
                 } else if log.address == self.rollup {
                     if let Ok(e) = CentralizedRollup::BatchSequenced::decode_log(log) {
-                        let batch = sub
-                            .as_ref()
-                            .and_then(|s| {
-                                CentralizedRollup::sequenceBatchCall::abi_decode(&s.data).ok()
-                            })
-                            .and_then(|c| Batch::decode(&c.batch).ok());
+                        // The batch: from the sequencing calldata, or, for a forced
+                        // batch the contract built itself, from its event.
+                        let forced = r.logs.iter().find_map(|l| {
+                            ProofOfEfficiency::ForcedBatchSequenced::decode_log(l)
+                                .ok()
+                                .filter(|f| f.batchIndex == e.index)
+                                .map(|f| f.batch.clone())
+                        });
+                        let batch = match forced {
+                            Some(bytes) => Batch::decode(&bytes).ok(),
+                            None => sub
+                                .as_ref()
+                                .and_then(|s| {
+                                    CentralizedRollup::sequenceBatchCall::abi_decode(&s.data).ok()
+                                })
+                                .and_then(|c| Batch::decode(&c.batch).ok()),
+                        };
+                        if batch.is_none() {
+                            tracing::error!(
+                                index = e.index,
+                                "a sequenced batch could not be read back"
+                            );
+                        }
                         if let Some(batch) = batch {
                             events.push(RollupEvent::BatchSequenced {
                                 index: e.index,
@@ -149,6 +166,11 @@ impl L1Node {
                                 batch,
                             });
                         }
+                    } else if let Ok(e) = ProofOfEfficiency::ForceBatch::decode_log(log) {
+                        events.push(RollupEvent::ForceBatch {
+                            index: e.index,
+                            record: e.l2Tx.clone(),
+                        });
                     } else if let Ok(e) = CentralizedRollup::RangeVerified::decode_log(log) {
                         events.push(RollupEvent::RangeVerified {
                             from: e.from,

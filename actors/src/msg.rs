@@ -34,6 +34,13 @@ pub enum RollupEvent {
         /// The batch, decoded from the transaction's calldata.
         batch: Batch,
     },
+    /// A censored user posted a transaction on L1 (PoE `forceBatch`).
+    ForceBatch {
+        /// Forced batch index (from 1).
+        index: u64,
+        /// The transaction's plain record.
+        record: alloy_primitives::Bytes,
+    },
     /// A range was verified.
     RangeVerified {
         /// First batch.

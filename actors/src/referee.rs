@@ -268,6 +268,7 @@ impl Role for Referee {
                         },
                     );
                 }
+                RollupEvent::ForceBatch { .. } => {}
                 RollupEvent::RangeVerified {
                     from,
                     to,

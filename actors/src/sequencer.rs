@@ -34,6 +34,9 @@ pub struct SequencerParams {
     /// Batch encoding.
     #[serde(default = "default_format")]
     pub format: Format,
+    /// L2 accounts whose transactions it never includes (censorship).
+    #[serde(default)]
+    pub censor: Vec<u64>,
 }
 
 fn default_max_txs() -> usize {
@@ -185,7 +188,9 @@ impl Sequencer {
         let mut by_sender: BTreeMap<u64, Vec<&(L2Tx, u64)>> = BTreeMap::new();
         for entry in &self.pool {
             if let L2Tx::User(u) = &entry.0 {
-                by_sender.entry(u.from).or_default().push(entry);
+                if !self.params.censor.contains(&u.from) {
+                    by_sender.entry(u.from).or_default().push(entry);
+                }
             }
         }
         for queue in by_sender.values_mut() {
@@ -325,7 +330,7 @@ impl Role for Sequencer {
                                 }
                             }
                         }
-                        RollupEvent::RangeVerified { .. } => {}
+                        RollupEvent::RangeVerified { .. } | RollupEvent::ForceBatch { .. } => {}
                     }
                 }
                 // Its batch landed: the next one can go out in this slot already.

@@ -4,14 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, Bytes, B256};
+use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
+use zkarena_harness::l1::contracts::bindings::ProofOfEfficiency;
+use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::tx::SigningKey;
-use zkarena_harness::l2::{Action, Asset, Fee, L2Tx, UserTx};
+use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
-use crate::msg::{tx_kind, Msg, Outbox, RollupEvent};
+use crate::l1node::L1;
+use crate::msg::{short, tx_kind, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
 /// How a user behaves.
@@ -46,6 +50,25 @@ fn default_tip() -> u64 {
     10
 }
 
+/// How a censored user forces a transaction through L1 (Proof of Efficiency).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForceParams {
+    /// The rollup contract.
+    pub rollup: Address,
+    /// Slots to wait for a transaction to appear in a batch before forcing it.
+    pub patience_slots: u64,
+    /// The contract's forced-batch timeout (ms): after it the user sequences the
+    /// forced batch itself.
+    pub timeout_ms: u64,
+}
+
+/// A transaction the user forced: its record, and when the L1 accepted it.
+struct Forced {
+    record: Bytes,
+    posted_ms: Option<u64>,
+    self_sequenced: bool,
+}
+
 /// A user.
 pub struct User {
     name: String,
@@ -59,6 +82,10 @@ pub struct User {
     sent: Vec<(B256, &'static str, u64)>,
     /// Sent but not yet seen in a sequenced batch: (transaction, slot last sent).
     unconfirmed: BTreeMap<B256, (L2Tx, u64)>,
+    /// When each unconfirmed transaction was first sent (slot).
+    first_sent: BTreeMap<B256, u64>,
+    force: Option<ForceParams>,
+    forced: BTreeMap<B256, Forced>,
     slot: u64,
 }
 
@@ -88,7 +115,81 @@ impl User {
             nonce: 0,
             sent: Vec::new(),
             unconfirmed: BTreeMap::new(),
+            first_sent: BTreeMap::new(),
+            force: None,
+            forced: BTreeMap::new(),
             slot: 0,
+        }
+    }
+
+    /// Lets the user fall back to forcing its transactions through L1.
+    pub fn with_force(mut self, force: Option<ForceParams>) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// The user's L1 address (its key's).
+    fn address(&self) -> Address {
+        zkarena_harness::l2::tx::key_address(&self.key)
+    }
+
+    /// Forces every transaction that waited longer than the patience, and sequences
+    /// its own forced batches once their timeout passed.
+    fn force_through_l1(&mut self, now: SimTime, out: &mut Outbox) {
+        let Some(f) = self.force else { return };
+        let address = self.address();
+        let stale: Vec<B256> = self
+            .first_sent
+            .iter()
+            .filter(|(h, &sent)| {
+                self.slot >= sent + f.patience_slots && !self.forced.contains_key(*h)
+            })
+            .map(|(h, _)| *h)
+            .collect();
+        for h in stale {
+            let Some((tx, _)) = self.unconfirmed.get(&h) else {
+                continue;
+            };
+            let record: Bytes = Batch::plain_record(tx).into();
+            let call = ProofOfEfficiency::forceBatchCall {
+                l2Tx: record.clone(),
+            };
+            let request = TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(500_000);
+            out.send(
+                L1,
+                Msg::SubmitL1 {
+                    request,
+                    tag: format!("force {}", short(&h)),
+                },
+            );
+            self.forced.insert(
+                h,
+                Forced {
+                    record,
+                    posted_ms: None,
+                    self_sequenced: false,
+                },
+            );
+        }
+        for (h, forced) in self.forced.iter_mut() {
+            let due = forced
+                .posted_ms
+                .is_some_and(|t| now.as_millis() >= t + f.timeout_ms);
+            if due && !forced.self_sequenced && self.unconfirmed.contains_key(h) {
+                forced.self_sequenced = true;
+                let call = ProofOfEfficiency::sequenceForceBatchCall {
+                    l2Tx: forced.record.clone(),
+                };
+                let request =
+                    TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(3_000_000);
+                out.send(
+                    L1,
+                    Msg::SubmitL1 {
+                        request,
+                        tag: format!("sequence forced {}", short(h)),
+                    },
+                );
+            }
         }
     }
 
@@ -154,8 +255,8 @@ impl Role for User {
             Msg::Tick { slot } => {
                 self.slot = slot;
                 let to = self.params.sequencer.clone();
-                for (tx, last) in self.unconfirmed.values_mut() {
-                    if slot >= *last + RESEND_AFTER_SLOTS {
+                for (h, (tx, last)) in self.unconfirmed.iter_mut() {
+                    if slot >= *last + RESEND_AFTER_SLOTS && !self.forced.contains_key(h) {
                         *last = slot;
                         out.send(&to, Msg::L2Tx(*tx));
                     }
@@ -174,17 +275,30 @@ impl Role for User {
                 let tx = self.next_tx();
                 self.sent.push((tx.hash(), tx_kind(&tx), now.as_millis()));
                 self.unconfirmed.insert(tx.hash(), (tx, self.slot));
+                self.first_sent.insert(tx.hash(), self.slot);
                 let to = self.params.sequencer.clone();
                 out.send(&to, Msg::L2Tx(tx));
             }
             Msg::NewBlock { events, .. } => {
                 for e in events {
-                    if let RollupEvent::BatchSequenced { batch, .. } = e {
-                        for tx in &batch.txs {
-                            self.unconfirmed.remove(&tx.hash());
+                    match e {
+                        RollupEvent::BatchSequenced { batch, .. } => {
+                            for tx in &batch.txs {
+                                self.unconfirmed.remove(&tx.hash());
+                                self.first_sent.remove(&tx.hash());
+                            }
                         }
+                        RollupEvent::ForceBatch { record, .. } => {
+                            for forced in self.forced.values_mut() {
+                                if forced.record == record && forced.posted_ms.is_none() {
+                                    forced.posted_ms = Some(now.as_millis());
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
+                self.force_through_l1(now, out);
             }
             _ => {}
         }

@@ -249,6 +249,21 @@ impl Batch {
         })
     }
 
+    /// Bytes of the plain header: format, sequencer, L1 block, fee account, count.
+    pub const PLAIN_HEADER_BYTES: usize = 21;
+
+    /// One transaction's record in the plain format (what a batch of it carries after
+    /// the header): what a censored user posts on L1 with `forceBatch`.
+    pub fn plain_record(tx: &L2Tx) -> Vec<u8> {
+        let one = Batch {
+            sequencer: 0,
+            l1_block: 0,
+            fee_account: 0,
+            txs: vec![*tx],
+        };
+        one.encode(Format::Plain)[Self::PLAIN_HEADER_BYTES..].to_vec()
+    }
+
     /// The header words the commitment starts from: sequencer, L1 block, fee account.
     pub fn header_words(&self) -> [u64; 3] {
         [self.sequencer, self.l1_block, self.fee_account]
