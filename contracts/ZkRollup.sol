@@ -83,11 +83,11 @@ abstract contract ZkRollup {
             abi.encode(batchAcc[lastSequenced], batch, bridge.token(), first, bridge.depositHashAt(first))
         );
         if (!ok) _bubble(ret);
+        _checkMalformed(ret);
         bytes32 acc;
         uint64 deposits;
         bytes32 depositHash;
-        (acc, sequencer,, txCount, deposits, depositHash) =
-            abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32));
+        (acc, sequencer, txCount, deposits, depositHash) = _decodeCommit(ret);
         if (deposits > 0) {
             bytes32 queued = bridge.depositHashAt(first + deposits);
             if (queued != depositHash) revert DepositsMismatch(first, deposits, queued, depositHash);
@@ -96,6 +96,28 @@ abstract contract ZkRollup {
         index = ++lastSequenced;
         batchAcc[index] = acc;
         emit BatchSequenced(index, acc, sequencer, txCount);
+    }
+
+    function _decodeCommit(bytes memory ret)
+        internal
+        pure
+        returns (bytes32 acc, uint64 sequencer, uint64 txCount, uint64 deposits, bytes32 depositHash)
+    {
+        (acc, sequencer,, txCount, deposits, depositHash,,) =
+            abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256, string));
+    }
+
+    function _checkMalformed(bytes memory ret) internal view {
+        (,,,,,, uint256 at, string memory why) =
+            abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256, string));
+        if (bytes(why).length > 0 && !_acceptsMalformed()) revert MalformedBatch(at, why);
+    }
+
+    /// @notice Whether malformed batch data is sequenced as a no-op batch (true for
+    ///         permissionless sequencing: the poster pays, the range stays provable)
+    ///         instead of being refused.
+    function _acceptsMalformed() internal view virtual returns (bool) {
+        return false;
     }
 
     /// @notice Checks `proof` (calldata) for batches from..to (the next unverified

@@ -132,6 +132,11 @@ pub enum CastMember {
         #[serde(default = "default_tip_factor")]
         tip_factor: u64,
     },
+    /// Posts malformed batch data every slot (attacker).
+    Garbage {
+        /// Name.
+        name: String,
+    },
     /// An aggregator (prover).
     Aggregator {
         /// Name.
@@ -167,7 +172,8 @@ impl CastMember {
         match self {
             CastMember::Sequencer { name, .. }
             | CastMember::Aggregator { name, .. }
-            | CastMember::Frontrunner { name, .. } => name,
+            | CastMember::Frontrunner { name, .. }
+            | CastMember::Garbage { name } => name,
         }
     }
 

@@ -112,3 +112,24 @@ fn a_censored_user_forces_her_transactions_through_l1() {
         .any(|t| t.sender != "user-0" && t.batch.is_some()));
     insta::assert_yaml_snapshot!("poe_censorship_report", r);
 }
+
+#[test]
+fn garbage_batches_are_proven_as_no_ops_at_the_posters_expense() {
+    let r = shipped("poe-garbage");
+    let junk = actor(&r, "junk");
+    let garbage: Vec<_> = r.batches.iter().filter(|b| b.sequencer == "junk").collect();
+    assert!(garbage.len() >= 4, "every kind of garbage was sequenced");
+    for b in &garbage {
+        assert_eq!((b.txs, b.applied), (0, 0), "batch {} is a no-op", b.index);
+    }
+    // The ranges around them were proven: every batch but the last one or two.
+    let verified = r.batches.iter().filter(|b| b.prover.is_some()).count();
+    assert!(verified + 2 >= r.batches.len(), "{}", r.table());
+    // No honest transaction was lost or skipped, and the poster paid fees and gas.
+    assert!(r
+        .transactions
+        .iter()
+        .all(|t| t.batch.is_some() || t.fate == zkarena::harness::report::Fate::Pending));
+    assert!(junk.l1_token_delta < 0 && junk.l1_fees_wei > 0 && junk.profit_gwei < 0);
+    insta::assert_yaml_snapshot!("poe_garbage_report", r);
+}

@@ -150,7 +150,9 @@ impl L1Node {
                                 .and_then(|s| {
                                     CentralizedRollup::sequenceBatchCall::abi_decode(&s.data).ok()
                                 })
-                                .and_then(|c| Batch::decode(&c.batch).ok()),
+                                // Bytes that do not decode were sequenced as the no-op
+                                // batch (only contracts that accept garbage get here).
+                                .map(|c| Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop())),
                         };
                         if batch.is_none() {
                             tracing::error!(

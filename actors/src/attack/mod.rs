@@ -2,5 +2,7 @@
 //! under test.
 
 pub mod frontrunner;
+pub mod garbage;
 
 pub use frontrunner::{Frontrunner, FrontrunnerParams};
+pub use garbage::GarbagePoster;

@@ -249,6 +249,16 @@ impl Batch {
         })
     }
 
+    /// What malformed batch bytes count as: no transactions, header (0, 0, 0).
+    pub fn noop() -> Self {
+        Self {
+            sequencer: 0,
+            l1_block: 0,
+            fee_account: 0,
+            txs: Vec::new(),
+        }
+    }
+
     /// Bytes of the plain header: format, sequencer, L1 block, fee account, count.
     pub const PLAIN_HEADER_BYTES: usize = 21;
 

@@ -59,7 +59,7 @@ sol! {
         function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
         function poseidon(uint64[] words) external view returns (bytes32 digest);
         function verifyBlobs(bytes32 key, bytes32[] versionedHashes) external view returns (uint64[] publicInputs);
-        function commitBatch(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter);
+        function commitBatch(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter, uint256 malformedAt, string malformed);
         error UnknownVerifierKey(bytes32 key);
         error MalformedProof(string reason);
         error InvalidProof(string reason);
@@ -317,47 +317,54 @@ impl L1Precompile for BatchCommitment {
         let Some(prev) = b256_to_digest(&call.prev) else {
             return bad_input("prev is not a canonical digest".into());
         };
-        let batch = match Batch::decode(&call.batch) {
-            Ok(b) => b,
-            Err(e) => {
-                return PrecompileAnswer::Revert(
-                    MalformedBatch {
-                        offset: alloy_primitives::U256::from(e.offset),
-                        reason: e.kind.to_string(),
-                    }
-                    .abi_encode()
-                    .into(),
-                )
-            }
+        // Malformed bytes commit as the empty no-op batch (header 0, 0, 0), so that a
+        // contract may accept them and the range stays provable; the reason says why.
+        let noop = |at: usize, why: String| commitBatchReturn {
+            acc: digest_to_b256(&batch_commitment(prev, &Batch::noop())),
+            sequencer: 0,
+            l1Block: 0,
+            txCount: 0,
+            depositCount: 0,
+            depositHashAfter: call.depositHash,
+            malformedAt: alloy_primitives::U256::from(at),
+            malformed: why,
         };
-        // The deposits it consumes, in queue order from `firstDeposit`, chained into the
-        // bridge's running hash for the contract to compare.
-        let mut deposit_hash = call.depositHash;
-        let mut deposits = 0u64;
-        for tx in &batch.txs {
-            if let L2Tx::Deposit(d) = tx {
-                let expected = call.firstDeposit + deposits;
-                if d.index != expected {
-                    return PrecompileAnswer::Revert(
-                        MalformedBatch {
-                            offset: alloy_primitives::U256::ZERO,
-                            reason: format!("deposit {} where the queue is at {expected}", d.index),
+        let ret = match Batch::decode(&call.batch) {
+            Err(e) => noop(e.offset, e.kind.to_string()),
+            Ok(batch) => {
+                // The deposits it consumes, in queue order from `firstDeposit`, chained
+                // into the bridge's running hash for the contract to compare.
+                let mut deposit_hash = call.depositHash;
+                let mut deposits = 0u64;
+                let mut bad = None;
+                for tx in &batch.txs {
+                    if let L2Tx::Deposit(d) = tx {
+                        let expected = call.firstDeposit + deposits;
+                        if d.index != expected {
+                            bad = Some(format!(
+                                "deposit {} where the queue is at {expected}",
+                                d.index
+                            ));
+                            break;
                         }
-                        .abi_encode()
-                        .into(),
-                    );
+                        deposit_hash = d.l1_hash_step(deposit_hash, call.token);
+                        deposits += 1;
+                    }
                 }
-                deposit_hash = d.l1_hash_step(deposit_hash, call.token);
-                deposits += 1;
+                match bad {
+                    Some(why) => noop(0, why),
+                    None => commitBatchReturn {
+                        acc: digest_to_b256(&batch_commitment(prev, &batch)),
+                        sequencer: batch.sequencer,
+                        l1Block: batch.l1_block,
+                        txCount: batch.txs.len() as u64,
+                        depositCount: deposits,
+                        depositHashAfter: deposit_hash,
+                        malformedAt: alloy_primitives::U256::ZERO,
+                        malformed: String::new(),
+                    },
+                }
             }
-        }
-        let ret = commitBatchReturn {
-            acc: digest_to_b256(&batch_commitment(prev, &batch)),
-            sequencer: batch.sequencer,
-            l1Block: batch.l1_block,
-            txCount: batch.txs.len() as u64,
-            depositCount: deposits,
-            depositHashAfter: deposit_hash,
         };
         PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into())
     }

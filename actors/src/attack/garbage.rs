@@ -1,0 +1,123 @@
+//! The garbage poster: a permissionless sequencer that posts malformed batch data every
+//! slot (random bytes, a truncated batch, an unknown format byte, trailing bytes). Under
+//! Proof of Efficiency the contract sequences such data as a no-op batch at the poster's
+//! expense, so ranges stay provable and no honest transaction is lost.
+
+use alloy_primitives::Address;
+use alloy_sol_types::SolCall;
+use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::{Batch, Format};
+use zkarena_harness::report::ActorReport;
+use zkarena_harness::sim::{SimRng, SimTime};
+
+use crate::l1node::L1;
+use crate::msg::{Msg, Outbox};
+use crate::node::Role;
+
+/// The garbage poster.
+pub struct GarbagePoster {
+    name: String,
+    address: Address,
+    rollup: Address,
+    rng: SimRng,
+    report: ActorReport,
+}
+
+impl GarbagePoster {
+    /// A poster sending from `address` to `rollup`, its choices drawn from `seed`.
+    pub fn new(name: &str, address: Address, rollup: Address, seed: u64) -> Self {
+        Self {
+            name: name.into(),
+            address,
+            rollup,
+            rng: SimRng::stream(seed, name),
+            report: ActorReport {
+                name: name.into(),
+                role: "garbage".into(),
+                ..ActorReport::default()
+            },
+        }
+    }
+
+    /// Malformed batch bytes of kind `slot % 4`.
+    fn garbage(&mut self, slot: u64) -> Vec<u8> {
+        let valid = Batch {
+            sequencer: 66,
+            l1_block: slot,
+            fee_account: 0,
+            txs: Vec::new(),
+        }
+        .encode(Format::Plain);
+        match slot % 4 {
+            0 => (0..48).map(|_| self.rng.below(256) as u8).collect(),
+            1 => valid[..valid.len() - 3].to_vec(),
+            2 => {
+                let mut v = valid;
+                v[0] = 0x7f;
+                v
+            }
+            _ => {
+                let mut v = valid;
+                v.extend_from_slice(b"trailing");
+                v
+            }
+        }
+    }
+}
+
+impl Role for GarbagePoster {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> &'static str {
+        "garbage"
+    }
+
+    fn ticks(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, _now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::Tick { slot } => {
+                let call = CentralizedRollup::sequenceBatchCall {
+                    batch: self.garbage(slot).into(),
+                };
+                let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+                    .gas_limit(1_000_000)
+                    .fees(200_000_000_000, 1_000_000_000);
+                self.report.l1_txs_sent += 1;
+                out.send(
+                    L1,
+                    Msg::SubmitL1 {
+                        request,
+                        tag: format!("garbage@{slot}"),
+                    },
+                );
+            }
+            Msg::L1Receipt {
+                included,
+                error,
+                gas_used,
+                fee_wei,
+                ..
+            } => {
+                self.report.l1_gas += gas_used;
+                self.report.l1_fees_wei += fee_wei;
+                if included {
+                    self.report.l1_txs_included += 1;
+                }
+                if !included || error.is_some() {
+                    self.report.l1_txs_failed += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) -> ActorReport {
+        self.report.clone()
+    }
+}
