@@ -133,3 +133,24 @@ fn garbage_batches_are_proven_as_no_ops_at_the_posters_expense() {
     assert!(junk.l1_token_delta < 0 && junk.l1_fees_wei > 0 && junk.profit_gwei < 0);
     insta::assert_yaml_snapshot!("poe_garbage_report", r);
 }
+
+#[test]
+fn a_fair_sequencer_includes_forced_transactions_before_the_timeout() {
+    let r = shipped("poe-forced-inclusion");
+    let hers: Vec<_> = r
+        .transactions
+        .iter()
+        .filter(|t| t.sender == "user-0" && t.batch.is_some())
+        .collect();
+    assert!(!hers.is_empty());
+    for t in &hers {
+        let b = r.batches.iter().find(|b| Some(b.index) == t.batch).unwrap();
+        assert_eq!(b.sequencer, "fair", "{t:?}");
+        // Patience, forceBatch, then the fair sequencer's next slot: well before the
+        // 36 s timeout after which she would have had to do it herself.
+        assert!(t.inclusion_delay_ms.unwrap() < 3 * 12_000 + 36_000, "{t:?}");
+    }
+    // The censor was never blocked: forced batches did not go overdue.
+    assert_eq!(actor(&r, "censor").l1_txs_failed, 0);
+    insta::assert_yaml_snapshot!("poe_forced_inclusion_report", r);
+}

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ProofOfEfficiency};
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
@@ -69,6 +69,8 @@ pub struct Sequencer {
     deposits: VecDeque<(u64, Address, Asset, u64)>,
     in_flight: bool,
     slot: u64,
+    /// Forced transactions (plain records) to sequence before its next batch.
+    forced: VecDeque<alloy_primitives::Bytes>,
     follower: BlockFollower,
     l1_nonce: u64,
     /// The batch transaction in flight and the slot after which it is resent.
@@ -103,6 +105,7 @@ impl Sequencer {
             deposits: VecDeque::new(),
             in_flight: false,
             slot: 0,
+            forced: VecDeque::new(),
             follower: BlockFollower::new(first_block),
             l1_nonce: 0,
             last: None,
@@ -114,12 +117,49 @@ impl Sequencer {
         }
     }
 
+    /// Queues a forced transaction for inclusion ahead of its next batch, unless it
+    /// censors the sender.
+    fn include_forced(&mut self, record: alloy_primitives::Bytes) {
+        let header = [&[0u8][..], &[0; 4], &[0; 8], &[0; 4], &1u32.to_be_bytes()].concat();
+        let sender = Batch::decode(&[&header[..], &record[..]].concat())
+            .ok()
+            .and_then(|b| match b.txs.first() {
+                Some(L2Tx::User(u)) => Some(u.from),
+                _ => None,
+            });
+        if !sender.is_some_and(|s| self.params.censor.contains(&s)) {
+            self.forced.push_back(record);
+        }
+    }
+
     /// Posts a batch if none is in flight and there is something to post.
     fn post(&mut self, out: &mut Outbox) {
         if self.in_flight {
             return;
         }
         let slot = self.slot;
+        // Forced transactions first, each as the batch the contract builds.
+        if let Some(record) = self.forced.pop_front() {
+            let call = ProofOfEfficiency::sequenceForceBatchCall { l2Tx: record };
+            let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+                .gas_limit(3_000_000)
+                .fees(
+                    200_000_000_000,
+                    self.params.l1_tip_gwei as u128 * 1_000_000_000,
+                )
+                .nonce(self.l1_nonce);
+            self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));
+            self.in_flight = true;
+            self.report.l1_txs_sent += 1;
+            out.send(
+                L1,
+                Msg::SubmitL1 {
+                    request,
+                    tag: format!("forced batch@{slot}"),
+                },
+            );
+            return;
+        }
         let Some(batch) = self.build(slot) else {
             return;
         };
@@ -321,8 +361,10 @@ impl Role for Sequencer {
                                         self.l1_nonce += 1;
                                         self.last = None;
                                         self.in_flight = false;
-                                        self.report.batches_sequenced += 1;
-                                        self.report.l2_fees_earned += outcome.fees.total();
+                                        if batch.sequencer == self.params.id {
+                                            self.report.batches_sequenced += 1;
+                                            self.report.l2_fees_earned += outcome.fees.total();
+                                        }
                                     }
                                 }
                                 Err(e) => {
@@ -330,7 +372,8 @@ impl Role for Sequencer {
                                 }
                             }
                         }
-                        RollupEvent::RangeVerified { .. } | RollupEvent::ForceBatch { .. } => {}
+                        RollupEvent::ForceBatch { record, .. } => self.include_forced(record),
+                        RollupEvent::RangeVerified { .. } => {}
                     }
                 }
                 // Its batch landed: the next one can go out in this slot already.
