@@ -261,15 +261,10 @@ impl Role for Aggregator {
                         }
                     }
                 }
-                self.report.l1_gas += gas_used;
-                self.report.l1_fees_wei += fee_wei;
-                if included {
-                    self.report.l1_txs_included += 1;
-                }
+                self.report
+                    .count_l1(included, error.is_some(), gas_used, fee_wei);
                 if included && error.is_none() {
                     self.report.proofs_accepted += 1;
-                } else {
-                    self.report.l1_txs_failed += 1;
                 }
             }
             Msg::Restarted => {

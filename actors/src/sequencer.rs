@@ -317,20 +317,18 @@ impl Role for Sequencer {
                 fee_wei,
                 ..
             } => {
-                self.report.l1_gas += gas_used;
-                self.report.l1_fees_wei += fee_wei;
-                if included {
-                    self.report.l1_txs_included += 1;
-                }
                 let replaced = error.as_deref().is_some_and(|e| e.contains("Replaced"));
+                // A transaction replaced by its own resend is not a failure.
+                if !replaced {
+                    self.report
+                        .count_l1(included, error.is_some(), gas_used, fee_wei);
+                }
                 if included && error.is_some() {
                     // Reverted: the nonce is spent.
-                    self.report.l1_txs_failed += 1;
                     self.l1_nonce += 1;
                     self.in_flight = false;
                     self.last = None;
                 } else if !included && !replaced {
-                    self.report.l1_txs_failed += 1;
                     self.in_flight = false;
                     self.last = None;
                 }

@@ -53,6 +53,21 @@ pub struct ActorReport {
     pub l2_txs_sent: u64,
 }
 
+impl ActorReport {
+    /// Counts one answered L1 transaction: its gas and fee, whether a block included
+    /// it, and whether it failed (reverted, or never included).
+    pub fn count_l1(&mut self, included: bool, error: bool, gas_used: u64, fee_wei: u128) {
+        self.l1_gas += gas_used;
+        self.l1_fees_wei += fee_wei;
+        if included {
+            self.l1_txs_included += 1;
+        }
+        if !included || error {
+            self.l1_txs_failed += 1;
+        }
+    }
+}
+
 /// The fate of one L2 transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -246,14 +246,8 @@ impl Role for Frontrunner {
                 fee_wei,
                 ..
             } => {
-                self.report.l1_gas += gas_used;
-                self.report.l1_fees_wei += fee_wei;
-                if included {
-                    self.report.l1_txs_included += 1;
-                }
-                if !included || error.is_some() {
-                    self.report.l1_txs_failed += 1;
-                }
+                self.report
+                    .count_l1(included, error.is_some(), gas_used, fee_wei);
                 if !included {
                     // The nonce was not used: reuse it next time.
                     self.l1_nonce = self.l1_nonce.saturating_sub(1);

@@ -104,14 +104,8 @@ impl Role for GarbagePoster {
                 fee_wei,
                 ..
             } => {
-                self.report.l1_gas += gas_used;
-                self.report.l1_fees_wei += fee_wei;
-                if included {
-                    self.report.l1_txs_included += 1;
-                }
-                if !included || error.is_some() {
-                    self.report.l1_txs_failed += 1;
-                }
+                self.report
+                    .count_l1(included, error.is_some(), gas_used, fee_wei);
             }
             _ => {}
         }
