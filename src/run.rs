@@ -806,6 +806,7 @@ pub fn metric(report: &Report, m: &str) -> f64 {
                 "l2_txs_sent" => a.l2_txs_sent as f64,
                 "mev_profit" => a.mev_profit as f64,
                 "profit_gwei" => a.profit_gwei as f64,
+                "proving_wasted_ms" => a.proving_wasted_ms as f64,
                 "l1_token_delta" => a.l1_token_delta as f64,
                 _ => f64::NAN,
             }

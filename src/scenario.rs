@@ -645,6 +645,7 @@ pub const ACTOR_FIELDS: &[&str] = &[
     "l2_txs_sent",
     "mev_profit",
     "profit_gwei",
+    "proving_wasted_ms",
     "l1_token_delta",
 ];
 

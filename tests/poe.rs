@@ -33,6 +33,9 @@ fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
     assert!(fast.l1_token_delta > 0 && fast.l1_token_delta <= -seq.l1_token_delta);
     assert_eq!((slow.proofs_accepted, slow.l1_token_delta), (0, 0));
     assert!(slow.proofs_submitted > 0 && slow.l1_fees_wei > 0 && slow.profit_gwei < 0);
+    // The loser's proving work was wasted, the winner's never.
+    assert!(slow.proving_wasted_ms > 0);
+    assert_eq!(fast.proving_wasted_ms, 0);
     assert_eq!(r.scorecard.nakamoto_provers, 1);
 }
 

@@ -80,6 +80,8 @@ pub struct Aggregator {
     next_to_prove: u64,
     verified_to: u64,
     busy: bool,
+    /// Simulated proving time of each batch it proved, until the L1 answers.
+    proving_ms: BTreeMap<u64, u64>,
     follower: BlockFollower,
     report: ActorReport,
 }
@@ -109,6 +111,7 @@ impl Aggregator {
             next_to_prove: 1,
             verified_to: 0,
             busy: false,
+            proving_ms: BTreeMap::new(),
             follower: BlockFollower::new(first_block),
             report: ActorReport {
                 name: name.into(),
@@ -137,6 +140,8 @@ impl Aggregator {
             sim_ms: self.params.hardware.prove_ms(outcome.receipts.len()),
             label: i,
         })));
+        self.proving_ms
+            .insert(i, self.params.hardware.prove_ms(outcome.receipts.len()));
         self.busy = true;
     }
 }
@@ -263,8 +268,16 @@ impl Role for Aggregator {
                 }
                 self.report
                     .count_l1(included, error.is_some(), gas_used, fee_wei);
+                let spent = tag
+                    .strip_prefix("verify ")
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .and_then(|n| self.proving_ms.remove(&n))
+                    .unwrap_or(0);
                 if included && error.is_none() {
                     self.report.proofs_accepted += 1;
+                } else {
+                    // Proving work the L1 did not take: a lost race, or a bad proof.
+                    self.report.proving_wasted_ms += spent;
                 }
             }
             Msg::Restarted => {

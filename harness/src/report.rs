@@ -49,6 +49,8 @@ pub struct ActorReport {
     pub proofs_submitted: u64,
     /// Proofs the L1 accepted.
     pub proofs_accepted: u64,
+    /// Simulated proving time spent on proofs the L1 did not accept (ms).
+    pub proving_wasted_ms: u64,
     /// L2 transactions it sent.
     pub l2_txs_sent: u64,
 }
