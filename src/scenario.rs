@@ -591,6 +591,19 @@ impl Scenario {
         if w.users == 0 || w.users > 10_000 {
             return Err(bad("workload.users".into(), "must be in 1..=10000".into()));
         }
+        // Accounts: index 0, the users, a fee account per cast member, a trading
+        // account per cast member.
+        let needed = 1 + w.users as u128 + 2 * self.cast.len() as u128;
+        if needed > 1u128 << self.l2.depth {
+            return Err(bad(
+                "l2.depth".into(),
+                format!(
+                    "a tree of depth {} holds {} accounts, the cast and workload need {needed}",
+                    self.l2.depth,
+                    1u128 << self.l2.depth
+                ),
+            ));
+        }
         if w.mix.iter().all(|&x| x == 0) {
             return Err(bad("workload.mix".into(), "needs a non-zero weight".into()));
         }

@@ -145,6 +145,11 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["unknown-field.json", "cast[0]", "unknown field `speed`"],
         ),
         (
+            "tiny-tree.json",
+            GOOD.replace(r#""slots": 3"#, r#""slots": 3, "l2": { "depth": 2 }"#),
+            &["`l2.depth`", "holds 4 accounts, the cast and workload need 7"],
+        ),
+        (
             "no-such-sequencer.json",
             GOOD.replace(r#""sequencer": "seq""#, r#""sequencer": "nobody""#),
             &["`workload.sequencer`", "`nobody` is not a sequencer"],
