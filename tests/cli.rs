@@ -147,7 +147,10 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
         (
             "tiny-tree.json",
             GOOD.replace(r#""slots": 3"#, r#""slots": 3, "l2": { "depth": 2 }"#),
-            &["`l2.depth`", "holds 4 accounts, the cast and workload need 7"],
+            &[
+                "`l2.depth`",
+                "holds 4 accounts, the cast and workload need 7",
+            ],
         ),
         (
             "no-such-sequencer.json",
