@@ -375,6 +375,13 @@ impl Report {
         let x = |t: u64| left + (t as f64 / end) * (w - left - 10.0);
         let y =
             |name: &str| lane_h * (lanes.iter().position(|l| l == name).unwrap_or(0) as f64 + 1.0);
+        // Attackers and actors a fault touched get a highlighted lane.
+        let attackers: Vec<&str> = self
+            .actors
+            .iter()
+            .filter(|a| matches!(a.role.as_str(), "frontrunner" | "garbage"))
+            .map(|a| a.name.as_str())
+            .collect();
         let faulted: Vec<&str> = self
             .faults
             .iter()
@@ -391,8 +398,10 @@ impl Report {
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" font-size="11">"#
         );
         for l in &lanes {
-            let color = if faulted.contains(&l.as_str()) {
-                "#fdd"
+            let color = if attackers.contains(&l.as_str()) {
+                "#fcc"
+            } else if faulted.contains(&l.as_str()) {
+                "#ffe9c6"
             } else {
                 "#f4f4f4"
             };
