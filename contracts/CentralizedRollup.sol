@@ -25,6 +25,12 @@ contract CentralizedRollup is ZkRollup {
         (index,,) = _sequence(batch);
     }
 
+    /// @notice Like `sequenceBatch`, with the batch in the transaction's blobs.
+    function sequenceBatchFromBlobs() external returns (uint64 index) {
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        (index,,) = _sequenceFromBlobs();
+    }
+
     /// @notice Verifies batches from..to with `proof` and pays their withdrawals.
     function verifyBatches(
         uint64 from,

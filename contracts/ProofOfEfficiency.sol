@@ -82,15 +82,30 @@ contract ProofOfEfficiency is ZkRollup {
     /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee. Refused
     ///         while a forced batch has waited longer than `forceTimeout`.
     function sequenceBatch(bytes calldata batch) external returns (uint64 index) {
+        uint256 fee = _chargeBatchFee();
+        (index,,) = _sequence(batch);
+        _recordFee(index, fee);
+    }
+
+    /// @notice Like `sequenceBatch`, with the batch in the transaction's blobs.
+    function sequenceBatchFromBlobs() external returns (uint64 index) {
+        uint256 fee = _chargeBatchFee();
+        (index,,) = _sequenceFromBlobs();
+        _recordFee(index, fee);
+    }
+
+    function _chargeBatchFee() internal returns (uint256 fee) {
         if (lastForcedSequenced < lastForced) {
             ForcedBatch storage f = forcedBatches[lastForcedSequenced + 1];
             if (block.timestamp >= f.timestamp + forceTimeout) {
                 revert ForcedBatchesPending(lastForcedSequenced + 1, f.timestamp);
             }
         }
-        uint256 fee = batchFee;
+        fee = batchFee;
         if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
-        (index,,) = _sequence(batch);
+    }
+
+    function _recordFee(uint64 index, uint256 fee) internal {
         sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), fee);
         emit BatchFeePaid(index, msg.sender, fee);
     }

@@ -23,6 +23,7 @@ abstract contract ZkRollup {
     address internal constant POSEIDON = address(0x0a01);
     address internal constant BATCH_COMMITMENT = address(0x0a02);
     address internal constant ZK_BLOB_VERIFIER = address(0x0a03);
+    address internal constant BATCH_COMMITMENT_BLOB = address(0x0a04);
 
     /// @notice A withdrawal as the batch circuit committed to it. asset: 0 = ETH, 1 = token.
     struct Withdrawal {
@@ -83,6 +84,33 @@ abstract contract ZkRollup {
             abi.encode(batchAcc[lastSequenced], batch, bridge.token(), first, bridge.depositHashAt(first))
         );
         if (!ok) _bubble(ret);
+        return _record(ret, first);
+    }
+
+    /// @notice Like `_sequence`, with the batch in the transaction's blobs
+    ///         (`[length u32][batch bytes]`): the data-availability choice the seed
+    ///         discusses (blob gas instead of calldata gas).
+    function _sequenceFromBlobs() internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
+        uint64 first = depositsSequenced;
+        (bool ok, bytes memory ret) = BATCH_COMMITMENT_BLOB.staticcall(
+            abi.encode(batchAcc[lastSequenced], _blobHashes(), bridge.token(), first, bridge.depositHashAt(first))
+        );
+        if (!ok) _bubble(ret);
+        return _record(ret, first);
+    }
+
+    function _blobHashes() internal view returns (bytes32[] memory hashes) {
+        uint256 n = 0;
+        while (blobhash(n) != bytes32(0)) {
+            n++;
+        }
+        hashes = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            hashes[i] = blobhash(i);
+        }
+    }
+
+    function _record(bytes memory ret, uint64 first) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
         _checkMalformed(ret);
         bytes32 acc;
         uint64 deposits;
@@ -142,15 +170,7 @@ abstract contract ZkRollup {
         returns (bytes32 newRoot)
     {
         _checkRequest(from, to, key);
-        uint256 n = 0;
-        while (blobhash(n) != bytes32(0)) {
-            n++;
-        }
-        bytes32[] memory hashes = new bytes32[](n);
-        for (uint256 i = 0; i < n; i++) {
-            hashes[i] = blobhash(i);
-        }
-        (bool ok, bytes memory ret) = ZK_BLOB_VERIFIER.staticcall(abi.encode(key, hashes));
+        (bool ok, bytes memory ret) = ZK_BLOB_VERIFIER.staticcall(abi.encode(key, _blobHashes()));
         if (!ok) _bubble(ret);
         return _accept(from, to, ret, withdrawals);
     }

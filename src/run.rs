@@ -612,6 +612,7 @@ fn assemble(
             index,
             sequencer: name_of(&b.sender),
             l1_block: b.block,
+            bytes: b.bytes,
             txs: b.txs[0],
             applied: b.txs[1],
             prover: b.verified.map(|(p, _)| name_of(&p)),

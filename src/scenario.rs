@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
-use zkarena_actors::sequencer::SequencerParams;
+use zkarena_actors::sequencer::{Da, SequencerParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
@@ -117,6 +117,9 @@ pub enum CastMember {
         /// Users whose transactions it never includes (censorship).
         #[serde(default)]
         censor: Vec<String>,
+        /// Where it posts batch data: `calldata` or `blob`.
+        #[serde(default)]
+        da: Da,
     },
     /// An inter-sequencer frontrunner (attacker): copies other sequencers' batches
     /// from the L1 mempool, optionally sandwiching a swap, and outbids them.
@@ -186,8 +189,10 @@ impl CastMember {
                 l1_tip_gwei,
                 format,
                 censor,
+                da,
                 ..
             } => Some(SequencerParams {
+                da: *da,
                 id: *id,
                 max_txs: *max_txs,
                 l1_tip_gwei: *l1_tip_gwei,
@@ -702,6 +707,7 @@ impl ScenarioBuilder {
                     l1_tip_gwei: default_tip(),
                     format: default_format(),
                     censor: Vec::new(),
+                    da: Da::Calldata,
                 },
                 CastMember::Aggregator {
                     name: "agg".into(),

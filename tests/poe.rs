@@ -2,6 +2,7 @@
 //! inter-sequencer frontrunning with and without sequencer-specific chain ids. Each is
 //! a shipped scenario run with real proofs; the reports are snapshots.
 
+use zkarena::actors as zkarena_actors;
 use zkarena::harness::report::{ActorReport, Report};
 use zkarena::run::{run, RunOptions};
 use zkarena::scenario::Scenario;
@@ -156,4 +157,61 @@ fn a_fair_sequencer_includes_forced_transactions_before_the_timeout() {
     // The censor was never blocked: forced batches did not go overdue.
     assert_eq!(actor(&r, "censor").l1_txs_failed, 0);
     insta::assert_yaml_snapshot!("poe_forced_inclusion_report", r);
+}
+
+#[test]
+fn data_availability_calldata_against_blobs_with_and_without_compression() {
+    use zkarena::harness::l2::Format;
+    use zkarena::scenario::CastMember;
+    use zkarena_actors::sequencer::Da;
+    let base = Scenario::load("poe-da-blob").unwrap();
+    let mut rows = Vec::new();
+    for da in [Da::Calldata, Da::Blob] {
+        for format in [Format::Plain, Format::Compact] {
+            let mut s = base.clone();
+            if let CastMember::Sequencer {
+                da: d, format: f, ..
+            } = &mut s.cast[0]
+            {
+                (*d, *f) = (da, format);
+            }
+            let out = run(&s, &RunOptions::default()).unwrap();
+            let r = out.report;
+            assert!(r.passed(), "{da:?} {format:?}: {}", r.table());
+            let bytes: u64 = r.batches.iter().map(|b| b.bytes).sum();
+            let txs: u64 = r.batches.iter().map(|b| b.txs).sum();
+            let per_tx = bytes as f64 / txs as f64;
+            // What one L1 block can carry: the calldata budget, or 9 blobs.
+            let budget = match da {
+                Da::Calldata => 128.0 * 1024.0,
+                Da::Blob => 9.0 * 126_976.0,
+            };
+            let seq = actor(&r, "seq").clone();
+            eprintln!(
+                "{da:?} {format:?}: {per_tx:.1} bytes per tx, ceiling {:.0} L2 tx per L1 block, sequencer L1 gas {} for {} batches",
+                budget / per_tx,
+                seq.l1_gas,
+                seq.batches_sequenced
+            );
+            rows.push((da, format, per_tx, budget / per_tx, seq.l1_gas));
+            if (da, format) == (Da::Blob, Format::Compact) {
+                insta::assert_yaml_snapshot!("poe_da_blob_report", r);
+            }
+        }
+    }
+    let find = |da, f| rows.iter().find(|r| r.0 == da && r.1 == f).unwrap();
+    let (cp, cc) = (
+        find(Da::Calldata, Format::Plain),
+        find(Da::Calldata, Format::Compact),
+    );
+    let (bp, bc) = (
+        find(Da::Blob, Format::Plain),
+        find(Da::Blob, Format::Compact),
+    );
+    // Same load, same bytes per transaction whatever the channel; compact saves ~30%.
+    assert_eq!(cp.2, bp.2);
+    assert!(cc.2 < 0.8 * cp.2);
+    // Blobs carry about 8.7x more per block and cost the sequencer less L1 gas.
+    assert!(bc.3 > 8.0 * cc.3);
+    assert!(bc.4 < cc.4 && bp.4 < cp.4);
 }

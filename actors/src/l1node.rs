@@ -24,6 +24,29 @@ struct Submitted {
     submitter: String,
     tag: String,
     data: Bytes,
+    blobs: Vec<Bytes>,
+}
+
+/// The batch a sequencing transaction carried: in calldata (`sequenceBatch`) or in its
+/// blobs (`sequenceBatchFromBlobs`, `[length u32][batch]`). Malformed bytes were
+/// sequenced as the no-op batch.
+fn posted_batch(sub: &Submitted) -> Option<(Batch, u64)> {
+    if let Ok(c) = CentralizedRollup::sequenceBatchCall::abi_decode(&sub.data) {
+        let batch = Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop());
+        return Some((batch, c.batch.len() as u64));
+    }
+    if CentralizedRollup::sequenceBatchFromBlobsCall::abi_decode(&sub.data).is_ok() {
+        let data: Vec<u8> = sub.blobs.iter().flat_map(|b| b.iter().copied()).collect();
+        let len = data
+            .get(..4)
+            .map(|l| u32::from_be_bytes(l.try_into().expect("4 bytes")) as usize);
+        let batch = len
+            .and_then(|n| data.get(4..4 + n))
+            .and_then(|b| Batch::decode(b).ok())
+            .unwrap_or_else(Batch::noop);
+        return Some((batch, len.unwrap_or(0) as u64));
+    }
+    None
 }
 
 /// The L1 node.
@@ -144,15 +167,10 @@ impl L1Node {
                                 .map(|f| f.batch.clone())
                         });
                         let batch = match forced {
-                            Some(bytes) => Batch::decode(&bytes).ok(),
-                            None => sub
-                                .as_ref()
-                                .and_then(|s| {
-                                    CentralizedRollup::sequenceBatchCall::abi_decode(&s.data).ok()
-                                })
-                                // Bytes that do not decode were sequenced as the no-op
-                                // batch (only contracts that accept garbage get here).
-                                .map(|c| Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop())),
+                            Some(bytes) => {
+                                Batch::decode(&bytes).ok().map(|b| (b, bytes.len() as u64))
+                            }
+                            None => sub.as_ref().and_then(posted_batch),
                         };
                         if batch.is_none() {
                             tracing::error!(
@@ -160,12 +178,13 @@ impl L1Node {
                                 "a sequenced batch could not be read back"
                             );
                         }
-                        if let Some(batch) = batch {
+                        if let Some((batch, bytes)) = batch {
                             events.push(RollupEvent::BatchSequenced {
                                 index: e.index,
                                 acc: e.acc,
                                 sender: r.from,
                                 batch,
+                                bytes,
                             });
                         }
                     } else if let Ok(e) = ProofOfEfficiency::ForceBatch::decode_log(log) {
@@ -248,6 +267,7 @@ impl Role for L1Node {
             }
             Msg::SubmitL1 { request, tag } => {
                 let data = request.data.clone();
+                let blobs = request.blobs.clone();
                 let (sender, to, tip) =
                     (request.from, request.to, request.max_priority_fee_per_gas);
                 match self.chain.submit(request) {
@@ -265,6 +285,7 @@ impl Role for L1Node {
                                 submitter: from.to_string(),
                                 tag,
                                 data,
+                                blobs,
                             },
                         );
                     }

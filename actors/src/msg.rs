@@ -31,8 +31,10 @@ pub enum RollupEvent {
         acc: B256,
         /// The L1 sender.
         sender: Address,
-        /// The batch, decoded from the transaction's calldata.
+        /// The batch, decoded from the transaction's calldata or blobs.
         batch: Batch,
+        /// Size of the batch data as posted.
+        bytes: u64,
     },
     /// A censored user posted a transaction on L1 (PoE `forceBatch`).
     ForceBatch {

@@ -43,6 +43,8 @@ pub struct BatchSeen {
     pub block: u64,
     /// Transactions, applied.
     pub txs: [u64; 2],
+    /// Bytes of its data as posted.
+    pub bytes: u64,
     /// Root after it (native replay).
     pub root: B256,
     /// The verifying prover and block.
@@ -213,6 +215,7 @@ impl Role for Referee {
                     index,
                     sender,
                     batch,
+                    bytes,
                     ..
                 } => {
                     let outcome = match self.state.apply(&batch) {
@@ -263,6 +266,7 @@ impl Role for Referee {
                             sender,
                             block: number,
                             txs: [batch.txs.len() as u64, applied],
+                            bytes,
                             root: digest_to_b256(&outcome.new_root),
                             verified: None,
                         },

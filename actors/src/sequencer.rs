@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ProofOfEfficiency};
-use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l1::tx::{TxRequest, BLOB_DATA_BYTES};
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
@@ -37,6 +37,20 @@ pub struct SequencerParams {
     /// L2 accounts whose transactions it never includes (censorship).
     #[serde(default)]
     pub censor: Vec<u64>,
+    /// Where it posts batch data.
+    #[serde(default)]
+    pub da: Da,
+}
+
+/// Where a sequencer posts its batches' data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Da {
+    /// In calldata (`sequenceBatch`).
+    #[default]
+    Calldata,
+    /// In EIP-4844 blobs (`sequenceBatchFromBlobs`).
+    Blob,
 }
 
 fn default_max_txs() -> usize {
@@ -163,14 +177,33 @@ impl Sequencer {
         let Some(batch) = self.build(slot) else {
             return;
         };
-        let call = CentralizedRollup::sequenceBatchCall {
-            batch: batch.encode(self.params.format).into(),
-        };
+        let bytes = batch.encode(self.params.format);
         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
-        let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
-            .gas_limit(3_000_000)
-            .fees(200_000_000_000, tip)
-            .nonce(self.l1_nonce);
+        let request = match self.params.da {
+            Da::Calldata => {
+                let call = CentralizedRollup::sequenceBatchCall {
+                    batch: bytes.into(),
+                };
+                TxRequest::call(self.address, self.rollup, call.abi_encode())
+            }
+            Da::Blob => {
+                let call = CentralizedRollup::sequenceBatchFromBlobsCall {};
+                let mut data = (bytes.len() as u32).to_be_bytes().to_vec();
+                data.extend_from_slice(&bytes);
+                data.chunks(BLOB_DATA_BYTES).fold(
+                    TxRequest::call(self.address, self.rollup, call.abi_encode()),
+                    |r, c| {
+                        r.blob(
+                            alloy_primitives::Bytes::copy_from_slice(c),
+                            1_000_000_000_000,
+                        )
+                    },
+                )
+            }
+        }
+        .gas_limit(3_000_000)
+        .fees(200_000_000_000, tip)
+        .nonce(self.l1_nonce);
         self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));
         out.send(
             L1,

@@ -117,6 +117,8 @@ pub struct BatchReport {
     pub sequencer: String,
     /// L1 block it landed in.
     pub l1_block: u64,
+    /// Bytes of its data as posted.
+    pub bytes: u64,
     /// Transactions in it.
     pub txs: u64,
     /// Of which applied.

@@ -5,6 +5,7 @@
 //! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 250 000 + 2 per proof byte |
 //! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 100 per permutation (8 words) |
 //! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 6 per byte + 100 per permutation |
+//! | `0x…0a04` | `BATCH_COMMITMENT_BLOB` | `(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash)` | as `BATCH_COMMITMENT` | as `BATCH_COMMITMENT` over the blob data + 5 000 per blob |
 //! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 250 000 + 50 000 per blob |
 //!
 //! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
@@ -47,6 +48,10 @@ pub const POSEIDON: Address = Address::new([
 pub const ZK_BLOB_VERIFIER: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x03,
 ]);
+/// Address of the batch commitment reading the batch from the transaction's blobs.
+pub const BATCH_COMMITMENT_BLOB: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x04,
+]);
 /// Address of the batch commitment.
 pub const BATCH_COMMITMENT: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x02,
@@ -59,6 +64,7 @@ sol! {
         function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
         function poseidon(uint64[] words) external view returns (bytes32 digest);
         function verifyBlobs(bytes32 key, bytes32[] versionedHashes) external view returns (uint64[] publicInputs);
+        function commitBatchBlobs(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter, uint256 malformedAt, string malformed);
         function commitBatch(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter, uint256 malformedAt, string malformed);
         error UnknownVerifierKey(bytes32 key);
         error MalformedProof(string reason);
@@ -314,60 +320,149 @@ impl L1Precompile for BatchCommitment {
             Ok(c) => c,
             Err(e) => return bad_input(format!("commitBatch(bytes32,bytes): {e}")),
         };
-        let Some(prev) = b256_to_digest(&call.prev) else {
-            return bad_input("prev is not a canonical digest".into());
+        match commit(
+            call.prev,
+            &call.batch,
+            call.token,
+            call.firstDeposit,
+            call.depositHash,
+        ) {
+            Ok(ret) => PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into()),
+            Err(answer) => answer,
+        }
+    }
+}
+
+/// BATCH_COMMITMENT for a batch posted in the transaction's blobs: the contract passes
+/// their versioned hashes; the data is `[length u32][batch bytes]` across the blobs.
+pub struct BatchCommitmentBlobs(pub BlobStore);
+
+impl L1Precompile for BatchCommitmentBlobs {
+    fn name(&self) -> &str {
+        "BATCH_COMMITMENT_BLOB"
+    }
+
+    fn gas(&self, input: &[u8]) -> u64 {
+        // As BATCH_COMMITMENT over the blobs' data, plus 5 000 per blob read.
+        let Ok(call) = commitBatchBlobsCall::abi_decode_raw_validate(input) else {
+            return 3_000;
         };
-        // Malformed bytes commit as the empty no-op batch (header 0, 0, 0), so that a
-        // contract may accept them and the range stays provable; the reason says why.
-        let noop = |at: usize, why: String| commitBatchReturn {
-            acc: digest_to_b256(&batch_commitment(prev, &Batch::noop())),
-            sequencer: 0,
-            l1Block: 0,
-            txCount: 0,
-            depositCount: 0,
-            depositHashAfter: call.depositHash,
-            malformedAt: alloy_primitives::U256::from(at),
-            malformed: why,
+        let bytes: u64 = call
+            .versionedHashes
+            .iter()
+            .filter_map(|h| self.0.get(h))
+            .map(|b| b.len() as u64)
+            .sum();
+        3_000
+            + 5_000 * call.versionedHashes.len() as u64
+            + 6 * bytes
+            + 100 * (1 + 3 * (bytes / 100))
+    }
+
+    fn run(&self, input: &[u8]) -> PrecompileAnswer {
+        let call = match commitBatchBlobsCall::abi_decode_raw_validate(input) {
+            Ok(c) => c,
+            Err(e) => return bad_input(format!("commitBatchBlobs(...): {e}")),
         };
-        let ret = match Batch::decode(&call.batch) {
-            Err(e) => noop(e.offset, e.kind.to_string()),
-            Ok(batch) => {
-                // The deposits it consumes, in queue order from `firstDeposit`, chained
-                // into the bridge's running hash for the contract to compare.
-                let mut deposit_hash = call.depositHash;
-                let mut deposits = 0u64;
-                let mut bad = None;
-                for tx in &batch.txs {
-                    if let L2Tx::Deposit(d) = tx {
-                        let expected = call.firstDeposit + deposits;
-                        if d.index != expected {
-                            bad = Some(format!(
-                                "deposit {} where the queue is at {expected}",
-                                d.index
-                            ));
-                            break;
-                        }
-                        deposit_hash = d.l1_hash_step(deposit_hash, call.token);
-                        deposits += 1;
-                    }
-                }
-                match bad {
-                    Some(why) => noop(0, why),
-                    None => commitBatchReturn {
-                        acc: digest_to_b256(&batch_commitment(prev, &batch)),
-                        sequencer: batch.sequencer,
-                        l1Block: batch.l1_block,
-                        txCount: batch.txs.len() as u64,
-                        depositCount: deposits,
-                        depositHashAfter: deposit_hash,
-                        malformedAt: alloy_primitives::U256::ZERO,
-                        malformed: String::new(),
-                    },
+        let mut data = Vec::new();
+        for h in &call.versionedHashes {
+            match self.0.get(h) {
+                Some(b) => data.extend_from_slice(&b),
+                None => {
+                    return PrecompileAnswer::Revert(
+                        UnknownBlob { versionedHash: *h }.abi_encode().into(),
+                    )
                 }
             }
+        }
+        let len = data
+            .get(..4)
+            .map(|l| u32::from_be_bytes(l.try_into().expect("4 bytes")) as usize);
+        // A bad length prefix is malformed data like any other: empty bytes decode to
+        // an error, which commits the no-op batch.
+        let batch: &[u8] = match len.and_then(|n| data.get(4..4 + n)) {
+            Some(b) => b,
+            None => &[],
         };
-        PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into())
+        match commit(
+            call.prev,
+            batch,
+            call.token,
+            call.firstDeposit,
+            call.depositHash,
+        ) {
+            Ok(ret) => {
+                // The same return tuple as commitBatch.
+                PrecompileAnswer::Return(commitBatchCall::abi_encode_returns(&ret).into())
+            }
+            Err(answer) => answer,
+        }
     }
+}
+
+/// What BATCH_COMMITMENT answers for `batch_bytes`: the accumulator after it (the no-op
+/// batch's if the bytes are malformed, with the reason), and its deposits chained into
+/// the bridge's hash.
+fn commit(
+    prev_b: B256,
+    batch_bytes: &[u8],
+    token: Address,
+    first_deposit: u64,
+    deposit_hash_in: B256,
+) -> Result<commitBatchReturn, PrecompileAnswer> {
+    let Some(prev) = b256_to_digest(&prev_b) else {
+        return Err(bad_input("prev is not a canonical digest".into()));
+    };
+    // Malformed bytes commit as the empty no-op batch (header 0, 0, 0), so that a
+    // contract may accept them and the range stays provable; the reason says why.
+    let noop = |at: usize, why: String| commitBatchReturn {
+        acc: digest_to_b256(&batch_commitment(prev, &Batch::noop())),
+        sequencer: 0,
+        l1Block: 0,
+        txCount: 0,
+        depositCount: 0,
+        depositHashAfter: deposit_hash_in,
+        malformedAt: alloy_primitives::U256::from(at),
+        malformed: why,
+    };
+    let ret = match Batch::decode(batch_bytes) {
+        Err(e) => noop(e.offset, e.kind.to_string()),
+        Ok(batch) => {
+            // The deposits it consumes, in queue order from `firstDeposit`, chained
+            // into the bridge's running hash for the contract to compare.
+            let mut deposit_hash = deposit_hash_in;
+            let mut deposits = 0u64;
+            let mut bad = None;
+            for tx in &batch.txs {
+                if let L2Tx::Deposit(d) = tx {
+                    let expected = first_deposit + deposits;
+                    if d.index != expected {
+                        bad = Some(format!(
+                            "deposit {} where the queue is at {expected}",
+                            d.index
+                        ));
+                        break;
+                    }
+                    deposit_hash = d.l1_hash_step(deposit_hash, token);
+                    deposits += 1;
+                }
+            }
+            match bad {
+                Some(why) => noop(0, why),
+                None => commitBatchReturn {
+                    acc: digest_to_b256(&batch_commitment(prev, &batch)),
+                    sequencer: batch.sequencer,
+                    l1Block: batch.l1_block,
+                    txCount: batch.txs.len() as u64,
+                    depositCount: deposits,
+                    depositHashAfter: deposit_hash,
+                    malformedAt: alloy_primitives::U256::ZERO,
+                    malformed: String::new(),
+                },
+            }
+        }
+    };
+    Ok(ret)
 }
 
 /// The proof verifier reading the proof from blobs: the contract passes the versioned
@@ -434,5 +529,9 @@ pub fn install(chain: &mut Chain, registry: &VerifierRegistry) -> Result<(), Cha
     )?;
     chain.register_precompile(POSEIDON, Arc::new(Poseidon))?;
     chain.register_precompile(BATCH_COMMITMENT, Arc::new(BatchCommitment))?;
+    chain.register_precompile(
+        BATCH_COMMITMENT_BLOB,
+        Arc::new(BatchCommitmentBlobs(chain.blob_store())),
+    )?;
     Ok(())
 }
