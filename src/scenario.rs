@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
-use zkarena_actors::sequencer::{Da, SequencerParams};
+use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
@@ -120,6 +120,9 @@ pub enum CastMember {
         /// Where it posts batch data: `calldata` or `blob`.
         #[serde(default)]
         da: Da,
+        /// Ordering policy: `tip` or `gas`.
+        #[serde(default)]
+        policy: Policy,
     },
     /// An inter-sequencer frontrunner (attacker): copies other sequencers' batches
     /// from the L1 mempool, optionally sandwiching a swap, and outbids them.
@@ -190,9 +193,11 @@ impl CastMember {
                 format,
                 censor,
                 da,
+                policy,
                 ..
             } => Some(SequencerParams {
                 da: *da,
+                policy: *policy,
                 id: *id,
                 max_txs: *max_txs,
                 l1_tip_gwei: *l1_tip_gwei,
@@ -708,6 +713,7 @@ impl ScenarioBuilder {
                     format: default_format(),
                     censor: Vec::new(),
                     da: Da::Calldata,
+                    policy: Policy::Tip,
                 },
                 CastMember::Aggregator {
                     name: "agg".into(),

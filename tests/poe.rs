@@ -215,3 +215,38 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
     assert!(bc.3 > 8.0 * cc.3);
     assert!(bc.4 < cc.4 && bp.4 < cp.4);
 }
+
+#[test]
+fn a_gas_based_policy_starves_simple_transactions_under_congestion() {
+    use zkarena::scenario::CastMember;
+    use zkarena_actors::sequencer::Policy;
+    let gas = shipped("poe-congestion-gas");
+    let mut s = Scenario::load("poe-congestion-gas").unwrap();
+    if let CastMember::Sequencer { policy, .. } = &mut s.cast[0] {
+        *policy = Policy::Tip;
+    }
+    let tip = run(&s, &RunOptions::default()).unwrap().report;
+    // Mean wait of a kind, counting a transaction still pending as waiting to the end.
+    let wait = |r: &Report, kind: &str| {
+        let ts: Vec<_> = r.transactions.iter().filter(|t| t.kind == kind).collect();
+        let total: u64 = ts
+            .iter()
+            .map(|t| {
+                t.inclusion_delay_ms
+                    .unwrap_or(r.duration_ms - t.submitted_ms)
+            })
+            .sum();
+        total / ts.len() as u64
+    };
+    let (gas_transfer, tip_transfer) = (wait(&gas, "transfer"), wait(&tip, "transfer"));
+    let (gas_swap, tip_swap) = (wait(&gas, "swap"), wait(&tip, "swap"));
+    eprintln!(
+        "mean wait (ms): transfers gas {gas_transfer} / tip {tip_transfer}; swaps gas {gas_swap} / tip {tip_swap}"
+    );
+    assert!(
+        gas_transfer > tip_transfer,
+        "simple transactions wait longer under the gas policy"
+    );
+    assert!(gas_swap < gas_transfer, "heavy ones go first");
+    insta::assert_yaml_snapshot!("poe_congestion_gas_report", gas);
+}

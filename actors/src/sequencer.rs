@@ -40,6 +40,35 @@ pub struct SequencerParams {
     /// Where it posts batch data.
     #[serde(default)]
     pub da: Da,
+    /// How it orders transactions.
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+/// How a sequencer orders transactions (the seed's fee discussion).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Highest tip first (the seed's proposal: the tip is the sequencer's reward).
+    #[default]
+    Tip,
+    /// Most L2 gas first: a reward proportional to gas, which starves simple
+    /// transactions when batches are full.
+    Gas,
+}
+
+/// L2 gas of a transaction under the gas-based policy: a swap touches the pool and
+/// costs the most, a withdrawal pays out on L1, a transfer is the simple case.
+pub fn l2_gas(tx: &L2Tx) -> u64 {
+    use zkarena_harness::l2::Action;
+    match tx {
+        L2Tx::User(u) => match u.action {
+            Action::Transfer { .. } => 21_000,
+            Action::Withdraw { .. } => 40_000,
+            Action::Swap { .. } => 90_000,
+        },
+        L2Tx::Deposit(_) => 0,
+    }
 }
 
 /// Where a sequencer posts its batches' data.
@@ -274,7 +303,13 @@ impl Sequencer {
             let best = by_sender
                 .iter()
                 .filter_map(|(&from, q)| {
-                    q.last().map(|(tx, arrival)| (from, tx.fee().tip, *arrival))
+                    q.last().map(|(tx, arrival)| {
+                        let key = match self.params.policy {
+                            Policy::Tip => tx.fee().tip,
+                            Policy::Gas => l2_gas(tx),
+                        };
+                        (from, key, *arrival)
+                    })
                 })
                 .max_by_key(|&(from, tip, arrival)| {
                     (tip, std::cmp::Reverse(arrival), std::cmp::Reverse(from))
