@@ -61,6 +61,13 @@ fn an_unprotected_sequencer_is_frontrun_and_loses() {
     );
     assert!(mev.profit_gwei > 0);
     assert!(r.scorecard.mev_share > 0.0);
+    // The MEV inequality (seed): over this swap-heavy run the sequencing side (fees and
+    // MEV) takes more value than the provers, whose reward is only the batch fee.
+    let agg = actor(&r, "agg");
+    let sequencing = (honest.l2_fees_earned as i64 + mev.mev_profit).max(0);
+    let proving = agg.l1_token_delta as i64 / 2; // tokens at the pool's price of 0.5 ETH
+    eprintln!("value split: sequencers {sequencing} gwei, provers {proving} gwei");
+    assert!(sequencing > proving);
     insta::assert_yaml_snapshot!("poe_frontrun_report", r);
 }
 
