@@ -38,6 +38,7 @@ fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
     assert!(slow.proving_wasted_ms > 0);
     assert_eq!(fast.proving_wasted_ms, 0);
     assert_eq!(r.scorecard.nakamoto_provers, 1);
+    insta::assert_yaml_snapshot!("poe_baseline_report", r);
 }
 
 #[test]
