@@ -971,3 +971,69 @@ fn a_batch_can_only_consume_deposits_the_bridge_queued() {
         "{reason}"
     );
 }
+
+#[test]
+fn random_and_mutated_bytes_never_panic_the_decoders_or_the_verifier() {
+    // Batch codec: random bytes and single-byte mutations of valid batches either
+    // decode or give a typed error inside the input.
+    let w = World::new(2);
+    let valid = batch(
+        1,
+        vec![
+            w.tx(0, 0, 0, eth(2, 5)),
+            w.tx(
+                1,
+                0,
+                0,
+                Action::Swap {
+                    asset_in: Asset::Token,
+                    amount_in: 9,
+                    min_out: 0,
+                },
+            ),
+        ],
+    );
+    let mut rng = SimRng::stream(5, "fuzz");
+    for format in [Format::Plain, Format::Compact] {
+        let bytes = valid.encode(format);
+        for _ in 0..2_000 {
+            let mut m = bytes.clone();
+            let i = rng.below(m.len() as u64) as usize;
+            m[i] = rng.below(256) as u8;
+            if let Err(e) = Batch::decode(&m) {
+                assert!(e.offset <= m.len(), "{e}");
+            }
+        }
+    }
+    for _ in 0..2_000 {
+        let len = rng.below(300) as usize;
+        let junk: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+        if let Err(e) = Batch::decode(&junk) {
+            assert!(e.offset <= junk.len(), "{e}");
+        }
+    }
+    // The verifier: mutated and random proofs are rejected with a revert payload.
+    let registry = VerifierRegistry::new(false);
+    let mut state = World::new(2).state;
+    let out = state.apply(&batch(1, vec![])).unwrap();
+    let p = prove(DEPTH, &out).unwrap();
+    let (key, _) = registry.register(
+        &CircuitCache::global()
+            .batch(DEPTH, 4)
+            .data()
+            .verifier_data(),
+    );
+    assert!(registry.verify(key, &p.bytes).is_ok());
+    assert!(registry.verify_plain(key, &p.fixed_bytes).is_ok());
+    for _ in 0..40 {
+        let mut m = p.bytes.to_vec();
+        let i = rng.below(m.len() as u64) as usize;
+        m[i] ^= 1 + rng.below(255) as u8;
+        assert!(registry.verify(key, &m).is_err());
+        let junk: Vec<u8> = (0..rng.below(2_000))
+            .map(|_| rng.below(256) as u8)
+            .collect();
+        assert!(registry.verify(key, &junk).is_err());
+        assert!(registry.verify_plain(key, &junk).is_err());
+    }
+}
