@@ -468,10 +468,13 @@ fn verify_call(
     .abi_encode()
 }
 
+/// A transaction from the test's prover account with room for a proof.
+fn prover_tx(rollup: Address, data: Vec<u8>) -> TxRequest {
+    TxRequest::call(Address::repeat_byte(0xee), rollup, data).gas_limit(10_000_000)
+}
+
 fn revert_of(chain: &mut Chain, to: Address, data: Vec<u8>) -> String {
-    match chain
-        .transact(TxRequest::call(Address::repeat_byte(0xee), to, data).gas_limit(10_000_000))
-    {
+    match chain.transact(prover_tx(to, data)) {
         Err(ChainError::Failed {
             status: ExecStatus::Reverted { reason },
             ..
@@ -594,14 +597,10 @@ fn proofs_round_trip_through_the_l1_verifier() {
     // The real one lands, moves the root and pays Alice.
     let before = chain.balance(alice);
     let receipt = chain
-        .transact(
-            TxRequest::call(
-                Address::repeat_byte(0xee),
-                rollup,
-                verify_call(1, 1, &p1, p1.bytes.clone(), &out1.withdrawals),
-            )
-            .gas_limit(10_000_000),
-        )
+        .transact(prover_tx(
+            rollup,
+            verify_call(1, 1, &p1, p1.bytes.clone(), &out1.withdrawals),
+        ))
         .unwrap();
     eprintln!(
         "verifyBatches gas: {} for {} proof bytes",
@@ -671,14 +670,10 @@ fn proofs_round_trip_through_the_l1_verifier() {
     sequence(&mut chain, rollup, &b3, Format::Plain);
     let before = chain.balance(alice);
     chain
-        .transact(
-            TxRequest::call(
-                Address::repeat_byte(0xee),
-                rollup,
-                verify_call(2, 3, &agg, agg.bytes.clone(), &out3.withdrawals),
-            )
-            .gas_limit(10_000_000),
-        )
+        .transact(prover_tx(
+            rollup,
+            verify_call(2, 3, &agg, agg.bytes.clone(), &out3.withdrawals),
+        ))
         .unwrap();
     assert_eq!(
         chain.balance(alice) - before,
