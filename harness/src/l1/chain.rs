@@ -636,8 +636,20 @@ impl Chain {
             base_fee,
             "l1: sealed block"
         );
+        // BLOCKHASH serves the chain's own hashes (derived from the seed), so that
+        // contracts drawing randomness from a past block are reproducible.
+        self.db
+            .cache
+            .block_hashes
+            .insert(U256::from(number), block_hash(self.config.seed, number));
         self.blocks.push(block);
         self.head()
+    }
+
+    /// The hash BLOCKHASH returns for block `number`: keccak256("zkarena/block" ‖ seed ‖
+    /// number). Not a header hash; deterministic in the seed.
+    pub fn block_hash(&self, number: u64) -> B256 {
+        block_hash(self.config.seed, number)
     }
 
     /// Drops stale transactions and returns each sender's first executable one.
@@ -781,6 +793,14 @@ impl Chain {
 }
 
 /// `prevrandao` of block `number`: keccak(seed, number).
+fn block_hash(seed: u64, number: u64) -> B256 {
+    let mut buf = [0u8; 29];
+    buf[..13].copy_from_slice(b"zkarena/block");
+    buf[13..21].copy_from_slice(&seed.to_be_bytes());
+    buf[21..].copy_from_slice(&number.to_be_bytes());
+    keccak256(buf)
+}
+
 fn prevrandao(seed: u64, number: u64) -> B256 {
     let mut buf = [0u8; 16];
     buf[..8].copy_from_slice(&seed.to_be_bytes());

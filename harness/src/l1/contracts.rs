@@ -28,6 +28,11 @@ pub mod bindings {
     );
     alloy_sol_types::sol!(
         #[sol(all_derives)]
+        StakeManager,
+        "../fixtures/contracts/StakeManager.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
         CentralizedRollup,
         "../fixtures/contracts/CentralizedRollup.json"
     );
@@ -73,6 +78,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "ProofOfEfficiency",
         include_str!("../../../fixtures/contracts/ProofOfEfficiency.json"),
+    ),
+    (
+        "StakeManager",
+        include_str!("../../../fixtures/contracts/StakeManager.json"),
     ),
     (
         "TestRollup",

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+interface IStakeToken {
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+    function transfer(address to, uint256 amount) external returns (bool);
+}
+
+/// @title StakeManager
+/// @notice PoS leader election for a rollup, as the seed's "Why Proof of Stake might not
+///         work" section describes it: validators stake the network token; each L2
+///         slot's leader is drawn by stake from the hash of the L1 block the slot
+///         starts at (which the leader cannot choose); an L2 block becomes canonical
+///         once attestations from at least 2/3 of the active stake are posted (by
+///         anyone, in aggregate); a leader whose slot has no canonical block within
+///         `timeoutSlots` is slashed by `slashBps`, burnt or paid to the reporter;
+///         exits wait `exitDelayBlocks`, during which stake stays slashable.
+/// @dev L2 slot s starts at L1 block genesisBlock + s * blocksPerSlot. The leader of a
+///      slot is fixed the first time it is needed (attestation or slashing), from the
+///      stake at that moment. Attestation digest:
+///      keccak256(abi.encode("zkarena/attest", address(this), slot, blockHash)),
+///      signed as a raw 32-byte hash (v = 27/28).
+contract StakeManager {
+    IStakeToken public immutable token;
+    uint64 public immutable genesisBlock;
+    uint64 public immutable blocksPerSlot;
+    uint64 public immutable timeoutSlots;
+    uint16 public immutable slashBps;
+    uint64 public immutable exitDelayBlocks;
+    bool public immutable burnSlash;
+
+    address[] public validators;
+    mapping(address => uint256) public stakeOf;
+    /// @notice L1 block from which an exiting validator may withdraw (0: active).
+    mapping(address => uint64) public exitAt;
+    /// @notice L1 block from which a validator's stake counts (0: never staked).
+    mapping(address => uint64) public activeFrom;
+    uint256 public activeStake;
+
+    mapping(uint64 => address) internal fixedLeader;
+    /// @notice Canonical L2 block hash per slot (0: none yet).
+    mapping(uint64 => bytes32) public canonical;
+    mapping(uint64 => mapping(bytes32 => uint256)) public attestedStake;
+    mapping(uint64 => mapping(bytes32 => mapping(address => bool))) internal attestedBy;
+    mapping(uint64 => bool) public slashed;
+    /// @notice Stake burnt by slashing.
+    uint256 public burnt;
+
+    event Staked(address indexed validator, uint256 amount, uint256 total);
+    event ExitRequested(address indexed validator, uint64 withdrawableAt);
+    event Withdrawn(address indexed validator, uint256 amount);
+    event Attested(uint64 indexed slot, bytes32 indexed blockHash, uint256 stake, uint256 activeStake);
+    event Canonical(uint64 indexed slot, bytes32 indexed blockHash, address indexed leader);
+    event Slashed(uint64 indexed slot, address indexed validator, uint256 amount, address reporter);
+
+    error ZeroStake();
+    error AlreadyStaked(address validator);
+    error Exiting(address validator);
+    error NotExiting(address validator);
+    error ExitPending(address validator, uint64 withdrawableAt);
+    error SlotNotStarted(uint64 slot, uint64 startBlock);
+    error NoActiveStake();
+    error LeaderDidNotSign(uint64 slot, address leader);
+    error AlreadyCanonical(uint64 slot, bytes32 blockHash);
+    error TimeoutNotReached(uint64 slot, uint64 slashableFrom);
+    error AlreadySlashed(uint64 slot);
+    error TransferFailed();
+
+    constructor(
+        IStakeToken token_,
+        uint64 genesisBlock_,
+        uint64 blocksPerSlot_,
+        uint64 timeoutSlots_,
+        uint16 slashBps_,
+        uint64 exitDelayBlocks_,
+        bool burnSlash_
+    ) {
+        token = token_;
+        genesisBlock = genesisBlock_;
+        blocksPerSlot = blocksPerSlot_;
+        timeoutSlots = timeoutSlots_;
+        slashBps = slashBps_;
+        exitDelayBlocks = exitDelayBlocks_;
+        burnSlash = burnSlash_;
+    }
+
+    /// @notice Stakes `amount` tokens, once per validator; it counts from the next block.
+    function stake(uint256 amount) external {
+        if (amount == 0) revert ZeroStake();
+        if (activeFrom[msg.sender] != 0) revert AlreadyStaked(msg.sender);
+        if (!token.transferFrom(msg.sender, address(this), amount)) revert TransferFailed();
+        activeFrom[msg.sender] = uint64(block.number) + 1;
+        validators.push(msg.sender);
+        stakeOf[msg.sender] = amount;
+        activeStake += amount;
+        emit Staked(msg.sender, amount, stakeOf[msg.sender]);
+    }
+
+    /// @notice Leaves the active set now; the stake can be withdrawn after the delay and
+    ///         can be slashed until then.
+    function requestExit() external {
+        if (exitAt[msg.sender] != 0) revert Exiting(msg.sender);
+        activeStake -= stakeOf[msg.sender];
+        uint64 at = uint64(block.number) + exitDelayBlocks;
+        exitAt[msg.sender] = at;
+        emit ExitRequested(msg.sender, at);
+    }
+
+    /// @notice Withdraws an exited stake.
+    function withdraw() external {
+        uint64 at = exitAt[msg.sender];
+        if (at == 0) revert NotExiting(msg.sender);
+        if (block.number < at) revert ExitPending(msg.sender, at);
+        uint256 amount = stakeOf[msg.sender];
+        stakeOf[msg.sender] = 0;
+        if (amount > 0 && !token.transfer(msg.sender, amount)) revert TransferFailed();
+        emit Withdrawn(msg.sender, amount);
+    }
+
+    /// @notice The L1 block slot `slot` starts at.
+    function slotStart(uint64 slot) public view returns (uint64) {
+        return genesisBlock + slot * blocksPerSlot;
+    }
+
+    /// @notice The leader of `slot`: a stake-weighted draw from the hash of the slot's
+    ///         first L1 block (fixed once used).
+    function leader(uint64 slot) public view returns (address) {
+        address fixed_ = fixedLeader[slot];
+        if (fixed_ != address(0)) return fixed_;
+        return _draw(slot);
+    }
+
+    /// @notice Whether `v`'s stake counts at L1 block `at`.
+    function countsAt(address v, uint64 at) public view returns (bool) {
+        uint64 from = activeFrom[v];
+        uint64 exit = exitAt[v];
+        return from != 0 && from <= at && (exit == 0 || at < exit - exitDelayBlocks);
+    }
+
+    /// @notice The stake that counts for `slot` (the 2/3 threshold's base).
+    function stakeAt(uint64 slot) public view returns (uint256 total) {
+        uint64 start = slotStart(slot);
+        for (uint256 i = 0; i < validators.length; i++) {
+            address v = validators[i];
+            if (countsAt(v, start)) total += stakeOf[v];
+        }
+    }
+
+    function _draw(uint64 slot) internal view returns (address) {
+        uint64 start = slotStart(slot);
+        if (block.number <= start) revert SlotNotStarted(slot, start);
+        uint256 total = stakeAt(slot);
+        if (total == 0) revert NoActiveStake();
+        uint256 r = uint256(keccak256(abi.encode(blockhash(start), slot))) % total;
+        for (uint256 i = 0; i < validators.length; i++) {
+            address v = validators[i];
+            if (!countsAt(v, start)) continue;
+            uint256 s = stakeOf[v];
+            if (r < s) return v;
+            r -= s;
+        }
+        revert NoActiveStake();
+    }
+
+    function _leader(uint64 slot) internal returns (address l) {
+        l = fixedLeader[slot];
+        if (l == address(0)) {
+            l = _draw(slot);
+            fixedLeader[slot] = l;
+        }
+    }
+
+    /// @notice The digest validators sign to attest `blockHash` for `slot`.
+    function attestationDigest(uint64 slot, bytes32 blockHash) public view returns (bytes32) {
+        return keccak256(abi.encode("zkarena/attest", address(this), slot, blockHash));
+    }
+
+    /// @notice Records attestations (65-byte signatures) for `blockHash` in `slot`; the
+    ///         leader's own must be among them. At 2/3 of the active stake the block is
+    ///         canonical.
+    function attest(uint64 slot, bytes32 blockHash, bytes[] calldata signatures) external {
+        bytes32 existing = canonical[slot];
+        if (existing != bytes32(0)) revert AlreadyCanonical(slot, existing);
+        address l = _leader(slot);
+        bytes32 digest = attestationDigest(slot, blockHash);
+        bool leaderSigned = attestedBy[slot][blockHash][l];
+        uint256 total = attestedStake[slot][blockHash];
+        uint64 start = slotStart(slot);
+        for (uint256 i = 0; i < signatures.length; i++) {
+            address v = _recover(digest, signatures[i]);
+            if (v == address(0) || !countsAt(v, start) || attestedBy[slot][blockHash][v]) continue;
+            uint256 s = stakeOf[v];
+            if (s == 0) continue;
+            attestedBy[slot][blockHash][v] = true;
+            total += s;
+            if (v == l) leaderSigned = true;
+        }
+        if (!leaderSigned) revert LeaderDidNotSign(slot, l);
+        attestedStake[slot][blockHash] = total;
+        uint256 base = stakeAt(slot);
+        emit Attested(slot, blockHash, total, base);
+        if (total * 3 >= base * 2) {
+            canonical[slot] = blockHash;
+            emit Canonical(slot, blockHash, l);
+        }
+    }
+
+    /// @notice Slashes the leader of `slot` if the slot has no canonical block once the
+    ///         timeout has passed; the slash is burnt or paid to the caller.
+    function slashMissed(uint64 slot) external returns (uint256 amount) {
+        uint64 from = slotStart(slot + 1 + timeoutSlots);
+        if (block.number < from) revert TimeoutNotReached(slot, from);
+        if (slashed[slot]) revert AlreadySlashed(slot);
+        bytes32 c = canonical[slot];
+        if (c != bytes32(0)) revert AlreadyCanonical(slot, c);
+        slashed[slot] = true;
+        address l = _leader(slot);
+        amount = stakeOf[l] * slashBps / 10_000;
+        stakeOf[l] -= amount;
+        if (exitAt[l] == 0) activeStake -= amount;
+        if (burnSlash) {
+            burnt += amount;
+        } else if (amount > 0 && !token.transfer(msg.sender, amount)) {
+            revert TransferFailed();
+        }
+        emit Slashed(slot, l, amount, msg.sender);
+    }
+
+    function _recover(bytes32 digest, bytes calldata sig) internal pure returns (address) {
+        if (sig.length != 65) return address(0);
+        bytes32 r = bytes32(sig[0:32]);
+        bytes32 s = bytes32(sig[32:64]);
+        uint8 v = uint8(sig[64]);
+        if (v < 27) v += 27;
+        return ecrecover(digest, v, r, s);
+    }
+}
