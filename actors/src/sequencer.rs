@@ -263,27 +263,30 @@ impl Sequencer {
 
     fn build(&mut self, slot: u64) -> Option<Batch> {
         let cap = self.params.max_txs.min(64);
-        let mut scratch = self.state.clone();
         let mut txs = Vec::new();
-        for &(index, owner, asset, amount) in self.deposits.iter().take(cap) {
-            let d = L2Tx::Deposit(Deposit {
-                index,
-                account: scratch.deposit_account(&owner),
-                owner,
-                asset,
-                amount,
-            });
-            // Apply it to the scratch state so the next new owner gets the next index.
-            let one = Batch {
-                sequencer: self.params.id,
-                l1_block: slot,
-                fee_account: self.fee_account,
-                txs: vec![d],
-            };
-            if scratch.apply(&one).is_err() {
-                break;
+        // Each deposit for a new owner takes the next free account index: placed on a
+        // copy of the state, made only when there are deposits to place.
+        if !self.deposits.is_empty() {
+            let mut scratch = self.state.clone();
+            for &(index, owner, asset, amount) in self.deposits.iter().take(cap) {
+                let d = L2Tx::Deposit(Deposit {
+                    index,
+                    account: scratch.deposit_account(&owner),
+                    owner,
+                    asset,
+                    amount,
+                });
+                let one = Batch {
+                    sequencer: self.params.id,
+                    l1_block: slot,
+                    fee_account: self.fee_account,
+                    txs: vec![d],
+                };
+                if scratch.apply(&one).is_err() {
+                    break;
+                }
+                txs.push(d);
             }
-            txs.push(d);
         }
         // Tip policy: the best-paying next transaction of any sender, each sender's
         // transactions in nonce order (a later nonce never overtakes an earlier one).
