@@ -592,10 +592,10 @@ impl Scenario {
             ));
         }
         let w = &self.workload;
-        if !(w.txs_per_slot.is_finite() && w.txs_per_slot >= 0.0) {
+        if !(w.txs_per_slot.is_finite() && (0.0..=1000.0).contains(&w.txs_per_slot)) {
             return Err(bad(
                 "workload.txs_per_slot".into(),
-                "must be a non-negative number".into(),
+                "must be a number in 0..=1000".into(),
             ));
         }
         if w.users == 0 || w.users > 10_000 {

@@ -145,6 +145,11 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["unknown-field.json", "cast[0]", "unknown field `speed`"],
         ),
         (
+            "flood.json",
+            GOOD.replace(r#""txs_per_slot": 1"#, r#""txs_per_slot": 1e12"#),
+            &["`workload.txs_per_slot`", "0..=1000"],
+        ),
+        (
             "tiny-tree.json",
             GOOD.replace(r#""slots": 3"#, r#""slots": 3, "l2": { "depth": 2 }"#),
             &[
