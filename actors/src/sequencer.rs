@@ -163,13 +163,10 @@ impl Sequencer {
     /// Queues a forced transaction for inclusion ahead of its next batch, unless it
     /// censors the sender.
     fn include_forced(&mut self, record: alloy_primitives::Bytes) {
-        let header = [&[0u8][..], &[0; 4], &[0; 8], &[0; 4], &1u32.to_be_bytes()].concat();
-        let sender = Batch::decode(&[&header[..], &record[..]].concat())
-            .ok()
-            .and_then(|b| match b.txs.first() {
-                Some(L2Tx::User(u)) => Some(u.from),
-                _ => None,
-            });
+        let sender = match Batch::from_plain_record(&record) {
+            Ok(L2Tx::User(u)) => Some(u.from),
+            _ => None,
+        };
         if !sender.is_some_and(|s| self.params.censor.contains(&s)) {
             self.forced.push_back(record);
         }

@@ -274,6 +274,14 @@ impl Batch {
         one.encode(Format::Plain)[Self::PLAIN_HEADER_BYTES..].to_vec()
     }
 
+    /// The transaction a plain record (from [`Batch::plain_record`]) holds.
+    pub fn from_plain_record(record: &[u8]) -> Result<L2Tx, CodecError> {
+        let mut bytes = Self::noop().encode(Format::Plain);
+        bytes[Self::PLAIN_HEADER_BYTES - 4..].copy_from_slice(&1u32.to_be_bytes());
+        bytes.extend_from_slice(record);
+        Ok(Self::decode(&bytes)?.txs[0])
+    }
+
     /// The header words the commitment starts from: sequencer, L1 block, fee account.
     pub fn header_words(&self) -> [u64; 3] {
         [self.sequencer, self.l1_block, self.fee_account]
@@ -443,6 +451,14 @@ mod tests {
             assert_eq!(Batch::decode(&b.encode(f)).unwrap(), b, "{f:?}");
         }
         assert!(b.encode(Format::Compact).len() < b.encode(Format::Plain).len());
+    }
+
+    #[test]
+    fn a_plain_record_round_trips() {
+        for tx in sample().txs {
+            assert_eq!(Batch::from_plain_record(&Batch::plain_record(&tx)).unwrap(), tx);
+        }
+        assert!(Batch::from_plain_record(&[1, 2]).is_err());
     }
 
     #[test]

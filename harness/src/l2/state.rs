@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
-use plonky2::hash::hash_types::HashOut;
 use serde::{Deserialize, Serialize};
 
 use super::codec::Batch;
@@ -667,9 +666,4 @@ fn checked(balance: u64, credit: u64, position: usize) -> Result<u64, ExecError>
         .checked_add(credit)
         .filter(|&v| v <= MAX_AMOUNT)
         .ok_or(ExecError::SupplyBound { position })
-}
-
-/// The zero digest: an empty leaf.
-pub fn empty_leaf() -> Digest {
-    HashOut::ZERO
 }

@@ -121,12 +121,6 @@ pub fn assert_geq_bit(b: &mut Builder, x: Target, y: Target, bit: BoolTarget) {
     b.range_check(d, 63);
 }
 
-/// `1 - x`.
-pub fn one_minus(b: &mut Builder, x: Target) -> Target {
-    let one = b.one();
-    b.sub(one, x)
-}
-
 /// Limbs of `x < 2^62`, range-checked, tied to `x`.
 #[derive(Clone, Copy, Debug)]
 pub struct Limbs(pub [Target; LIMBS]);

@@ -22,13 +22,14 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use plonky2::util::serialization::DefaultGateSerializer;
 use serde::{Deserialize, Serialize};
 
-use crate::l2::smt::{felt, hash_fields, Digest, F};
+use crate::l2::smt::{Digest, F};
 use crate::l2::state::{state_root, BatchOutcome};
 
 pub use aggregate::AggregationCircuit;
 pub use batch::BatchCircuit;
 pub use public::{
-    b256_to_digest, batch_commitment, digest_to_b256, withdrawal_commitment, PublicInputs,
+    b256_to_digest, batch_commitment, commitment_over, digest_to_b256, withdrawal_commitment,
+    PublicInputs,
 };
 
 /// Extension degree of the proofs.
@@ -209,16 +210,7 @@ pub fn expected_public_inputs(
     withdrawals_in: Digest,
 ) -> PublicInputs {
     let t = &outcome.trace;
-    let mut h = {
-        let mut v = batch_in.elements.to_vec();
-        v.extend(t.header.map(felt));
-        hash_fields(&v)
-    };
-    for s in &t.slots {
-        let mut v = h.elements.to_vec();
-        v.extend(s.words.map(felt));
-        h = hash_fields(&v);
-    }
+    let h = commitment_over(batch_in, t.header, t.slots.iter().map(|s| s.words));
     PublicInputs {
         old_root: digest_to_b256(&state_root(
             t.accounts_root_before,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::l2::codec::Batch;
 use crate::l2::smt::{felt, hash_fields, Digest, F};
 use crate::l2::state::Withdrawal;
+use crate::l2::tx::TX_WORDS;
 
 /// Field elements of a batch proof's public inputs (an aggregation proof has the first
 /// [`AGG_PUBLIC_INPUTS`]).
@@ -111,12 +112,26 @@ impl PublicInputs {
 /// `h = Poseidon(prev ‖ sequencer, l1_block, fee_account)`, then for every transaction
 /// `h = Poseidon(h ‖ its 16 words)`.
 pub fn batch_commitment(prev: Digest, batch: &Batch) -> Digest {
+    commitment_over(
+        prev,
+        batch.header_words(),
+        batch.txs.iter().map(|tx| tx.words()),
+    )
+}
+
+/// The batch accumulator over a header and transaction words (what
+/// [`batch_commitment`] hashes, and what the circuit's witness carries).
+pub fn commitment_over(
+    prev: Digest,
+    header: [u64; 3],
+    txs: impl IntoIterator<Item = [u64; TX_WORDS]>,
+) -> Digest {
     let mut v: Vec<F> = prev.elements.to_vec();
-    v.extend(batch.header_words().map(felt));
+    v.extend(header.map(felt));
     let mut h = hash_fields(&v);
-    for tx in &batch.txs {
+    for words in txs {
         let mut v: Vec<F> = h.elements.to_vec();
-        v.extend(tx.words().map(felt));
+        v.extend(words.map(felt));
         h = hash_fields(&v);
     }
     h
