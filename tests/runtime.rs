@@ -194,6 +194,12 @@ fn a_withheld_proof_is_never_seen_by_the_l1() {
     let out = go(&s);
     assert!(out.report.passed(), "{}", out.report.table());
     assert_eq!(delivered(&out.trace, "agg", "l1").count(), 0);
+    // Nothing verified: the final root is still the genesis one, not the sequenced state.
+    let genesis = zkarena::run::prepare(&s, &RunOptions::default())
+        .unwrap()
+        .report(None)
+        .final_root;
+    assert_eq!(out.report.final_root, genesis);
     assert!(out.report.batches.len() >= 4, "the sequencer carries on");
     assert_eq!(
         out.report.scorecard.longest_finalization_gap_ms, out.report.duration_ms,

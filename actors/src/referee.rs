@@ -55,6 +55,7 @@ pub struct BatchSeen {
 pub struct Referee {
     state: L2State,
     genesis_supply: [u128; 2],
+    genesis_root: B256,
     /// Per batch: what it was.
     pub batches: BTreeMap<u64, BatchSeen>,
     /// Per batch: state supply after it, and deposits consumed.
@@ -83,9 +84,11 @@ impl Referee {
     /// A referee starting at the genesis `state` and L1 block `first_block`.
     pub fn new(state: L2State, first_block: u64) -> Self {
         let genesis_supply = state.supply();
+        let genesis_root = digest_to_b256(&state.root());
         Self {
             state,
             genesis_supply,
+            genesis_root,
             batches: BTreeMap::new(),
             supply_after: BTreeMap::new(),
             deposits: BTreeMap::new(),
@@ -120,12 +123,7 @@ impl Referee {
         self.batches
             .get(&self.verified_to)
             .map(|b| b.root)
-            .unwrap_or_else(|| digest_to_b256(&self.genesis_root()))
-    }
-
-    fn genesis_root(&self) -> zkarena_harness::l2::Digest {
-        // Only used before any batch: the state has not moved yet.
-        self.state.root()
+            .unwrap_or(self.genesis_root)
     }
 
     fn violate(&mut self, which: usize, detail: String, out: &mut Outbox) {

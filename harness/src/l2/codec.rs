@@ -456,7 +456,10 @@ mod tests {
     #[test]
     fn a_plain_record_round_trips() {
         for tx in sample().txs {
-            assert_eq!(Batch::from_plain_record(&Batch::plain_record(&tx)).unwrap(), tx);
+            assert_eq!(
+                Batch::from_plain_record(&Batch::plain_record(&tx)).unwrap(),
+                tx
+            );
         }
         assert!(Batch::from_plain_record(&[1, 2]).is_err());
     }
