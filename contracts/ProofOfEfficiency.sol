@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import "./ZkRollup.sol";
-
-interface IERC20Min {
-    function transferFrom(address from, address to, uint256 amount) external returns (bool);
-    function transfer(address to, uint256 amount) external returns (bool);
-}
+import "./ForcedInclusion.sol";
 
 /// @title ProofOfEfficiency
 /// @notice Polygon Hermez's Proof of Efficiency, as in the seed: anyone may sequence a
@@ -20,12 +15,11 @@ interface IERC20Min {
 ///      onTime, the fee is multiplied by (1000 + FEE_STEP)/1000 d times if d > 0 (slow
 ///      verification: pay aggregators more) or divided by it -d times if d < 0, and
 ///      clamped to [MIN_BATCH_FEE, MAX_BATCH_FEE]. FEE_STEP = 20 (2% per batch).
-contract ProofOfEfficiency is ZkRollup {
+contract ProofOfEfficiency is ForcedInclusion {
     uint256 public constant FEE_STEP = 20;
     uint256 public constant MIN_BATCH_FEE = 1e12;
     uint256 public constant MAX_BATCH_FEE = 1000e18;
 
-    IERC20Min public immutable token;
     uint256 public immutable verifyTimeTarget;
     /// @notice Current batch fee (token wei) a sequencer pays to sequence a batch.
     uint256 public batchFee;
@@ -38,32 +32,9 @@ contract ProofOfEfficiency is ZkRollup {
 
     mapping(uint64 => SequencedBatch) public sequenced;
 
-    /// @notice Forced transactions: what a censored user posts on L1.
-    struct ForcedBatch {
-        bytes32 txHash;
-        uint64 timestamp;
-    }
-
-    /// @notice Seconds after which a forced batch must be sequenced before any other
-    ///         batch, and after which anyone (the user included) may sequence it.
-    uint256 public immutable forceTimeout;
-    mapping(uint64 => ForcedBatch) public forcedBatches;
-    /// @notice Forced batches posted / sequenced so far.
-    uint64 public lastForced;
-    uint64 public lastForcedSequenced;
-
-    event ForceBatch(uint64 indexed index, address indexed user, bytes l2Tx);
-    event ForcedBatchSequenced(uint64 indexed forcedIndex, uint64 indexed batchIndex, bytes batch);
-
-    error ForcedBatchesPending(uint64 oldest, uint256 since);
-    error NoForcedBatch();
-    error WrongForcedTx(uint64 index);
-
     event BatchFeePaid(uint64 indexed index, address indexed sequencer, uint256 fee);
     event ProverRewarded(uint64 from, uint64 to, address indexed prover, uint256 reward);
     event BatchFeeUpdated(uint256 fee);
-
-    error FeeTransferFailed(address from, uint256 fee);
 
     constructor(
         IRollupBridge bridge_,
@@ -72,11 +43,9 @@ contract ProofOfEfficiency is ZkRollup {
         uint256 initialBatchFee,
         uint256 verifyTimeTarget_,
         uint256 forceTimeout_
-    ) ZkRollup(bridge_, genesisRoot, keys) {
-        token = IERC20Min(bridge_.token());
+    ) ZkRollup(bridge_, genesisRoot, keys) ForcedInclusion(IERC20Min(bridge_.token()), forceTimeout_) {
         batchFee = initialBatchFee;
         verifyTimeTarget = verifyTimeTarget_;
-        forceTimeout = forceTimeout_;
     }
 
     /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee. Refused
@@ -95,12 +64,7 @@ contract ProofOfEfficiency is ZkRollup {
     }
 
     function _chargeBatchFee() internal returns (uint256 fee) {
-        if (lastForcedSequenced < lastForced) {
-            ForcedBatch storage f = forcedBatches[lastForcedSequenced + 1];
-            if (block.timestamp >= f.timestamp + forceTimeout) {
-                revert ForcedBatchesPending(lastForcedSequenced + 1, f.timestamp);
-            }
-        }
+        _checkForcedPending();
         fee = batchFee;
         if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
     }
@@ -110,29 +74,15 @@ contract ProofOfEfficiency is ZkRollup {
         emit BatchFeePaid(index, msg.sender, fee);
     }
 
-    /// @notice A censored user's way in: posts one L2 transaction (its record in the
-    ///         batch codec, plain format) on L1, paying the batch fee.
-    function forceBatch(bytes calldata l2Tx) external returns (uint64 index) {
-        uint256 fee = batchFee;
-        if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
-        index = ++lastForced;
-        forcedBatches[index] = ForcedBatch(keccak256(l2Tx), uint64(block.timestamp));
-        emit ForceBatch(index, msg.sender, l2Tx);
+    /// @notice Forcing a transaction costs the current batch fee.
+    function _forceFee() internal view override returns (uint256) {
+        return batchFee;
     }
 
-    /// @notice Sequences the oldest forced transaction as a batch of its own (sequencer
-    ///         id 0, fee account 0): anyone may, the user included. The forced fee goes
-    ///         to the range's prover like a batch fee.
-    function sequenceForceBatch(bytes calldata l2Tx) external returns (uint64 index) {
-        uint64 f = lastForcedSequenced + 1;
-        if (f > lastForced) revert NoForcedBatch();
-        if (keccak256(l2Tx) != forcedBatches[f].txHash) revert WrongForcedTx(f);
-        // Plain batch: format 0, sequencer 0, L1 block, fee account 0, one transaction.
-        bytes memory batch = abi.encodePacked(uint8(0), uint32(0), uint64(block.number), uint32(0), uint32(1), l2Tx);
-        lastForcedSequenced = f;
-        (index,,) = _sequence(batch);
+    /// @notice A forced batch pays no batch fee; its sender is recorded like a
+    ///         sequencer's.
+    function _afterForcedSequenced(uint64 index) internal override {
         sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), 0);
-        emit ForcedBatchSequenced(f, index, batch);
     }
 
     /// @notice Verifies batches from..to with a proof in the transaction's blobs; the

@@ -6,6 +6,12 @@ interface IStakeToken {
     function transfer(address to, uint256 amount) external returns (bool);
 }
 
+/// @notice The rollup a StakeManager feeds: each canonical block's batch is sequenced
+///         there, in canonical order.
+interface IPosRollup {
+    function sequenceCanonical(uint64 slot, bytes calldata batch) external returns (uint64 index);
+}
+
 /// @title StakeManager
 /// @notice PoS leader election for a rollup, as the seed's "Why Proof of Stake might not
 ///         work" section describes it: validators stake the network token; each L2
@@ -15,19 +21,40 @@ interface IStakeToken {
 ///         anyone, in aggregate); a leader whose slot has no canonical block within
 ///         `timeoutSlots` is slashed by `slashBps`, burnt or paid to the reporter;
 ///         exits wait `exitDelayBlocks`, during which stake stays slashable.
-/// @dev L2 slot s starts at L1 block genesisBlock + s * blocksPerSlot. The leader of a
-///      slot is fixed the first time it is needed (attestation or slashing), from the
-///      stake at that moment. Attestation digest:
-///      keccak256(abi.encode("zkarena/attest", address(this), slot, blockHash)),
-///      signed as a raw 32-byte hash (v = 27/28).
+///         Canonical blocks form one chain (each names the previous canonical block as
+///         its parent) and their batches are sequenced in the bound rollup, which
+///         proves and finalizes them like any other batch.
+/// @dev L2 slot s starts at L1 block genesisBlock + s * blocksPerSlot. A block is
+///      (slot, parent, batch) with hash keccak256(abi.encode(slot, parent,
+///      keccak256(batch))). Stake changes (staking, slashing) take effect from the next
+///      L1 block and are checkpointed, so the leader, the voting power and the 2/3 base
+///      of a slot are those at its start block, whenever they are read. Attestation
+///      digest: keccak256(abi.encode("zkarena/attest", address(this), slot,
+///      blockHash)), signed as a raw 32-byte hash (v = 27/28).
 contract StakeManager {
     IStakeToken public immutable token;
-    uint64 public immutable genesisBlock;
+    /// @notice L1 block slot 0 starts at (0: not started).
+    uint64 public genesisBlock;
     uint64 public immutable blocksPerSlot;
     uint64 public immutable timeoutSlots;
     uint16 public immutable slashBps;
     uint64 public immutable exitDelayBlocks;
     bool public immutable burnSlash;
+    /// @notice Who may start the election (once).
+    address public immutable admin;
+    /// @notice The rollup canonical batches are sequenced in (0: none bound).
+    IPosRollup public rollup;
+
+    /// @notice A validator's stake from L1 block `fromBlock` on.
+    struct Checkpoint {
+        uint64 fromBlock;
+        uint192 stake;
+    }
+
+    mapping(address => Checkpoint[]) internal history;
+    /// @notice The last canonical block (0: none yet, the genesis parent) and its slot.
+    bytes32 public head;
+    uint64 public headSlot;
 
     address[] public validators;
     mapping(address => uint256) public stakeOf;
@@ -37,7 +64,6 @@ contract StakeManager {
     mapping(address => uint64) public activeFrom;
     uint256 public activeStake;
 
-    mapping(uint64 => address) internal fixedLeader;
     /// @notice Canonical L2 block hash per slot (0: none yet).
     mapping(uint64 => bytes32) public canonical;
     mapping(uint64 => mapping(bytes32 => uint256)) public attestedStake;
@@ -65,10 +91,15 @@ contract StakeManager {
     error TimeoutNotReached(uint64 slot, uint64 slashableFrom);
     error AlreadySlashed(uint64 slot);
     error TransferFailed();
+    error NotAdmin(address caller);
+    error AlreadyStarted(uint64 genesisBlock);
+    error NotStarted();
+    error NotOnHead(bytes32 parent, bytes32 head);
+    error SlotBehindHead(uint64 slot, uint64 headSlot);
+    error SlotSlashed(uint64 slot);
 
     constructor(
         IStakeToken token_,
-        uint64 genesisBlock_,
         uint64 blocksPerSlot_,
         uint64 timeoutSlots_,
         uint16 slashBps_,
@@ -76,12 +107,53 @@ contract StakeManager {
         bool burnSlash_
     ) {
         token = token_;
-        genesisBlock = genesisBlock_;
         blocksPerSlot = blocksPerSlot_;
         timeoutSlots = timeoutSlots_;
         slashBps = slashBps_;
         exitDelayBlocks = exitDelayBlocks_;
         burnSlash = burnSlash_;
+        admin = msg.sender;
+    }
+
+    /// @notice Starts the election (admin, once): slot 0 starts at L1 block
+    ///         `genesisBlock_` (after the genesis stakers staked), and canonical batches
+    ///         are sequenced in `rollup_` (0: none, the election alone).
+    function begin(IPosRollup rollup_, uint64 genesisBlock_) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        if (genesisBlock != 0) revert AlreadyStarted(genesisBlock);
+        if (genesisBlock_ == 0) revert NotStarted();
+        rollup = rollup_;
+        genesisBlock = genesisBlock_;
+    }
+
+    function _checkpoint(address v, uint256 amount) internal {
+        uint64 from = uint64(block.number) + 1;
+        Checkpoint[] storage h = history[v];
+        if (h.length > 0 && h[h.length - 1].fromBlock == from) {
+            h[h.length - 1].stake = uint192(amount);
+        } else {
+            h.push(Checkpoint(from, uint192(amount)));
+        }
+    }
+
+    /// @notice `v`'s stake as it counts at L1 block `at` (0 if it does not count).
+    function stakeOfAt(address v, uint64 at) public view returns (uint256) {
+        if (!countsAt(v, at)) return 0;
+        Checkpoint[] storage h = history[v];
+        for (uint256 i = h.length; i > 0; i--) {
+            if (h[i - 1].fromBlock <= at) return h[i - 1].stake;
+        }
+        return 0;
+    }
+
+    /// @notice The hash of the block (slot, parent, batch).
+    function blockHashOf(uint64 slot, bytes32 parent, bytes calldata batch) public pure returns (bytes32) {
+        return keccak256(abi.encode(slot, parent, keccak256(batch)));
+    }
+
+    /// @notice Number of validators that ever staked.
+    function validatorCount() external view returns (uint256) {
+        return validators.length;
     }
 
     /// @notice Stakes `amount` tokens, once per validator; it counts from the next block.
@@ -92,6 +164,7 @@ contract StakeManager {
         activeFrom[msg.sender] = uint64(block.number) + 1;
         validators.push(msg.sender);
         stakeOf[msg.sender] = amount;
+        _checkpoint(msg.sender, amount);
         activeStake += amount;
         emit Staked(msg.sender, amount, stakeOf[msg.sender]);
     }
@@ -113,21 +186,31 @@ contract StakeManager {
         if (block.number < at) revert ExitPending(msg.sender, at);
         uint256 amount = stakeOf[msg.sender];
         stakeOf[msg.sender] = 0;
+        _checkpoint(msg.sender, 0);
         if (amount > 0 && !token.transfer(msg.sender, amount)) revert TransferFailed();
         emit Withdrawn(msg.sender, amount);
     }
 
     /// @notice The L1 block slot `slot` starts at.
     function slotStart(uint64 slot) public view returns (uint64) {
+        if (genesisBlock == 0) revert NotStarted();
         return genesisBlock + slot * blocksPerSlot;
     }
 
-    /// @notice The leader of `slot`: a stake-weighted draw from the hash of the slot's
-    ///         first L1 block (fixed once used).
+    /// @notice The leader of `slot`: a stake-weighted draw (stake at the slot's start)
+    ///         from the hash of the slot's first L1 block.
     function leader(uint64 slot) public view returns (address) {
-        address fixed_ = fixedLeader[slot];
-        if (fixed_ != address(0)) return fixed_;
-        return _draw(slot);
+        uint64 start = slotStart(slot);
+        if (block.number <= start) revert SlotNotStarted(slot, start);
+        uint256 total = stakeAt(slot);
+        if (total == 0) revert NoActiveStake();
+        uint256 r = uint256(keccak256(abi.encode(blockhash(start), slot))) % total;
+        for (uint256 i = 0; i < validators.length; i++) {
+            uint256 s = stakeOfAt(validators[i], start);
+            if (r < s) return validators[i];
+            r -= s;
+        }
+        revert NoActiveStake();
     }
 
     /// @notice Whether `v`'s stake counts at L1 block `at`.
@@ -141,32 +224,7 @@ contract StakeManager {
     function stakeAt(uint64 slot) public view returns (uint256 total) {
         uint64 start = slotStart(slot);
         for (uint256 i = 0; i < validators.length; i++) {
-            address v = validators[i];
-            if (countsAt(v, start)) total += stakeOf[v];
-        }
-    }
-
-    function _draw(uint64 slot) internal view returns (address) {
-        uint64 start = slotStart(slot);
-        if (block.number <= start) revert SlotNotStarted(slot, start);
-        uint256 total = stakeAt(slot);
-        if (total == 0) revert NoActiveStake();
-        uint256 r = uint256(keccak256(abi.encode(blockhash(start), slot))) % total;
-        for (uint256 i = 0; i < validators.length; i++) {
-            address v = validators[i];
-            if (!countsAt(v, start)) continue;
-            uint256 s = stakeOf[v];
-            if (r < s) return v;
-            r -= s;
-        }
-        revert NoActiveStake();
-    }
-
-    function _leader(uint64 slot) internal returns (address l) {
-        l = fixedLeader[slot];
-        if (l == address(0)) {
-            l = _draw(slot);
-            fixedLeader[slot] = l;
+            total += stakeOfAt(validators[i], start);
         }
     }
 
@@ -175,21 +233,42 @@ contract StakeManager {
         return keccak256(abi.encode("zkarena/attest", address(this), slot, blockHash));
     }
 
-    /// @notice Records attestations (65-byte signatures) for `blockHash` in `slot`; the
-    ///         leader's own must be among them. At 2/3 of the active stake the block is
-    ///         canonical.
-    function attest(uint64 slot, bytes32 blockHash, bytes[] calldata signatures) external {
+    /// @notice Records attestations (65-byte signatures) for the block (slot, parent,
+    ///         batch); the leader's own must be among them, and the block must extend
+    ///         the canonical head. At 2/3 of the slot's stake the block is canonical and
+    ///         its batch is sequenced in the rollup.
+    function attest(uint64 slot, bytes32 parent, bytes calldata batch, bytes[] calldata signatures) external {
         bytes32 existing = canonical[slot];
         if (existing != bytes32(0)) revert AlreadyCanonical(slot, existing);
-        address l = _leader(slot);
+        if (slashed[slot]) revert SlotSlashed(slot);
+        if (parent != head) revert NotOnHead(parent, head);
+        if (head != bytes32(0) && slot <= headSlot) revert SlotBehindHead(slot, headSlot);
+        address l = leader(slot);
+        bytes32 blockHash = blockHashOf(slot, parent, batch);
+        uint256 total = _count(slot, blockHash, l, signatures);
+        uint256 base = stakeAt(slot);
+        emit Attested(slot, blockHash, total, base);
+        if (total * 3 >= base * 2) {
+            canonical[slot] = blockHash;
+            head = blockHash;
+            headSlot = slot;
+            emit Canonical(slot, blockHash, l);
+            if (address(rollup) != address(0)) rollup.sequenceCanonical(slot, batch);
+        }
+    }
+
+    function _count(uint64 slot, bytes32 blockHash, address l, bytes[] calldata signatures)
+        internal
+        returns (uint256 total)
+    {
         bytes32 digest = attestationDigest(slot, blockHash);
         bool leaderSigned = attestedBy[slot][blockHash][l];
-        uint256 total = attestedStake[slot][blockHash];
+        total = attestedStake[slot][blockHash];
         uint64 start = slotStart(slot);
         for (uint256 i = 0; i < signatures.length; i++) {
             address v = _recover(digest, signatures[i]);
-            if (v == address(0) || !countsAt(v, start) || attestedBy[slot][blockHash][v]) continue;
-            uint256 s = stakeOf[v];
+            if (v == address(0) || attestedBy[slot][blockHash][v]) continue;
+            uint256 s = stakeOfAt(v, start);
             if (s == 0) continue;
             attestedBy[slot][blockHash][v] = true;
             total += s;
@@ -197,12 +276,6 @@ contract StakeManager {
         }
         if (!leaderSigned) revert LeaderDidNotSign(slot, l);
         attestedStake[slot][blockHash] = total;
-        uint256 base = stakeAt(slot);
-        emit Attested(slot, blockHash, total, base);
-        if (total * 3 >= base * 2) {
-            canonical[slot] = blockHash;
-            emit Canonical(slot, blockHash, l);
-        }
     }
 
     /// @notice Slashes the leader of `slot` if the slot has no canonical block once the
@@ -214,9 +287,10 @@ contract StakeManager {
         bytes32 c = canonical[slot];
         if (c != bytes32(0)) revert AlreadyCanonical(slot, c);
         slashed[slot] = true;
-        address l = _leader(slot);
+        address l = leader(slot);
         amount = stakeOf[l] * slashBps / 10_000;
         stakeOf[l] -= amount;
+        _checkpoint(l, stakeOf[l]);
         if (exitAt[l] == 0) activeStake -= amount;
         if (burnSlash) {
             burnt += amount;

@@ -91,6 +91,9 @@ fn run(
     if dev_proofs {
         s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
     }
+    if s.sweep.is_some() {
+        return sweep(&s, out, threads);
+    }
     let opts = zkarena::run::RunOptions {
         threads,
         progress: Some(progress),
@@ -121,6 +124,48 @@ fn run(
     } else {
         std::process::ExitCode::FAILURE
     })
+}
+
+fn sweep_progress(done: u64, total: u64) {
+    use std::io::Write as _;
+    eprint!("\rrun {done}/{total}");
+    if done == total {
+        eprintln!();
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// Runs a scenario's sweep and writes sweep.json and sweep.html.
+fn sweep(
+    s: &zkarena::scenario::Scenario,
+    out: &std::path::Path,
+    threads: usize,
+) -> anyhow::Result<std::process::ExitCode> {
+    let opts = zkarena::run::RunOptions {
+        threads,
+        progress: None,
+        jitter_seed: None,
+    };
+    let report = zkarena::run::sweep(s, &opts, Some(sweep_progress)).context("setting up a run")?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join("sweep.json"), report.to_json() + "\n")?;
+    std::fs::write(out.join("sweep.html"), report.html())?;
+    print!("{}", report.table());
+    println!("wrote {}/sweep.json, sweep.html", out.display());
+    let failed: Vec<String> = report
+        .rows
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("{}%/seed {}", r.cartel_pct, r.seed))
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "error: runs that broke an invariant or expectation: {}",
+            failed.join(", ")
+        );
+        return Ok(std::process::ExitCode::FAILURE);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn main() -> anyhow::Result<std::process::ExitCode> {

@@ -10,19 +10,23 @@ use zkarena_actors::aggregator::Aggregator;
 use zkarena_actors::attack::{Frontrunner, GarbagePoster};
 use zkarena_actors::l1node::{L1Node, L1};
 use zkarena_actors::node::Role;
-use zkarena_actors::referee::{Referee, REFEREE};
+use zkarena_actors::referee::{Referee, SwapSeen, REFEREE};
 use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation};
 use zkarena_actors::sequencer::Sequencer;
 use zkarena_actors::user::{ForceParams, User, UserParams};
+use zkarena_actors::validator::{CartelStrategy, PosSetup, Staker, Validator};
 use zkarena_harness::l1::chain::{Chain, ChainConfig, ChainError};
 use zkarena_harness::l1::contracts::{bindings, Artifact};
 use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
 use zkarena_harness::l1::tx::TxRequest;
+use zkarena_harness::l2::state::swap_quote;
 use zkarena_harness::l2::state::{Account, L2State};
 use zkarena_harness::l2::tx::{deterministic_key, key_address};
+use zkarena_harness::l2::Asset;
 use zkarena_harness::report::{
     gini, nakamoto, ActorReport, BatchReport, ExpectationReport, Fate, FaultReport,
-    InvariantReport, Report, Scorecard, TxReport,
+    InvariantReport, PosReport, Report, Scorecard, SlotReport, SwapStats, SweepReport, SweepRow,
+    TxReport, ValidatorReport,
 };
 use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
@@ -86,6 +90,8 @@ pub struct Prepared {
     genesis: L2State,
     /// Attackers' L2 accounts, whose value change is their MEV profit.
     mev_accounts: BTreeMap<String, Vec<u64>>,
+    /// The PoS deployment, under proof of stake.
+    pos: Option<PosSetup>,
 }
 
 impl Prepared {
@@ -199,6 +205,7 @@ impl Prepared {
             report.scorecard.mev_share =
                 (mev_total as f64 / (mev_total + earned).max(1) as f64 * 1e6).round() / 1e6;
         }
+        report.pos = self.pos_report(&report);
         let s = &self.scenario;
         report.expectations = s
             .expect
@@ -214,6 +221,230 @@ impl Prepared {
             .collect();
         report
     }
+}
+
+impl Prepared {
+    /// What PoS leader election did, read from the StakeManager and the rollup.
+    fn pos_report(&mut self, report: &Report) -> Option<PosReport> {
+        let setup = self.pos.clone()?;
+        let Mechanism::ProofOfStake { timeout_slots, .. } = self.scenario.mechanism else {
+            return None;
+        };
+        let slot_ms = self.scenario.slot_seconds * 1000 * setup.blocks_per_slot;
+        let manager = setup.manager;
+        let rollup = setup.rollup;
+        let stakers = setup.stakers.clone();
+        let addresses: Vec<Address> = stakers.iter().map(|v| v.address).collect();
+        let read = move |n: &mut L1Node| {
+            let chain = n.chain_mut();
+            let head = chain.head().number;
+            let mut slots = Vec::new();
+            for slot in 0.. {
+                let leader = chain.call_sol(
+                    Address::ZERO,
+                    manager,
+                    &bindings::StakeManager::leaderCall { slot },
+                );
+                let Ok(leader) = leader else { break };
+                let canonical: B256 = chain
+                    .call_sol(
+                        Address::ZERO,
+                        manager,
+                        &bindings::StakeManager::canonicalCall::new((slot,)),
+                    )
+                    .unwrap_or_default();
+                let slashed: bool = chain
+                    .call_sol(
+                        Address::ZERO,
+                        manager,
+                        &bindings::StakeManager::slashedCall::new((slot,)),
+                    )
+                    .unwrap_or_default();
+                let batch: u64 = chain
+                    .call_sol(
+                        Address::ZERO,
+                        rollup,
+                        &bindings::PosRollup::batchOfSlotCall::new((slot,)),
+                    )
+                    .unwrap_or_default();
+                slots.push((slot, leader, canonical != B256::ZERO, slashed, batch));
+            }
+            let stakes: Vec<U256> = addresses
+                .iter()
+                .map(|a| {
+                    chain
+                        .call_sol(
+                            Address::ZERO,
+                            manager,
+                            &bindings::StakeManager::stakeOfCall::new((*a,)),
+                        )
+                        .unwrap_or_default()
+                })
+                .collect();
+            (head, slots, stakes)
+        };
+        let (head, slots, stakes) = self.net.with(L1, read)?;
+        let units = |wei: u128| (wei / 1_000_000_000) as u64;
+        let mut validators: Vec<ValidatorReport> = stakers
+            .iter()
+            .zip(&stakes)
+            .map(|(v, end)| ValidatorReport {
+                name: v.name.clone(),
+                cartel: v.cartel,
+                stake_start: units(v.stake),
+                stake_end: units(end.to::<u128>()),
+                ..ValidatorReport::default()
+            })
+            .collect();
+        let mut timeline = Vec::new();
+        let mut previous: Option<usize> = None;
+        let (mut gap, mut run) = (0u64, 0u64);
+        for &(slot, leader, canonical, slashed, batch) in &slots {
+            let who = stakers.iter().position(|v| v.address == leader);
+            if let Some(i) = who {
+                validators[i].slots_led += 1;
+                validators[i].canonical += canonical as u64;
+                if previous == Some(i) {
+                    validators[i].led_twice_in_a_row += 1;
+                }
+            }
+            previous = who;
+            let timed_out = head >= setup.slot_start(slot + 1 + timeout_slots);
+            let outcome = match (canonical, slashed, timed_out) {
+                (true, _, _) => "canonical",
+                (false, true, _) => "slashed",
+                (false, false, true) => "uncled",
+                (false, false, false) => "open",
+            };
+            if canonical {
+                run = 0;
+            } else {
+                run += 1;
+                gap = gap.max(run);
+            }
+            timeline.push(SlotReport {
+                slot,
+                leader: who.map_or_else(|| leader.to_string(), |i| stakers[i].name.clone()),
+                outcome: outcome.into(),
+                batch: (batch > 0).then_some(batch),
+            });
+        }
+        let count = |o: &str| timeline.iter().filter(|t| t.outcome == o).count() as u64;
+        let slashed_of = |cartel: bool| -> u64 {
+            validators
+                .iter()
+                .filter(|v| v.cartel == cartel)
+                .map(|v| v.stake_start.saturating_sub(v.stake_end))
+                .sum()
+        };
+        let stake_of = |cartel: bool| -> u64 {
+            validators
+                .iter()
+                .filter(|v| v.cartel == cartel)
+                .map(|v| v.stake_start)
+                .sum()
+        };
+        let honest_slashed = slashed_of(false);
+        let total: u64 = validators.iter().map(|v| v.stake_start).sum();
+        let strategy = self
+            .scenario
+            .cast
+            .iter()
+            .filter_map(CastMember::validator)
+            .find(|p| p.strategy != CartelStrategy::Honest)
+            .map_or("none".to_string(), |p| {
+                serde_json::to_value(p.strategy)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            });
+        let cartel_reporter_rewards = report
+            .actors
+            .iter()
+            .filter(|a| validators.iter().any(|v| v.cartel && v.name == a.name))
+            .map(|a| a.l1_token_delta.max(0) as u64)
+            .sum();
+        let swaps = self.swap_stats(report);
+        Some(PosReport {
+            cartel_strategy: strategy,
+            cartel_stake_pct: round2(stake_of(true) as f64 * 100.0 / total.max(1) as f64),
+            slots: timeline.len() as u64,
+            canonical: count("canonical"),
+            uncled: count("slashed") + count("uncled"),
+            slashed_slots: count("slashed"),
+            honest_slashed,
+            cartel_slashed: slashed_of(true),
+            honest_stake_slashed_pct: round2(
+                honest_slashed as f64 * 100.0 / stake_of(false).max(1) as f64,
+            ),
+            cartel_reporter_rewards,
+            liveness_gap_slots: gap,
+            liveness_gap_ms: gap * slot_ms,
+            swaps,
+            validators,
+            timeline,
+        })
+    }
+}
+
+impl Prepared {
+    /// Applied swaps by path (L2 block or forced through L1): their delay, and how
+    /// far their output fell short of the pool's quote when the user sent them.
+    fn swap_stats(&mut self, report: &Report) -> Vec<SwapStats> {
+        let Some((reserves, swaps)) = self.net.with(REFEREE, |r: &mut Referee| {
+            (r.reserves.clone(), r.swaps.clone())
+        }) else {
+            return Vec::new();
+        };
+        let by_id: BTreeMap<String, &SwapSeen> =
+            swaps.iter().map(|(h, s)| (hex_short(h), s)).collect();
+        let mut paths: BTreeMap<bool, Vec<(u64, f64)>> = BTreeMap::new();
+        for t in &report.transactions {
+            let (Some(seen), Some(delay)) = (by_id.get(&t.id), t.inclusion_delay_ms) else {
+                continue;
+            };
+            // The pool as the user last saw it land before sending.
+            let at = reserves
+                .iter()
+                .rev()
+                .find(|(ms, _)| *ms <= t.submitted_ms)
+                .map_or(reserves[0].1, |r| r.1);
+            let (r_in, r_out) = match seen.asset_in {
+                Asset::Eth => (at[0], at[1]),
+                Asset::Token => (at[1], at[0]),
+            };
+            let (_, quote) = swap_quote(seen.amount_in, r_in, r_out);
+            let impact = if quote.out == 0 {
+                0.0
+            } else {
+                (quote.out as f64 - seen.out as f64) * 10_000.0 / quote.out as f64
+            };
+            paths.entry(seen.forced).or_default().push((delay, impact));
+        }
+        paths
+            .into_iter()
+            .map(|(forced, v)| {
+                let n = v.len() as u64;
+                SwapStats {
+                    path: if forced { "l1_forced" } else { "l2" }.into(),
+                    swaps: n,
+                    mean_delay_ms: v.iter().map(|x| x.0).sum::<u64>() / n.max(1),
+                    worst_delay_ms: v.iter().map(|x| x.0).max().unwrap_or(0),
+                    mean_price_impact_bps: round2(
+                        v.iter().map(|x| x.1).sum::<f64>() / n.max(1) as f64,
+                    ),
+                    worst_price_impact_bps: round2(
+                        v.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max),
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `x` rounded to two decimals (reports hold no float noise).
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 /// Runs `scenario`.
@@ -234,6 +465,56 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
         report,
         trace: p.net.trace().to_vec(),
         violation,
+    })
+}
+
+/// Runs a scenario's sweep: once per cartel share and seed (`Scenario::with_cartel_share`),
+/// one row per run. `progress` is called after each run with (runs done, total).
+pub fn sweep(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: Option<fn(u64, u64)>,
+) -> Result<SweepReport, RunError> {
+    let Some(sweep) = &scenario.sweep else {
+        return Ok(SweepReport::default());
+    };
+    let total = (sweep.cartel_pct.len() * sweep.seeds.len()) as u64;
+    let opts = RunOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    let mut rows = Vec::new();
+    let mut strategy = "none".to_string();
+    for &pct in &sweep.cartel_pct {
+        for &seed in &sweep.seeds {
+            let s = scenario.with_cartel_share(pct, seed);
+            let report = run(&s, &opts)?.report;
+            let p = report.pos.clone().unwrap_or_default();
+            if p.cartel_strategy != "none" {
+                strategy = p.cartel_strategy.clone();
+            }
+            rows.push(SweepRow {
+                cartel_pct: pct,
+                seed,
+                slots: p.slots,
+                canonical: p.canonical,
+                uncled: p.uncled,
+                honest_slashed: p.honest_slashed,
+                honest_stake_slashed_pct: p.honest_stake_slashed_pct,
+                cartel_slashed: p.cartel_slashed,
+                liveness_gap_slots: p.liveness_gap_slots,
+                passed: report.passed(),
+            });
+            if let Some(f) = progress {
+                f(rows.len() as u64, total);
+            }
+        }
+    }
+    Ok(SweepReport {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        cartel_strategy: strategy,
+        rows,
     })
 }
 
@@ -264,7 +545,9 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     for (k, m) in s.cast.iter().enumerate() {
         if matches!(
             m,
-            CastMember::Sequencer { .. } | CastMember::Frontrunner { .. }
+            CastMember::Sequencer { .. }
+                | CastMember::Frontrunner { .. }
+                | CastMember::Validator { .. }
         ) {
             let index = (users + 1 + k) as u64;
             let account = Account {
@@ -301,7 +584,11 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     let max_txs = s
         .cast
         .iter()
-        .filter_map(|m| m.sequencer().map(|p| p.max_txs))
+        .filter_map(|m| {
+            m.sequencer()
+                .map(|p| p.max_txs)
+                .or_else(|| m.validator().map(|p| p.max_txs))
+        })
         .max()
         .unwrap_or(4);
     let prover = Prover::new(mode);
@@ -321,6 +608,31 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         }
     }
     let genesis_root = digest_to_b256(&l2.root());
+    // PoS: the StakeManager first; the rollup it sequences in names it.
+    let manager = match s.mechanism {
+        Mechanism::ProofOfStake {
+            blocks_per_slot,
+            timeout_slots,
+            slash_bps,
+            burn_slash,
+            exit_delay_blocks,
+            ..
+        } => {
+            let args = bindings::StakeManager::constructorCall {
+                token_: d.token,
+                blocksPerSlot_: blocks_per_slot,
+                timeoutSlots_: timeout_slots,
+                slashBps_: slash_bps,
+                exitDelayBlocks_: exit_delay_blocks,
+                burnSlash_: burn_slash,
+            };
+            let code = Artifact::get("StakeManager")
+                .expect("shipped")
+                .init_code(&args.abi_encode());
+            Some(chain.deploy(d.deployer, code)?)
+        }
+        _ => None,
+    };
     let (artifact, args) = match s.mechanism {
         Mechanism::Centralized => {
             let first_sequencer = s
@@ -352,6 +664,21 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             };
             ("ProofOfEfficiency", args.abi_encode())
         }
+        Mechanism::ProofOfStake {
+            force_fee_gwei,
+            force_timeout_s,
+            ..
+        } => {
+            let args = bindings::PosRollup::constructorCall {
+                bridge_: d.bridge,
+                genesisRoot: genesis_root,
+                keys,
+                stakeManager_: manager.expect("deployed above"),
+                forceFee_: U256::from(force_fee_gwei) * U256::from(1_000_000_000u64),
+                forceTimeout_: U256::from(force_timeout_s),
+            };
+            ("PosRollup", args.abi_encode())
+        }
     };
     let rollup = chain.deploy(
         d.deployer,
@@ -382,10 +709,19 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     ))?;
     // Every cast member holds ETH for gas and network tokens for batch fees, and lets
     // the rollup contract take its fees.
+    // Validators also stake, from tokens minted on top.
     for m in &s.cast {
-        let a = named_address(m.name());
+        let a = cast_address(s.seed, m);
         chain.set_balance(a, U256::from(1000 * ETH));
-        d.mint(&mut chain, a, U256::from(CAST_TOKENS) * U256::from(ETH))?;
+        let stake = match m {
+            CastMember::Validator { stake, .. } => U256::from(*stake) * U256::from(ETH),
+            _ => U256::ZERO,
+        };
+        d.mint(
+            &mut chain,
+            a,
+            U256::from(CAST_TOKENS) * U256::from(ETH) + stake,
+        )?;
         chain.transact(TxRequest::call(
             a,
             d.token,
@@ -395,6 +731,22 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             }
             .abi_encode(),
         ))?;
+        if let (Some(manager), false) = (manager, stake.is_zero()) {
+            chain.transact(TxRequest::call(
+                a,
+                d.token,
+                bindings::NetworkToken::approveCall {
+                    spender: manager,
+                    amount: stake,
+                }
+                .abi_encode(),
+            ))?;
+            chain.transact(TxRequest::call(
+                a,
+                manager,
+                bindings::StakeManager::stakeCall { amount: stake }.abi_encode(),
+            ))?;
+        }
     }
     for k in &user_keys {
         let a = key_address(k);
@@ -412,6 +764,19 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 .abi_encode(),
             ))?;
         }
+    }
+    // PoS: slot 0 starts at the run's first block, the genesis stake counting.
+    if let Some(manager) = manager {
+        let genesis = chain.head().number + 2;
+        chain.transact(TxRequest::call(
+            d.deployer,
+            manager,
+            bindings::StakeManager::beginCall {
+                rollup_: rollup,
+                genesisBlock_: genesis,
+            }
+            .abi_encode(),
+        ))?;
     }
     // Users' first-slot deposits wait in the mempool for block 1.
     if s.workload.deposit_gwei > 0 {
@@ -438,13 +803,32 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         .map(|m| (m.name().to_string(), chain.nonce(named_address(m.name()))))
         .collect();
     // The cast: the L1 node first (it seals on each tick before the others act).
-    let mut roles: Vec<Box<dyn Role>> =
-        vec![Box::new(L1Node::new(chain, d.bridge, d.token, rollup))];
+    let setup = pos_setup(s, manager, rollup, first_block);
+    let mut l1 = L1Node::new(chain, d.bridge, d.token, rollup);
+    if let Some(manager) = manager {
+        l1 = l1.with_stake_manager(manager);
+    }
+    let mut roles: Vec<Box<dyn Role>> = vec![Box::new(l1)];
     let mut names_by_address = BTreeMap::new();
     for m in &s.cast {
-        let address = named_address(m.name());
+        let address = cast_address(s.seed, m);
         names_by_address.insert(address, m.name().to_string());
-        if let Some(p) = m.sequencer() {
+        if let (Some(p), Some(setup)) = (m.validator(), &setup) {
+            let me = setup
+                .stakers
+                .iter()
+                .position(|v| v.name == m.name())
+                .expect("every validator stakes");
+            roles.push(Box::new(Validator::new(
+                me,
+                deterministic_key(s.seed, m.name()),
+                fee_accounts[m.name()],
+                p,
+                setup.clone(),
+                l2.clone(),
+                first_block,
+            )));
+        } else if let Some(p) = m.sequencer() {
             roles.push(Box::new(
                 Sequencer::new(
                     m.name(),
@@ -500,6 +884,9 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 Some(patience_slots),
                 Mechanism::ProofOfEfficiency {
                     force_timeout_s, ..
+                }
+                | Mechanism::ProofOfStake {
+                    force_timeout_s, ..
                 },
             ) => Some(ForceParams {
                 rollup,
@@ -508,8 +895,12 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             }),
             _ => None,
         };
+        let to = match &setup {
+            Some(setup) => setup.stakers.iter().map(|v| v.name.clone()).collect(),
+            None => vec![s.workload.sequencer.clone()],
+        };
         let params = UserParams {
-            sequencer: s.workload.sequencer.clone(),
+            to,
             txs_per_slot: s.workload.txs_per_slot,
             mix: s.workload.mix,
             base_fee: s.workload.fee[0],
@@ -557,6 +948,66 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         token: d.token,
         genesis: l2,
         mev_accounts,
+        pos: setup,
+    })
+}
+
+/// A cast member's L1 address: a validator's is its signing key's (attestations
+/// recover to it), everyone else's is derived from the name.
+fn cast_address(seed: u64, m: &CastMember) -> Address {
+    match m {
+        CastMember::Validator { name, .. } => key_address(&deterministic_key(seed, name)),
+        _ => named_address(m.name()),
+    }
+}
+
+/// The PoS deployment validators share (stakers in cast order, which is the staking
+/// order), if the mechanism is proof of stake.
+fn pos_setup(
+    s: &Scenario,
+    manager: Option<Address>,
+    rollup: Address,
+    first_block: u64,
+) -> Option<PosSetup> {
+    let Mechanism::ProofOfStake {
+        blocks_per_slot,
+        timeout_slots,
+        force_timeout_s,
+        collect_ms,
+        gossip_ms,
+        ..
+    } = s.mechanism
+    else {
+        return None;
+    };
+    let stakers = s
+        .cast
+        .iter()
+        .filter_map(|m| match m {
+            CastMember::Validator {
+                name,
+                stake,
+                strategy,
+                ..
+            } => Some(Staker {
+                name: name.clone(),
+                address: cast_address(s.seed, m),
+                stake: *stake as u128 * ETH,
+                cartel: *strategy != CartelStrategy::Honest,
+            }),
+            _ => None,
+        })
+        .collect();
+    Some(PosSetup {
+        manager: manager?,
+        rollup,
+        genesis_block: first_block,
+        blocks_per_slot,
+        timeout_slots,
+        collect_ms,
+        gossip_ms,
+        force_timeout_ms: force_timeout_s * 1000,
+        stakers,
     })
 }
 
@@ -581,7 +1032,7 @@ fn assemble(
         for (h, kind, t) in txs {
             sent.push((h, kind, t, n.clone()));
         }
-        if let Some((p, seen)) = net.with(n, |q: &mut Sequencer| (q.pending(), q.received())) {
+        if let Some((p, seen)) = net.inspect(n, |r| r.pool_view()).flatten() {
             pending.extend(p);
             received.extend(seen);
         }
@@ -759,6 +1210,7 @@ fn assemble(
         invariants,
         faults,
         expectations: Vec::new(),
+        pos: None,
     };
     let _ = lost;
     report
@@ -790,6 +1242,24 @@ pub fn metric(report: &Report, m: &str) -> f64 {
         "longest_finalization_gap_ms" => c.longest_finalization_gap_ms as f64,
         "nakamoto_sequencers" => c.nakamoto_sequencers as f64,
         "nakamoto_provers" => c.nakamoto_provers as f64,
+        "slots_canonical"
+        | "slots_uncled"
+        | "honest_slashed"
+        | "cartel_slashed"
+        | "honest_stake_slashed_pct"
+        | "liveness_gap_slots" => {
+            let Some(p) = &report.pos else {
+                return f64::NAN;
+            };
+            match m {
+                "slots_canonical" => p.canonical as f64,
+                "slots_uncled" => p.uncled as f64,
+                "honest_slashed" => p.honest_slashed as f64,
+                "cartel_slashed" => p.cartel_slashed as f64,
+                "honest_stake_slashed_pct" => p.honest_stake_slashed_pct,
+                _ => p.liveness_gap_slots as f64,
+            }
+        }
         _ => {
             let Some((actor, field)) = m.rsplit_once('.') else {
                 return f64::NAN;
@@ -809,6 +1279,8 @@ pub fn metric(report: &Report, m: &str) -> f64 {
                 "profit_gwei" => a.profit_gwei as f64,
                 "proving_wasted_ms" => a.proving_wasted_ms as f64,
                 "l1_token_delta" => a.l1_token_delta as f64,
+                "fines" => a.fines as f64,
+                "rewards" => a.rewards as f64,
                 _ => f64::NAN,
             }
         }

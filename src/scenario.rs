@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
+use zkarena_actors::validator::{CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
@@ -35,6 +36,58 @@ pub enum Mechanism {
         #[serde(default = "default_force_timeout")]
         force_timeout_s: u64,
     },
+    /// PoS leader election (`StakeManager` + `PosRollup`): validators stake; each L2
+    /// slot's leader is drawn by stake from an L1 block hash; a block is canonical at
+    /// 2/3 of the stake and its batch is sequenced; an empty slot's leader is slashed.
+    ProofOfStake {
+        /// L1 blocks per L2 slot.
+        #[serde(default = "default_blocks_per_slot")]
+        blocks_per_slot: u64,
+        /// Slots after a slot before its leader can be slashed for it.
+        #[serde(default = "default_timeout_slots")]
+        timeout_slots: u64,
+        /// Share of the leader's stake slashed (basis points).
+        #[serde(default = "default_slash_bps")]
+        slash_bps: u16,
+        /// Burn the slash (else it pays the reporter).
+        #[serde(default)]
+        burn_slash: bool,
+        /// L1 blocks an exit waits before the stake can be withdrawn.
+        #[serde(default = "default_exit_delay")]
+        exit_delay_blocks: u64,
+        /// Fee to force a transaction through L1, in 1e-9 network token.
+        #[serde(default = "default_batch_fee")]
+        force_fee_gwei: u64,
+        /// Forced-batch timeout (s): after it no block is canonical until the forced
+        /// batch is sequenced, and anyone may sequence it.
+        #[serde(default = "default_force_timeout")]
+        force_timeout_s: u64,
+        /// How long a leader collects attestations before posting them (ms).
+        #[serde(default = "default_collect_ms")]
+        collect_ms: u64,
+        /// Gossip latency between validators (ms).
+        #[serde(default = "default_gossip_ms")]
+        gossip_ms: u64,
+    },
+}
+
+fn default_blocks_per_slot() -> u64 {
+    2
+}
+fn default_timeout_slots() -> u64 {
+    2
+}
+fn default_slash_bps() -> u16 {
+    1_000
+}
+fn default_exit_delay() -> u64 {
+    64
+}
+fn default_collect_ms() -> u64 {
+    2_000
+}
+fn default_gossip_ms() -> u64 {
+    100
 }
 
 fn default_batch_fee() -> u64 {
@@ -53,6 +106,7 @@ impl Mechanism {
         match self {
             Mechanism::Centralized => "centralized",
             Mechanism::ProofOfEfficiency { .. } => "proof_of_efficiency",
+            Mechanism::ProofOfStake { .. } => "proof_of_stake",
         }
     }
 }
@@ -143,6 +197,28 @@ pub enum CastMember {
         /// Name.
         name: String,
     },
+    /// A PoS validator; with a strategy other than `honest`, a member of the stake
+    /// cartel (the attacker).
+    Validator {
+        /// Name.
+        name: String,
+        /// Its sequencer id in the blocks it builds.
+        id: u64,
+        /// Stake, in whole network tokens.
+        stake: u64,
+        /// `honest`, or the cartel's `uncle`, `empty`, `gouge` or `lockup`.
+        #[serde(default)]
+        strategy: CartelStrategy,
+        /// Most transactions per block (1..=64).
+        #[serde(default = "default_max_txs")]
+        max_txs: usize,
+        /// L1 priority fee (gwei per gas).
+        #[serde(default = "default_tip")]
+        l1_tip_gwei: u64,
+        /// Smallest tip a gouging leader includes (gwei).
+        #[serde(default)]
+        min_tip: u64,
+    },
     /// An aggregator (prover).
     Aggregator {
         /// Name.
@@ -177,6 +253,7 @@ impl CastMember {
     pub fn name(&self) -> &str {
         match self {
             CastMember::Sequencer { name, .. }
+            | CastMember::Validator { name, .. }
             | CastMember::Aggregator { name, .. }
             | CastMember::Frontrunner { name, .. }
             | CastMember::Garbage { name } => name,
@@ -207,6 +284,27 @@ impl CastMember {
                     .filter_map(|u| u.strip_prefix("user-")?.parse::<u64>().ok())
                     .map(|i| i + 1)
                     .collect(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Validator parameters, if it is one.
+    pub fn validator(&self) -> Option<ValidatorParams> {
+        match self {
+            CastMember::Validator {
+                id,
+                strategy,
+                max_txs,
+                l1_tip_gwei,
+                min_tip,
+                ..
+            } => Some(ValidatorParams {
+                id: *id,
+                max_txs: *max_txs,
+                l1_tip_gwei: *l1_tip_gwei,
+                strategy: *strategy,
+                min_tip: *min_tip,
             }),
             _ => None,
         }
@@ -253,7 +351,9 @@ impl CastMember {
 pub struct Workload {
     /// Number of users (named user-0, user-1, ...).
     pub users: usize,
-    /// The sequencer they send to.
+    /// The sequencer they send to (absent for proof of stake: users send to every
+    /// validator).
+    #[serde(default)]
     pub sequencer: String,
     /// Expected transactions per user per slot.
     pub txs_per_slot: f64,
@@ -330,7 +430,9 @@ impl Op {
 /// An expectation the run checks: `metric op value`. Metrics: `batches_sequenced`,
 /// `batches_verified`, `txs_applied`, `txs_skipped`, `txs_pending`, `txs_lost`,
 /// `finalized_invalid_roots`, `worst_inclusion_delay_ms`,
-/// `longest_finalization_gap_ms`, `nakamoto_sequencers`, `nakamoto_provers`, and
+/// `longest_finalization_gap_ms`, `nakamoto_sequencers`, `nakamoto_provers`, under
+/// proof of stake `slots_canonical`, `slots_uncled`, `honest_slashed`,
+/// `cartel_slashed` (1e-9 token), `honest_stake_slashed_pct`, `liveness_gap_slots`, and
 /// `<actor>.<field>` with field one of `l1_gas`, `l2_fees_earned`, `batches_sequenced`,
 /// `proofs_submitted`, `proofs_accepted`, `l2_txs_sent`, `mev_profit`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -380,6 +482,20 @@ pub struct Scenario {
     /// Expectations.
     #[serde(default)]
     pub expect: Vec<Expectation>,
+    /// Proof of stake: run the scenario once per cartel share and seed, and report
+    /// slashing as a function of the cartel's stake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
+}
+
+/// A sweep over the stake cartel's share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// Cartel shares of the total stake (percent, each in 0..=95).
+    pub cartel_pct: Vec<u64>,
+    /// Seeds to run each share with.
+    pub seeds: Vec<u64>,
 }
 
 fn default_slot_seconds() -> u64 {
@@ -517,6 +633,7 @@ impl Scenario {
                 format!("{} is outside 1..=32", self.l2.depth),
             ));
         }
+        let pos = matches!(self.mechanism, Mechanism::ProofOfStake { .. });
         let mut names = BTreeSet::new();
         for (i, m) in self.cast.iter().enumerate() {
             let name = m.name();
@@ -565,15 +682,39 @@ impl Scenario {
                     ));
                 }
             }
-        }
-        let sequencers: Vec<&str> = self
-            .cast
-            .iter()
-            .filter(|m| matches!(m, CastMember::Sequencer { .. }))
-            .map(CastMember::name)
-            .collect();
-        if sequencers.is_empty() {
-            return Err(bad("cast".into(), "needs a sequencer".into()));
+            if let CastMember::Validator { max_txs, stake, .. } = m {
+                if !pos {
+                    return Err(bad(
+                        format!("cast[{i}].role"),
+                        "a validator needs the proof_of_stake mechanism".into(),
+                    ));
+                }
+                if !(1..=64).contains(max_txs) {
+                    return Err(bad(
+                        format!("cast[{i}].max_txs"),
+                        format!("{max_txs} is outside 1..=64"),
+                    ));
+                }
+                if *stake == 0 || *stake > 1_000_000_000 {
+                    return Err(bad(
+                        format!("cast[{i}].stake"),
+                        format!("{stake} is outside 1..=1000000000 tokens"),
+                    ));
+                }
+            }
+            if pos
+                && matches!(
+                    m,
+                    CastMember::Sequencer { .. }
+                        | CastMember::Frontrunner { .. }
+                        | CastMember::Garbage { .. }
+                )
+            {
+                return Err(bad(
+                    format!("cast[{i}].role"),
+                    "under proof_of_stake blocks come from validators: no sequencers or sequencing attackers".into(),
+                ));
+            }
         }
         if !self
             .cast
@@ -582,14 +723,39 @@ impl Scenario {
         {
             return Err(bad("cast".into(), "needs an aggregator".into()));
         }
-        if !sequencers.contains(&self.workload.sequencer.as_str()) {
-            return Err(bad(
-                "workload.sequencer".into(),
-                format!(
-                    "`{}` is not a sequencer of the cast",
-                    self.workload.sequencer
-                ),
-            ));
+        if let Mechanism::ProofOfStake {
+            blocks_per_slot,
+            slash_bps,
+            collect_ms,
+            ..
+        } = self.mechanism
+        {
+            self.validate_pos(file, blocks_per_slot, slash_bps, collect_ms)?;
+        } else {
+            let sequencers: Vec<&str> = self
+                .cast
+                .iter()
+                .filter(|m| matches!(m, CastMember::Sequencer { .. }))
+                .map(CastMember::name)
+                .collect();
+            if sequencers.is_empty() {
+                return Err(bad("cast".into(), "needs a sequencer".into()));
+            }
+            if !sequencers.contains(&self.workload.sequencer.as_str()) {
+                return Err(bad(
+                    "workload.sequencer".into(),
+                    format!(
+                        "`{}` is not a sequencer of the cast",
+                        self.workload.sequencer
+                    ),
+                ));
+            }
+            if self.sweep.is_some() {
+                return Err(bad(
+                    "sweep".into(),
+                    "a sweep over cartel stake needs the proof_of_stake mechanism".into(),
+                ));
+            }
         }
         let w = &self.workload;
         if !(w.txs_per_slot.is_finite() && (0.0..=1000.0).contains(&w.txs_per_slot)) {
@@ -643,6 +809,123 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    fn validate_pos(
+        &self,
+        file: &str,
+        blocks_per_slot: u64,
+        slash_bps: u16,
+        collect_ms: u64,
+    ) -> Result<(), ScenarioError> {
+        let bad = |path: &str, message: String| ScenarioError::Invalid {
+            file: file.into(),
+            path: path.into(),
+            message,
+        };
+        if !(1..=64).contains(&blocks_per_slot) {
+            return Err(bad(
+                "mechanism.blocks_per_slot",
+                format!("{blocks_per_slot} is outside 1..=64"),
+            ));
+        }
+        if slash_bps > 10_000 {
+            return Err(bad(
+                "mechanism.slash_bps",
+                format!("{slash_bps} is above 10000 (all of the stake)"),
+            ));
+        }
+        let slot_ms = self.slot_seconds * 1000;
+        if collect_ms >= slot_ms {
+            return Err(bad(
+                "mechanism.collect_ms",
+                format!("{collect_ms} ms does not fit in an L1 slot of {slot_ms} ms"),
+            ));
+        }
+        let validators: Vec<&CastMember> = self
+            .cast
+            .iter()
+            .filter(|m| matches!(m, CastMember::Validator { .. }))
+            .collect();
+        if validators.is_empty() {
+            return Err(bad("cast", "needs a validator".into()));
+        }
+        if !self.workload.sequencer.is_empty() {
+            return Err(bad(
+                "workload.sequencer",
+                "under proof_of_stake users send to every validator: leave it out".into(),
+            ));
+        }
+        if let Some(sweep) = &self.sweep {
+            let cartel = validators
+                .iter()
+                .filter(|m| {
+                    m.validator()
+                        .is_some_and(|p| p.strategy != CartelStrategy::Honest)
+                })
+                .count();
+            if cartel == 0 || cartel == validators.len() {
+                return Err(bad(
+                    "sweep",
+                    "needs both cartel validators (a strategy other than honest) and honest ones"
+                        .into(),
+                ));
+            }
+            if sweep.cartel_pct.is_empty() || sweep.seeds.is_empty() {
+                return Err(bad("sweep", "needs cartel shares and seeds".into()));
+            }
+            if let Some((k, p)) = sweep.cartel_pct.iter().enumerate().find(|(_, p)| **p > 95) {
+                return Err(bad(
+                    &format!("sweep.cartel_pct[{k}]"),
+                    format!("{p} is outside 0..=95"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The scenario with the cartel holding `pct` percent of the total stake (split
+    /// evenly among its members, the rest evenly among the honest validators; members
+    /// left without stake leave the cast) and seed `seed`.
+    pub fn with_cartel_share(&self, pct: u64, seed: u64) -> Scenario {
+        let mut s = self.clone();
+        s.seed = seed;
+        s.sweep = None;
+        s.name = format!("{}@{pct}%/seed{seed}", self.name);
+        let is_cartel = |m: &CastMember| {
+            m.validator()
+                .is_some_and(|p| p.strategy != CartelStrategy::Honest)
+        };
+        let total: u64 = s
+            .cast
+            .iter()
+            .map(|m| match m {
+                CastMember::Validator { stake, .. } => *stake,
+                _ => 0,
+            })
+            .sum();
+        let cartel = s.cast.iter().filter(|m| is_cartel(m)).count() as u64;
+        let honest = s
+            .cast
+            .iter()
+            .filter(|m| matches!(m, CastMember::Validator { .. }) && !is_cartel(m))
+            .count() as u64;
+        let cartel_total = total * pct / 100;
+        let flags: Vec<bool> = s.cast.iter().map(is_cartel).collect();
+        for (m, cartel_member) in s.cast.iter_mut().zip(flags) {
+            if let CastMember::Validator { stake, .. } = m {
+                *stake = if cartel_member {
+                    cartel_total / cartel.max(1)
+                } else {
+                    (total - cartel_total) / honest.max(1)
+                };
+            }
+        }
+        s.cast
+            .retain(|m| !matches!(m, CastMember::Validator { stake: 0, .. }));
+        s
+    }
+}
+
 /// Run-wide metrics an expectation may name.
 pub const METRICS: &[&str] = &[
     "batches_sequenced",
@@ -656,6 +939,12 @@ pub const METRICS: &[&str] = &[
     "longest_finalization_gap_ms",
     "nakamoto_sequencers",
     "nakamoto_provers",
+    "slots_canonical",
+    "slots_uncled",
+    "honest_slashed",
+    "cartel_slashed",
+    "honest_stake_slashed_pct",
+    "liveness_gap_slots",
 ];
 
 /// Per-actor fields an expectation may name as `<actor>.<field>`.
@@ -670,6 +959,8 @@ pub const ACTOR_FIELDS: &[&str] = &[
     "profit_gwei",
     "proving_wasted_ms",
     "l1_token_delta",
+    "fines",
+    "rewards",
 ];
 
 fn metric_known(m: &str, names: &BTreeSet<String>, users: usize) -> bool {
@@ -737,6 +1028,7 @@ impl ScenarioBuilder {
             },
             faults: Vec::new(),
             expect: Vec::new(),
+            sweep: None,
         })
     }
 

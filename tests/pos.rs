@@ -40,7 +40,6 @@ fn pos() -> Pos {
     let genesis_block = chain.head().number + 20;
     let args = bindings::StakeManager::constructorCall {
         token_: d.token,
-        genesisBlock_: genesis_block,
         blocksPerSlot_: 1,
         timeoutSlots_: 2,
         slashBps_: 1_000,
@@ -72,6 +71,11 @@ fn pos() -> Pos {
         };
         call(&mut chain, *v, manager, stake.abi_encode()).unwrap();
     }
+    let begin = bindings::StakeManager::beginCall {
+        rollup_: Address::ZERO,
+        genesisBlock_: genesis_block,
+    };
+    call(&mut chain, d.deployer, manager, begin.abi_encode()).unwrap();
     while chain.head().number <= genesis_block {
         chain.seal_block();
     }
@@ -117,11 +121,33 @@ impl Pos {
         out.into()
     }
 
-    fn attest(&mut self, slot: u64, block: B256, who: &[usize]) -> Result<Receipt, ChainError> {
+    fn block_hash(&mut self, slot: u64, parent: B256, batch: &Bytes) -> B256 {
+        self.chain
+            .call_sol(
+                Address::ZERO,
+                self.manager,
+                &bindings::StakeManager::blockHashOfCall {
+                    slot,
+                    parent,
+                    batch: batch.clone(),
+                },
+            )
+            .unwrap()
+    }
+
+    fn attest(
+        &mut self,
+        slot: u64,
+        parent: B256,
+        batch: &Bytes,
+        who: &[usize],
+    ) -> Result<Receipt, ChainError> {
+        let block = self.block_hash(slot, parent, batch);
         let signatures = who.iter().map(|&w| self.sign(w, slot, block)).collect();
         let c = bindings::StakeManager::attestCall {
             slot,
-            blockHash: block,
+            parent,
+            batch: batch.clone(),
             signatures,
         };
         let reporter = Address::repeat_byte(0x77);
@@ -203,16 +229,20 @@ fn a_block_is_canonical_at_two_thirds_of_the_stake_with_its_leader() {
     p.chain.seal_block();
     let slot = 1;
     let l = p.leader(slot);
-    let block = B256::repeat_byte(0xb1);
+    let batch = Bytes::from_static(b"a batch");
     let others: Vec<usize> = (0..4).filter(|&i| i != l).collect();
     // Without the leader's signature, nothing counts.
-    let reason = reverted(p.attest(slot, block, &others));
+    let reason = reverted(p.attest(slot, B256::ZERO, &batch, &others));
     assert!(reason.starts_with("LeaderDidNotSign("), "{reason}");
+    // The first block's parent is the genesis head, zero.
+    let wrong_parent = B256::repeat_byte(0x99);
+    let reason = reverted(p.attest(slot, wrong_parent, &batch, &[l]));
+    assert!(reason.starts_with("NotOnHead("), "{reason}");
     // Add attesters by stake until 2/3 (of 100) is reached: canonical exactly then.
     let mut signed = vec![l];
     let mut stake = STAKES[l];
     for &o in &others {
-        p.attest(slot, block, &signed).unwrap();
+        p.attest(slot, B256::ZERO, &batch, &signed).unwrap();
         let canonical: B256 = p
             .chain
             .call_sol(
@@ -229,6 +259,26 @@ fn a_block_is_canonical_at_two_thirds_of_the_stake_with_its_leader() {
         stake += STAKES[o];
     }
     assert!(stake * 3 >= 200);
+    let block = p.block_hash(slot, B256::ZERO, &batch);
+    let head: B256 = p
+        .chain
+        .call_sol(
+            Address::ZERO,
+            p.manager,
+            &bindings::StakeManager::headCall {},
+        )
+        .unwrap();
+    assert_eq!(head, block, "the canonical block is the new head");
+    // An earlier slot cannot extend it, and a later block must name it as parent.
+    let l0 = p.leader(0);
+    let reason = reverted(p.attest(0, block, &batch, &[l0]));
+    assert!(reason.starts_with("SlotBehindHead("), "{reason}");
+    p.chain.seal_block();
+    p.chain.seal_block();
+    let l3 = p.leader(3);
+    let reason = reverted(p.attest(3, B256::ZERO, &batch, &[l3]));
+    assert!(reason.starts_with("NotOnHead("), "{reason}");
+    p.attest(3, block, &batch, &[l3]).unwrap();
 }
 
 #[test]
@@ -268,7 +318,11 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
         p.chain.seal_block();
     }
     let before = p.stake_of(l);
+    let leaders_before: Vec<usize> = (0..4).map(|s| p.leader(s)).collect();
     call(&mut p.chain, reporter, p.manager, slash.abi_encode()).unwrap();
+    // Stake counts as it was at a slot's start: a slash does not redraw past leaders.
+    let leaders_after: Vec<usize> = (0..4).map(|s| p.leader(s)).collect();
+    assert_eq!(leaders_before, leaders_after);
     let cut = before / 10;
     assert_eq!(p.stake_of(l), before - cut, "10% slashed");
     let paid: U256 = p

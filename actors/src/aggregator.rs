@@ -185,7 +185,7 @@ impl Role for Aggregator {
                                 self.next_to_prove = to + 1;
                             }
                         }
-                        RollupEvent::Deposit { .. } | RollupEvent::ForceBatch { .. } => {}
+                        _ => {}
                     }
                 }
                 self.try_prove(out);

@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, Bytes, TxHash, U256};
+use alloy_primitives::{Address, Bytes, TxHash, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use zkarena_harness::l1::chain::Chain;
-use zkarena_harness::l1::contracts::bindings::{Bridge, CentralizedRollup, ProofOfEfficiency};
+use zkarena_harness::l1::contracts::bindings::{
+    Bridge, CentralizedRollup, ProofOfEfficiency, StakeManager,
+};
 use zkarena_harness::l1::tx::{ExecStatus, TxStatus};
 use zkarena_harness::l2::{Asset, Batch};
 use zkarena_harness::report::ActorReport;
@@ -46,6 +48,11 @@ fn posted_batch(sub: &Submitted) -> Option<(Batch, u64)> {
             .unwrap_or_else(Batch::noop);
         return Some((batch, len.unwrap_or(0) as u64));
     }
+    // PoS: the batch of the block whose attestations made it canonical.
+    if let Ok(c) = StakeManager::attestCall::abi_decode(&sub.data) {
+        let batch = Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop());
+        return Some((batch, c.batch.len() as u64));
+    }
     None
 }
 
@@ -55,9 +62,12 @@ pub struct L1Node {
     bridge: Address,
     token: Address,
     rollup: Address,
+    /// PoS: the StakeManager whose events it reads.
+    stake_manager: Option<Address>,
     pending: BTreeMap<TxHash, Submitted>,
-    /// Every published block: (number, events, escrow), for catching followers up.
-    history: Vec<(u64, Vec<RollupEvent>, [u128; 2])>,
+    /// Every published block: (number, hash, events, escrow), for catching followers
+    /// up.
+    history: Vec<(u64, B256, Vec<RollupEvent>, [u128; 2])>,
     /// If set, the next block holds exactly these pending transactions, in this order.
     next_order: Option<Vec<TxHash>>,
 }
@@ -70,10 +80,17 @@ impl L1Node {
             bridge,
             token,
             rollup,
+            stake_manager: None,
             pending: BTreeMap::new(),
             history: Vec::new(),
             next_order: None,
         }
+    }
+
+    /// Also reads the events of a PoS StakeManager.
+    pub fn with_stake_manager(mut self, manager: Address) -> Self {
+        self.stake_manager = Some(manager);
+        self
     }
 
     /// Makes the next block hold exactly the pending transactions `order`, in that
@@ -143,7 +160,22 @@ impl L1Node {
                 continue;
             }
             for log in &r.logs {
-                if log.address == self.bridge {
+                if Some(log.address) == self.stake_manager {
+                    if let Ok(e) = StakeManager::Canonical::decode_log(log) {
+                        events.push(RollupEvent::Canonical {
+                            slot: e.slot,
+                            block_hash: e.blockHash,
+                            leader: e.leader,
+                        });
+                    } else if let Ok(e) = StakeManager::Slashed::decode_log(log) {
+                        events.push(RollupEvent::Slashed {
+                            slot: e.slot,
+                            validator: e.validator,
+                            amount: e.amount.to::<u128>(),
+                            reporter: e.reporter,
+                        });
+                    }
+                } else if log.address == self.bridge {
                     if let Ok(d) = Bridge::DepositQueued::decode_log(log) {
                         events.push(RollupEvent::Deposit {
                             index: d.index.to::<u64>(),
@@ -225,10 +257,12 @@ impl L1Node {
             );
         }
         let escrow_wei = self.escrow();
+        let hash = self.chain.block_hash(block.number);
         self.history
-            .push((block.number, events.clone(), escrow_wei));
+            .push((block.number, hash, events.clone(), escrow_wei));
         out.publish(Msg::NewBlock {
             number: block.number,
+            hash,
             events,
             escrow_wei,
         });
@@ -252,12 +286,13 @@ impl Role for L1Node {
         match msg {
             Msg::Tick { .. } => self.seal(out),
             Msg::SyncRequest { from_block } => {
-                for (number, events, escrow_wei) in &self.history {
+                for (number, hash, events, escrow_wei) in &self.history {
                     if *number >= from_block {
                         out.send(
                             from,
                             Msg::NewBlock {
                                 number: *number,
+                                hash: *hash,
                                 events: events.clone(),
                                 escrow_wei: *escrow_wei,
                             },

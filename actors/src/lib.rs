@@ -6,6 +6,7 @@
 
 pub mod aggregator;
 pub mod attack;
+pub mod builder;
 pub mod l1node;
 pub mod msg;
 pub mod node;
@@ -14,5 +15,6 @@ pub mod referee;
 pub mod runtime;
 pub mod sequencer;
 pub mod user;
+pub mod validator;
 
 pub use zkarena_harness as harness;

@@ -43,6 +43,26 @@ pub enum RollupEvent {
         /// The transaction's plain record.
         record: alloy_primitives::Bytes,
     },
+    /// A PoS block became canonical (StakeManager `Canonical`).
+    Canonical {
+        /// L2 slot.
+        slot: u64,
+        /// The block's hash.
+        block_hash: B256,
+        /// Its leader.
+        leader: Address,
+    },
+    /// A PoS leader was slashed for a slot without a canonical block.
+    Slashed {
+        /// L2 slot.
+        slot: u64,
+        /// The slashed leader.
+        validator: Address,
+        /// Stake taken (token wei).
+        amount: u128,
+        /// Who reported it.
+        reporter: Address,
+    },
     /// A range was verified.
     RangeVerified {
         /// First batch.
@@ -114,6 +134,8 @@ pub enum Msg {
     NewBlock {
         /// Block number.
         number: u64,
+        /// Block hash (what `BLOCKHASH` returns for it).
+        hash: B256,
         /// Events, in log order.
         events: Vec<RollupEvent>,
         /// The bridge's escrow after the block, in wei: ETH, token.
@@ -140,6 +162,24 @@ pub enum Msg {
         /// Priority fee per gas (wei).
         tip: u128,
     },
+    /// A PoS leader's block for its slot (leader to validators).
+    PosBlock {
+        /// L2 slot.
+        slot: u64,
+        /// The canonical block it extends (zero: genesis).
+        parent: B256,
+        /// Its batch.
+        batch: Batch,
+    },
+    /// A validator's signature over a PoS block (validator to the block's leader).
+    Attestation {
+        /// L2 slot.
+        slot: u64,
+        /// The block's hash.
+        block_hash: B256,
+        /// 65-byte signature over the StakeManager's attestation digest.
+        signature: alloy_primitives::Bytes,
+    },
     /// Asks the L1 node for every block from `from_block` on (a follower that missed
     /// blocks catches up this way).
     SyncRequest {
@@ -162,6 +202,8 @@ impl Msg {
             Msg::Restarted => "restarted",
             Msg::SyncRequest { .. } => "sync_request",
             Msg::PendingL1 { .. } => "pending_l1",
+            Msg::PosBlock { .. } => "pos_block",
+            Msg::Attestation { .. } => "attestation",
         }
     }
 
@@ -197,6 +239,18 @@ impl Msg {
                 Err(e) => format!("proof {label} failed: {e}"),
             },
             Msg::Restarted => "restart".into(),
+            Msg::PosBlock {
+                slot,
+                parent,
+                batch,
+            } => format!(
+                "slot {slot} block on {}, {} txs",
+                short(parent),
+                batch.txs.len()
+            ),
+            Msg::Attestation {
+                slot, block_hash, ..
+            } => format!("slot {slot} attests {}", short(block_hash)),
             Msg::SyncRequest { from_block } => format!("blocks from {from_block}"),
             Msg::PendingL1 {
                 from, data, tip, ..

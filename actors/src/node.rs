@@ -53,6 +53,10 @@ pub trait Role: AsAny {
     fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox);
     /// Its accounting for the report.
     fn report(&self) -> ActorReport;
+    /// For a role that pools users' transactions: (pending, every one received).
+    fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
+        None
+    }
     /// L2 transactions it sent: (hash, kind, time sent in ms).
     fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
         Vec::new()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
 use zkarena_harness::l2::state::{L2State, TxOutcome};
-use zkarena_harness::l2::{Asset, L2Tx};
+use zkarena_harness::l2::{Action, Asset, L2Tx, UserTx};
 use zkarena_harness::report::{ActorReport, InvariantReport};
 use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::digest_to_b256;
@@ -32,6 +32,19 @@ pub struct Inclusion {
     pub at_ms: u64,
     /// Sender account (or the deposit's account).
     pub kind: &'static str,
+}
+
+/// An applied swap: what went in, what came out, and whether it came through L1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapSeen {
+    /// Asset sold.
+    pub asset_in: Asset,
+    /// Amount sold.
+    pub amount_in: u64,
+    /// Amount bought.
+    pub out: u64,
+    /// Sequenced in a forced batch (the user's L1 path).
+    pub forced: bool,
 }
 
 /// What the referee saw of one batch.
@@ -74,6 +87,11 @@ pub struct Referee {
     pub invariants: Vec<InvariantReport>,
     /// Number of L1 blocks seen.
     pub blocks: u64,
+    /// Pool reserves (ETH, token) at genesis and after each batch, with the time it
+    /// landed (ms).
+    pub reserves: Vec<(u64, [u64; 2])>,
+    /// Applied swaps by transaction hash.
+    pub swaps: BTreeMap<B256, SwapSeen>,
     follower: crate::msg::BlockFollower,
 }
 
@@ -85,6 +103,7 @@ impl Referee {
     pub fn new(state: L2State, first_block: u64) -> Self {
         let genesis_supply = state.supply();
         let genesis_root = digest_to_b256(&state.root());
+        let genesis_reserves = state.reserves();
         Self {
             state,
             genesis_supply,
@@ -93,6 +112,8 @@ impl Referee {
             supply_after: BTreeMap::new(),
             deposits: BTreeMap::new(),
             skipped_deposits: BTreeMap::new(),
+            reserves: vec![(0, genesis_reserves)],
+            swaps: BTreeMap::new(),
             inclusions: BTreeMap::new(),
             verified_to: 0,
             finalizations: Vec::new(),
@@ -191,6 +212,7 @@ impl Role for Referee {
             number,
             events,
             escrow_wei,
+            ..
         } = msg
         else {
             return;
@@ -235,6 +257,29 @@ impl Role for Referee {
                             TxOutcome::Skipped(s) => (false, Some(s.to_string())),
                         };
                         applied += ok as u64;
+                        if let (
+                            TxOutcome::Applied { swap_out },
+                            L2Tx::User(UserTx {
+                                action:
+                                    Action::Swap {
+                                        asset_in,
+                                        amount_in,
+                                        ..
+                                    },
+                                ..
+                            }),
+                        ) = (&r.outcome, tx)
+                        {
+                            self.swaps.insert(
+                                r.hash,
+                                SwapSeen {
+                                    asset_in: *asset_in,
+                                    amount_in: *amount_in,
+                                    out: *swap_out,
+                                    forced: batch.sequencer == 0,
+                                },
+                            );
+                        }
                         if let (false, L2Tx::Deposit(d)) = (ok, tx) {
                             skipped[d.asset.code() as usize] += d.amount as u128;
                         }
@@ -256,6 +301,7 @@ impl Role for Referee {
                         }
                     }
                     self.skipped_deposits.insert(index, skipped);
+                    self.reserves.push((now.as_millis(), self.state.reserves()));
                     self.supply_after
                         .insert(index, (self.state.supply(), self.state.deposits_consumed()));
                     self.batches.insert(
@@ -270,7 +316,9 @@ impl Role for Referee {
                         },
                     );
                 }
-                RollupEvent::ForceBatch { .. } => {}
+                RollupEvent::ForceBatch { .. }
+                | RollupEvent::Canonical { .. }
+                | RollupEvent::Slashed { .. } => {}
                 RollupEvent::RangeVerified {
                     from,
                     to,

@@ -3,7 +3,7 @@
 //! contract when it has something to post and no batch in flight. It follows the
 //! sequenced (virtual) state from L1 blocks.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ProofOfEfficiency};
 use zkarena_harness::l1::tx::{TxRequest, BLOB_DATA_BYTES};
 use zkarena_harness::l2::state::L2State;
-use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
+use zkarena_harness::l2::{Batch, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
+use crate::builder::{Builder, Header};
 use crate::l1node::L1;
 use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
@@ -92,13 +93,6 @@ fn default_format() -> Format {
     Format::Compact
 }
 
-fn nonce_of(tx: &L2Tx) -> u64 {
-    match tx {
-        L2Tx::User(u) => u.nonce,
-        L2Tx::Deposit(d) => d.index,
-    }
-}
-
 /// A sequencer.
 pub struct Sequencer {
     name: String,
@@ -106,10 +100,7 @@ pub struct Sequencer {
     rollup: Address,
     fee_account: u64,
     params: SequencerParams,
-    state: L2State,
-    pool: Vec<(L2Tx, u64)>,
-    seen: BTreeSet<B256>,
-    deposits: VecDeque<(u64, Address, Asset, u64)>,
+    builder: Builder,
     in_flight: bool,
     slot: u64,
     /// Forced transactions (plain records) to sequence before its next batch.
@@ -142,10 +133,7 @@ impl Sequencer {
             rollup,
             fee_account,
             params,
-            state,
-            pool: Vec::new(),
-            seen: BTreeSet::new(),
-            deposits: VecDeque::new(),
+            builder: Builder::new(state),
             in_flight: false,
             slot: 0,
             forced: VecDeque::new(),
@@ -250,86 +238,26 @@ impl Sequencer {
 
     /// Every L2 transaction it received.
     pub fn received(&self) -> Vec<B256> {
-        self.seen.iter().copied().collect()
+        self.builder.received()
     }
 
     /// Transactions waiting for a batch.
     pub fn pending(&self) -> Vec<B256> {
-        self.pool.iter().map(|(tx, _)| tx.hash()).collect()
+        self.builder.pending()
     }
 
     fn build(&mut self, slot: u64) -> Option<Batch> {
-        let cap = self.params.max_txs.min(64);
-        let mut txs = Vec::new();
-        // Each deposit for a new owner takes the next free account index: placed on a
-        // copy of the state, made only when there are deposits to place.
-        if !self.deposits.is_empty() {
-            let mut scratch = self.state.clone();
-            for &(index, owner, asset, amount) in self.deposits.iter().take(cap) {
-                let d = L2Tx::Deposit(Deposit {
-                    index,
-                    account: scratch.deposit_account(&owner),
-                    owner,
-                    asset,
-                    amount,
-                });
-                let one = Batch {
-                    sequencer: self.params.id,
-                    l1_block: slot,
-                    fee_account: self.fee_account,
-                    txs: vec![d],
-                };
-                if scratch.apply(&one).is_err() {
-                    break;
-                }
-                txs.push(d);
-            }
-        }
-        // Tip policy: the best-paying next transaction of any sender, each sender's
-        // transactions in nonce order (a later nonce never overtakes an earlier one).
-        let mut by_sender: BTreeMap<u64, Vec<&(L2Tx, u64)>> = BTreeMap::new();
-        for entry in &self.pool {
-            if let L2Tx::User(u) = &entry.0 {
-                if !self.params.censor.contains(&u.from) {
-                    by_sender.entry(u.from).or_default().push(entry);
-                }
-            }
-        }
-        for queue in by_sender.values_mut() {
-            queue.sort_by_key(|(tx, arrival)| (nonce_of(tx), *arrival));
-            queue.reverse(); // pop from the back
-        }
-        while txs.len() < cap {
-            let best = by_sender
-                .iter()
-                .filter_map(|(&from, q)| {
-                    q.last().map(|(tx, arrival)| {
-                        let key = match self.params.policy {
-                            Policy::Tip => tx.fee().tip,
-                            Policy::Gas => l2_gas(tx),
-                        };
-                        (from, key, *arrival)
-                    })
-                })
-                .max_by_key(|&(from, tip, arrival)| {
-                    (tip, std::cmp::Reverse(arrival), std::cmp::Reverse(from))
-                });
-            let Some((from, _, _)) = best else { break };
-            let (tx, _) = by_sender
-                .get_mut(&from)
-                .and_then(|q| q.pop())
-                .expect("non-empty");
-            txs.push(*tx);
-        }
-        if txs.is_empty() {
-            return None;
-        }
-        Some(Batch {
+        let header = Header {
             sequencer: self.params.id,
             l1_block: slot,
             fee_account: self.fee_account,
-            txs,
-        })
+        };
+        let censor = &self.params.censor;
+        let admit = |tx: &L2Tx| !matches!(tx, L2Tx::User(u) if censor.contains(&u.from));
+        let batch = self
+            .builder
+            .build(header, self.params.max_txs, self.params.policy, &admit);
+        (!batch.txs.is_empty()).then_some(batch)
     }
 }
 
@@ -352,9 +280,7 @@ impl Role for Sequencer {
 
     fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::L2Tx(tx) if self.seen.insert(tx.hash()) => {
-                self.pool.push((tx, now.as_millis()));
-            }
+            Msg::L2Tx(tx) => self.builder.receive(tx, now.as_millis()),
             Msg::Tick { slot } => {
                 self.slot = slot;
                 match &mut self.last {
@@ -412,17 +338,10 @@ impl Role for Sequencer {
                             to,
                             asset,
                             amount,
-                        } => self.deposits.push_back((index, to, asset, amount)),
+                        } => self.builder.deposit(index, to, asset, amount),
                         RollupEvent::BatchSequenced { sender, batch, .. } => {
-                            match self.state.apply(&batch) {
+                            match self.builder.apply(&batch) {
                                 Ok(outcome) => {
-                                    let done: BTreeSet<B256> =
-                                        outcome.receipts.iter().map(|r| r.hash).collect();
-                                    self.pool.retain(|(tx, _)| !done.contains(&tx.hash()));
-                                    let consumed = self.state.deposits_consumed();
-                                    while self.deposits.front().is_some_and(|d| d.0 < consumed) {
-                                        self.deposits.pop_front();
-                                    }
                                     if sender == self.address {
                                         self.l1_nonce += 1;
                                         self.last = None;
@@ -439,7 +358,7 @@ impl Role for Sequencer {
                             }
                         }
                         RollupEvent::ForceBatch { record, .. } => self.include_forced(record),
-                        RollupEvent::RangeVerified { .. } => {}
+                        _ => {}
                     }
                 }
                 // Its batch landed: the next one can go out in this slot already.
@@ -451,5 +370,9 @@ impl Role for Sequencer {
 
     fn report(&self) -> ActorReport {
         self.report.clone()
+    }
+
+    fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
+        Some((self.pending(), self.received()))
     }
 }

@@ -1,6 +1,6 @@
-//! A user: sends signed L2 transfers, swaps and withdrawals to its sequencer at a
-//! scripted rate and mix, each at a random moment of the slot drawn from its own
-//! random stream.
+//! A user: sends signed L2 transfers, swaps and withdrawals to its sequencer (or to
+//! every PoS validator) at a scripted rate and mix, each at a random moment of the slot
+//! drawn from its own random stream, and forces what stays unincluded through L1.
 
 use std::collections::BTreeMap;
 
@@ -22,8 +22,8 @@ use crate::node::Role;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserParams {
-    /// The sequencer it sends to.
-    pub sequencer: String,
+    /// Who it sends its transactions to: its sequencer, or every PoS validator.
+    pub to: Vec<String>,
     /// Expected transactions per slot.
     pub txs_per_slot: f64,
     /// Weights of transfer, swap, withdraw.
@@ -138,14 +138,30 @@ impl User {
     fn force_through_l1(&mut self, now: SimTime, out: &mut Outbox) {
         let Some(f) = self.force else { return };
         let address = self.address();
-        let stale: Vec<B256> = self
+        // Once its oldest waiting transaction ran out of patience, the user forces
+        // every waiting one it has not forced yet, in nonce order: a later nonce
+        // forced alone would be skipped for the gap.
+        let out_of_patience = self
             .first_sent
-            .iter()
-            .filter(|(h, &sent)| {
-                self.slot >= sent + f.patience_slots && !self.forced.contains_key(*h)
-            })
-            .map(|(h, _)| *h)
-            .collect();
+            .values()
+            .any(|&sent| self.slot >= sent + f.patience_slots);
+        let mut stale: Vec<(u64, B256)> = if out_of_patience {
+            self.unconfirmed
+                .iter()
+                .filter(|(h, _)| !self.forced.contains_key(*h))
+                .map(|(h, (tx, _))| {
+                    let nonce = match tx {
+                        L2Tx::User(u) => u.nonce,
+                        L2Tx::Deposit(d) => d.index,
+                    };
+                    (nonce, *h)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        stale.sort();
+        let stale: Vec<B256> = stale.into_iter().map(|(_, h)| h).collect();
         for h in stale {
             let Some((tx, _)) = self.unconfirmed.get(&h) else {
                 continue;
@@ -254,11 +270,12 @@ impl Role for User {
         match msg {
             Msg::Tick { slot } => {
                 self.slot = slot;
-                let to = self.params.sequencer.clone();
                 for (h, (tx, last)) in self.unconfirmed.iter_mut() {
                     if slot >= *last + RESEND_AFTER_SLOTS && !self.forced.contains_key(h) {
                         *last = slot;
-                        out.send(&to, Msg::L2Tx(*tx));
+                        for to in &self.params.to {
+                            out.send(to, Msg::L2Tx(*tx));
+                        }
                     }
                 }
                 let rate = self.params.txs_per_slot.max(0.0);
@@ -276,8 +293,9 @@ impl Role for User {
                 self.sent.push((tx.hash(), tx_kind(&tx), now.as_millis()));
                 self.unconfirmed.insert(tx.hash(), (tx, self.slot));
                 self.first_sent.insert(tx.hash(), self.slot);
-                let to = self.params.sequencer.clone();
-                out.send(&to, Msg::L2Tx(tx));
+                for to in &self.params.to {
+                    out.send(to, Msg::L2Tx(tx));
+                }
             }
             Msg::NewBlock { events, .. } => {
                 for e in events {

@@ -55,6 +55,15 @@ pub mod bindings {
         );
     }
     pub use poe::ProofOfEfficiency;
+    /// `PosRollup`.
+    pub mod pos {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            PosRollup,
+            "../fixtures/contracts/PosRollup.json"
+        );
+    }
+    pub use pos::PosRollup;
 }
 
 /// Every shipped artifact: (contract name, artifact JSON).
@@ -70,6 +79,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "NetworkToken",
         include_str!("../../../fixtures/contracts/NetworkToken.json"),
+    ),
+    (
+        "PosRollup",
+        include_str!("../../../fixtures/contracts/PosRollup.json"),
     ),
     (
         "PrecompileProbe",
