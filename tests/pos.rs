@@ -349,3 +349,324 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
     .unwrap();
     assert_eq!(p.stake_of(l), 0);
 }
+
+#[test]
+fn validators_mirror_the_contract_leader_digest_and_block_hash() {
+    use zkarena::actors::validator::{attestation_digest, block_hash, draw_leader};
+    let mut p = pos();
+    for _ in 0..60 {
+        p.chain.seal_block();
+    }
+    let stakes: Vec<u128> = STAKES.iter().map(|s| s * TOKEN).collect();
+    for slot in 0..50 {
+        let start: u64 = p
+            .chain
+            .call_sol(
+                Address::ZERO,
+                p.manager,
+                &bindings::StakeManager::slotStartCall { slot },
+            )
+            .unwrap();
+        let mirrored = draw_leader(&stakes, slot, p.chain.block_hash(start));
+        assert_eq!(mirrored, Some(p.leader(slot)), "slot {slot}");
+    }
+    let batch = Bytes::from_static(b"some batch bytes");
+    let parent = B256::repeat_byte(0x42);
+    let on_chain = p.block_hash(7, parent, &batch);
+    assert_eq!(block_hash(7, parent, &batch), on_chain);
+    let digest: B256 = p
+        .chain
+        .call_sol(
+            Address::ZERO,
+            p.manager,
+            &bindings::StakeManager::attestationDigestCall {
+                slot: 7,
+                blockHash: on_chain,
+            },
+        )
+        .unwrap();
+    assert_eq!(attestation_digest(p.manager, 7, on_chain), digest);
+}
+
+mod scenarios {
+    //! The PoS attacks end to end: shipped scenarios run with real proofs (the sweep
+    //! with dev proofs), each report a snapshot.
+
+    use zkarena::harness::report::{PosReport, Report};
+    use zkarena::run::{run, sweep, RunOptions};
+    use zkarena::scenario::Scenario;
+
+    fn shipped(s: &Scenario) -> Report {
+        let out = run(s, &RunOptions::default()).unwrap();
+        assert!(out.violation.is_none(), "{:?}", out.violation);
+        assert!(out.report.passed(), "{}", out.report.table());
+        out.report
+    }
+
+    fn pos(r: &Report) -> &PosReport {
+        r.pos.as_ref().expect("a PoS report")
+    }
+
+    /// Whether the slot's timeout passed before the end (slashable by then).
+    fn settled(p: &PosReport, slot: u64) -> bool {
+        p.timeline
+            .iter()
+            .find(|t| t.slot == slot)
+            .is_some_and(|t| t.outcome != "open")
+    }
+
+    fn cartel(p: &PosReport, name: &str) -> bool {
+        p.validators.iter().any(|v| v.name == name && v.cartel)
+    }
+
+    /// 10% of the stake, `times` times, as the contract cuts it (wei, floored), in
+    /// 1e-9 token.
+    fn after_slashes(start_units: u64, times: u64) -> u64 {
+        let mut wei = start_units as u128 * 1_000_000_000;
+        for _ in 0..times {
+            wei -= wei * 1_000 / 10_000;
+        }
+        (wei / 1_000_000_000) as u64
+    }
+
+    #[test]
+    fn a_cartel_at_40_percent_uncles_honest_blocks_and_gets_their_leaders_slashed() {
+        let r = shipped(&Scenario::load("pos-uncle-40").unwrap());
+        let p = pos(&r);
+        // No honest block ever reached 2/3: every settled honest slot was slashed, and
+        // every canonical block is the cartel's.
+        for t in &p.timeline {
+            if cartel(p, &t.leader) {
+                assert_eq!(t.outcome, "canonical", "cartel slot {}", t.slot);
+            } else if settled(p, t.slot) {
+                assert_eq!(t.outcome, "slashed", "honest slot {}", t.slot);
+            }
+        }
+        // Each honest validator lost exactly 10% per slot it led and was slashed for;
+        // the cartel lost nothing.
+        for v in &p.validators {
+            let slashed = p
+                .timeline
+                .iter()
+                .filter(|t| t.leader == v.name && t.outcome == "slashed")
+                .count() as u64;
+            assert_eq!(
+                v.stake_end,
+                after_slashes(v.stake_start, slashed),
+                "{}",
+                v.name
+            );
+            if v.cartel {
+                assert_eq!(slashed, 0, "{}", v.name);
+            }
+        }
+        assert!(p.honest_slashed > 0 && p.honest_stake_slashed_pct > 10.0);
+        assert_eq!(p.cartel_slashed, 0);
+        assert!(
+            p.liveness_gap_slots >= 3,
+            "honest leaders in a row stall the chain"
+        );
+        // The canonical blocks were sequenced in order and proven like any batch.
+        let canonical: Vec<u64> = p.timeline.iter().filter_map(|t| t.batch).collect();
+        assert_eq!(canonical, (1..=canonical.len() as u64).collect::<Vec<_>>());
+        assert!(r.batches.iter().filter(|b| b.prover.is_some()).count() + 1 >= r.batches.len());
+        assert_eq!(r.scorecard.finalized_invalid_roots, 0);
+        eprintln!(
+            "40%: honest slashed {} ({}%), uncled {} of {} slots, gap {} slots ({} s)",
+            p.honest_slashed,
+            p.honest_stake_slashed_pct,
+            p.uncled,
+            p.slots,
+            p.liveness_gap_slots,
+            p.liveness_gap_ms / 1000
+        );
+        insta::assert_yaml_snapshot!("pos_uncle_40_report", r);
+    }
+
+    #[test]
+    fn a_cartel_at_20_percent_fails_and_loses_its_own_stake() {
+        let r = shipped(&Scenario::load("pos-uncle-20").unwrap());
+        let p = pos(&r);
+        // Honest blocks still reach 2/3 without the cartel; the cartel's blocks, built
+        // on its own chain, never extend the head and are uncled instead.
+        for t in p.timeline.iter().filter(|t| settled(p, t.slot)) {
+            let expected = if cartel(p, &t.leader) {
+                "slashed"
+            } else {
+                "canonical"
+            };
+            assert_eq!(t.outcome, expected, "slot {} led by {}", t.slot, t.leader);
+        }
+        assert_eq!(p.honest_slashed, 0);
+        assert!(p.cartel_slashed > 0);
+        // A small staker (10% each) rarely leads twice in a row: 1% of slot pairs.
+        for v in p.validators.iter().filter(|v| v.cartel) {
+            assert!(v.led_twice_in_a_row <= 1, "{v:?}");
+        }
+        eprintln!(
+            "20%: cartel slashed {}, uncled {} of {} slots",
+            p.cartel_slashed, p.uncled, p.slots
+        );
+        insta::assert_yaml_snapshot!("pos_uncle_20_report", r);
+    }
+
+    #[test]
+    fn slashing_of_honest_stake_starts_at_one_third_of_the_stake() {
+        let s = Scenario::load("pos-uncle-sweep").unwrap();
+        let report = sweep(&s, &RunOptions::default(), None).unwrap();
+        assert_eq!(report.rows.len(), 33);
+        for row in &report.rows {
+            assert!(row.passed, "{row:?}");
+            if row.cartel_pct < 34 {
+                assert_eq!(row.honest_slashed, 0, "{row:?}");
+            } else {
+                assert!(row.honest_slashed > 0, "{row:?}");
+                assert_eq!(row.cartel_slashed, 0, "{row:?}");
+            }
+        }
+        // Below the threshold the cartel pays for trying.
+        assert!(report
+            .rows
+            .iter()
+            .filter(|r| (10..34).contains(&r.cartel_pct))
+            .all(|r| r.cartel_slashed > 0));
+        let html = report.html();
+        assert_eq!(html.matches("<circle").count(), 33);
+        eprintln!("{}", report.table());
+        insta::assert_snapshot!("pos_uncle_sweep_table", report.table());
+        insta::assert_yaml_snapshot!("pos_uncle_sweep_rows", report.rows);
+    }
+
+    /// A shipped scenario with `edit` applied (the variants a test compares with).
+    fn variant(name: &str, edit: impl FnOnce(&mut Scenario)) -> Scenario {
+        let mut s = Scenario::load(name).unwrap();
+        edit(&mut s);
+        s.validate("<variant>").unwrap();
+        s
+    }
+
+    fn all_honest(s: &mut Scenario) {
+        use zkarena::actors::validator::CartelStrategy;
+        use zkarena::scenario::CastMember;
+        for m in &mut s.cast {
+            if let CastMember::Validator { strategy, .. } = m {
+                *strategy = CartelStrategy::Honest;
+            }
+        }
+    }
+
+    /// Mean L2 fee per transaction in the blocks `name` led.
+    fn fee_per_tx(r: &Report, name: &str) -> f64 {
+        let a = r.actors.iter().find(|a| a.name == name).unwrap();
+        let txs: u64 = r
+            .batches
+            .iter()
+            .filter(|b| b.sequencer == name)
+            .map(|b| b.applied)
+            .sum();
+        a.l2_fees_earned as f64 / txs.max(1) as f64
+    }
+
+    #[test]
+    fn a_leader_with_30_percent_censors_by_empty_blocks_and_gouges_fees() {
+        let honest = shipped(&variant("pos-empty-30", |s| {
+            all_honest(s);
+            s.workload.patience_slots = None;
+        }));
+        let mut worst = vec![("honest", honest.scorecard.worst_inclusion_delay_ms)];
+        for name in ["pos-empty-30", "pos-gouge-30"] {
+            let forced = shipped(&Scenario::load(name).unwrap());
+            let unforced = shipped(&variant(name, |s| s.workload.patience_slots = None));
+            for r in [&forced, &unforced] {
+                let p = pos(r);
+                // 30% cannot stop honest blocks: every slot is canonical, nobody
+                // is slashed, and every transaction sent early enough got in.
+                assert_eq!(p.uncled, 0, "{name}");
+                assert_eq!(p.honest_slashed + p.cartel_slashed, 0);
+                assert_eq!(
+                    r.transactions
+                        .iter()
+                        .filter(|t| t.fate == zkarena::harness::report::Fate::Skipped)
+                        .count(),
+                    0
+                );
+                // Censorship costs time: the worst wait is longer than without the
+                // cartel.
+                assert!(
+                    r.scorecard.worst_inclusion_delay_ms
+                        > honest.scorecard.worst_inclusion_delay_ms,
+                    "{name}"
+                );
+            }
+            if name == "pos-empty-30" {
+                // Every block the censor led is empty.
+                for b in forced.batches.iter().filter(|b| b.sequencer == "cartel-1") {
+                    assert_eq!(b.txs, 0, "batch {}", b.index);
+                }
+            } else {
+                // The gouger took only transactions tipping 8 gwei or more (base 10).
+                assert!(fee_per_tx(&forced, "cartel-1") >= 18.0);
+                assert!(fee_per_tx(&forced, "honest-1") < 18.0);
+            }
+            // The forced path went through L1 at the users' expense.
+            let users = |r: &Report| -> (u64, u128) {
+                r.actors
+                    .iter()
+                    .filter(|a| a.role == "user")
+                    .fold((0, 0), |acc, a| {
+                        (acc.0 + a.l1_txs_sent, acc.1 + a.l1_fees_wei)
+                    })
+            };
+            let (forced_txs, user_fees) = users(&forced);
+            assert!(forced_txs > 0 && user_fees > 0, "{name}");
+            assert_eq!(users(&unforced), (0, 0));
+            worst.push((name, unforced.scorecard.worst_inclusion_delay_ms));
+            worst.push((name, forced.scorecard.worst_inclusion_delay_ms));
+            eprintln!(
+                "{name}: worst inclusion {} ms without the forced path, {} ms with it ({} user L1 txs, users paid {} gwei of L1 fees)",
+                unforced.scorecard.worst_inclusion_delay_ms,
+                forced.scorecard.worst_inclusion_delay_ms,
+                forced_txs,
+                user_fees / 1_000_000_000
+            );
+            let snapshot = format!("{}_report", name.replace('-', "_"));
+            insta::assert_yaml_snapshot!(snapshot, forced);
+        }
+        eprintln!("worst inclusion delays: {worst:?}");
+    }
+
+    #[test]
+    fn a_token_lockup_pushes_swaps_through_l1_at_a_delay() {
+        let locked = shipped(&Scenario::load("pos-lockup").unwrap());
+        let open = shipped(&variant("pos-lockup", all_honest));
+        let p = pos(&locked);
+        // No swap got in through a block: each one went through L1.
+        assert!(
+            p.swaps.iter().all(|w| w.path == "l1_forced"),
+            "{:?}",
+            p.swaps
+        );
+        let via_l1 = &p.swaps[0];
+        assert!(via_l1.swaps > 0);
+        // Honest leaders that carried swaps were uncled and slashed.
+        assert!(p.honest_slashed > 0 && p.cartel_slashed == 0);
+        let free = &pos(&open).swaps;
+        assert!(free.iter().all(|w| w.path == "l2"));
+        assert!(via_l1.mean_delay_ms > free[0].mean_delay_ms);
+        assert!(via_l1.worst_delay_ms > free[0].worst_delay_ms);
+        eprintln!(
+            "lockup: {} swaps via L1, delay mean {} ms worst {} ms, price impact mean {} bps worst {} bps; without the cartel {} swaps via L2, delay mean {} ms worst {} ms, impact mean {} bps worst {} bps",
+            via_l1.swaps,
+            via_l1.mean_delay_ms,
+            via_l1.worst_delay_ms,
+            via_l1.mean_price_impact_bps,
+            via_l1.worst_price_impact_bps,
+            free[0].swaps,
+            free[0].mean_delay_ms,
+            free[0].worst_delay_ms,
+            free[0].mean_price_impact_bps,
+            free[0].worst_price_impact_bps
+        );
+        insta::assert_yaml_snapshot!("pos_lockup_report", locked);
+    }
+}

@@ -2,9 +2,9 @@
 //! every PoS validator) at a scripted rate and mix, each at a random moment of the slot
 //! drawn from its own random stream, and forces what stays unincluded through L1.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use alloy_primitives::{Address, Bytes, B256};
+use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::ProofOfEfficiency;
@@ -62,13 +62,6 @@ pub struct ForceParams {
     pub timeout_ms: u64,
 }
 
-/// A transaction the user forced: its record, and when the L1 accepted it.
-struct Forced {
-    record: Bytes,
-    posted_ms: Option<u64>,
-    self_sequenced: bool,
-}
-
 /// A user.
 pub struct User {
     name: String,
@@ -85,7 +78,15 @@ pub struct User {
     /// When each unconfirmed transaction was first sent (slot).
     first_sent: BTreeMap<B256, u64>,
     force: Option<ForceParams>,
-    forced: BTreeMap<B256, Forced>,
+    /// Transactions it forced.
+    forced: BTreeMap<B256, Bytes>,
+    /// Every forced batch on L1 not yet sequenced, oldest first: (record, when it
+    /// was posted in ms). The contract takes them in this order.
+    queue: VecDeque<(Bytes, u64)>,
+    /// The slot it last tried to sequence the oldest forced batch.
+    sequenced_at: Option<u64>,
+    /// Its L1 accounting (forcing transactions costs gas and the force fee).
+    l1: ActorReport,
     slot: u64,
 }
 
@@ -118,6 +119,9 @@ impl User {
             first_sent: BTreeMap::new(),
             force: None,
             forced: BTreeMap::new(),
+            queue: VecDeque::new(),
+            sequenced_at: None,
+            l1: ActorReport::default(),
             slot: 0,
         }
     }
@@ -133,8 +137,8 @@ impl User {
         zkarena_harness::l2::tx::key_address(&self.key)
     }
 
-    /// Forces every transaction that waited longer than the patience, and sequences
-    /// its own forced batches once their timeout passed.
+    /// Forces its waiting transactions once the oldest ran out of patience, and
+    /// sequences the oldest forced batch once its timeout passed while its own wait.
     fn force_through_l1(&mut self, now: SimTime, out: &mut Outbox) {
         let Some(f) = self.force else { return };
         let address = self.address();
@@ -171,6 +175,7 @@ impl User {
                 l2Tx: record.clone(),
             };
             let request = TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(500_000);
+            self.l1.l1_txs_sent += 1;
             out.send(
                 L1,
                 Msg::SubmitL1 {
@@ -178,31 +183,27 @@ impl User {
                     tag: format!("force {}", short(&h)),
                 },
             );
-            self.forced.insert(
-                h,
-                Forced {
-                    record,
-                    posted_ms: None,
-                    self_sequenced: false,
-                },
-            );
+            self.forced.insert(h, record);
         }
-        for (h, forced) in self.forced.iter_mut() {
-            let due = forced
-                .posted_ms
-                .is_some_and(|t| now.as_millis() >= t + f.timeout_ms);
-            if due && !forced.self_sequenced && self.unconfirmed.contains_key(h) {
-                forced.self_sequenced = true;
+        // Past the timeout anyone may sequence the oldest forced batch, and nothing
+        // else is sequenced before it: while its own wait, the user does it (once a
+        // slot), whoever forced it.
+        let waiting = self.forced.keys().any(|h| self.unconfirmed.contains_key(h));
+        if let Some((record, posted)) = self.queue.front() {
+            let due = now.as_millis() >= posted + f.timeout_ms;
+            if due && waiting && self.sequenced_at != Some(self.slot) {
+                self.sequenced_at = Some(self.slot);
                 let call = ProofOfEfficiency::sequenceForceBatchCall {
-                    l2Tx: forced.record.clone(),
+                    l2Tx: record.clone(),
                 };
                 let request =
                     TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(3_000_000);
+                self.l1.l1_txs_sent += 1;
                 out.send(
                     L1,
                     Msg::SubmitL1 {
                         request,
-                        tag: format!("sequence forced {}", short(h)),
+                        tag: format!("sequence forced {}", short(&keccak256(record))),
                     },
                 );
             }
@@ -297,6 +298,13 @@ impl Role for User {
                     out.send(to, Msg::L2Tx(tx));
                 }
             }
+            Msg::L1Receipt {
+                included,
+                error,
+                gas_used,
+                fee_wei,
+                ..
+            } => self.l1.count_l1(included, error.is_some(), gas_used, fee_wei),
             Msg::NewBlock { events, .. } => {
                 for e in events {
                     match e {
@@ -305,13 +313,17 @@ impl Role for User {
                                 self.unconfirmed.remove(&tx.hash());
                                 self.first_sent.remove(&tx.hash());
                             }
-                        }
-                        RollupEvent::ForceBatch { record, .. } => {
-                            for forced in self.forced.values_mut() {
-                                if forced.record == record && forced.posted_ms.is_none() {
-                                    forced.posted_ms = Some(now.as_millis());
+                            // A forced batch (sequencer 0, one transaction) settles
+                            // the oldest in the queue.
+                            if let ([tx], 0) = (batch.txs.as_slice(), batch.sequencer) {
+                                let record = Batch::plain_record(tx);
+                                if self.queue.front().is_some_and(|q| q.0[..] == record[..]) {
+                                    self.queue.pop_front();
                                 }
                             }
+                        }
+                        RollupEvent::ForceBatch { record, .. } => {
+                            self.queue.push_back((record, now.as_millis()));
                         }
                         _ => {}
                     }
@@ -327,7 +339,7 @@ impl Role for User {
             name: self.name.clone(),
             role: "user".into(),
             l2_txs_sent: self.sent.len() as u64,
-            ..ActorReport::default()
+            ..self.l1.clone()
         }
     }
 
