@@ -371,7 +371,7 @@ pub struct Workload {
     #[serde(default)]
     pub chain_id_names_sequencer: bool,
     /// Slots a user waits for a transaction to appear in a batch before forcing it
-    /// through L1 (Proof of Efficiency's `forceBatch`); absent: never.
+    /// through L1 (`forceBatch` of PoE or the PoS rollup); absent: never.
     #[serde(default)]
     pub patience_slots: Option<u64>,
 }

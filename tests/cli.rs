@@ -63,6 +63,53 @@ const GOOD: &str = r#"{
   "workload": { "users": 2, "sequencer": "seq", "txs_per_slot": 1 }
 }"#;
 
+const GOOD_POS: &str = r#"{
+  "description": "tiny pos",
+  "mechanism": { "kind": "proof_of_stake", "slash_bps": 1000 },
+  "slots": 6,
+  "proof_mode": "dev",
+  "cast": [
+    { "role": "validator", "name": "v1", "id": 1, "stake": 30 },
+    { "role": "validator", "name": "v2", "id": 2, "stake": 30 },
+    { "role": "validator", "name": "c1", "id": 3, "stake": 40, "strategy": "uncle" },
+    { "role": "aggregator", "name": "agg", "hardware": { "rows_per_sec": 4096 } }
+  ],
+  "workload": { "users": 2, "txs_per_slot": 1 },
+  "sweep": { "cartel_pct": [0, 40], "seeds": [1] }
+}"#;
+
+#[test]
+fn a_sweep_writes_its_table_json_and_chart() {
+    let path = scenario_file("sweep.json", GOOD_POS);
+    let out_dir = path.with_file_name("sweep-out");
+    let out = zkarena(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("sweep.json")).unwrap()).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (
+            rows[0]["cartel_pct"].as_u64(),
+            rows[1]["cartel_pct"].as_u64()
+        ),
+        (Some(0), Some(40))
+    );
+    let html = std::fs::read_to_string(out_dir.join("sweep.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("1/3"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("honest slashed (%)"), "{text}");
+}
+
 #[test]
 fn run_writes_the_report_trace_and_timeline() {
     let path = scenario_file("tiny.json", GOOD);
@@ -161,6 +208,39 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             "no-such-sequencer.json",
             GOOD.replace(r#""sequencer": "seq""#, r#""sequencer": "nobody""#),
             &["`workload.sequencer`", "`nobody` is not a sequencer"],
+        ),
+        (
+            "validator-without-pos.json",
+            GOOD.replace(
+                r#"{ "role": "sequencer", "name": "seq", "id": 1 }"#,
+                r#"{ "role": "sequencer", "name": "seq", "id": 1 }, { "role": "validator", "name": "v", "id": 2, "stake": 5 }"#,
+            ),
+            &["`cast[1].role`", "needs the proof_of_stake mechanism"],
+        ),
+        (
+            "pos-sequencer.json",
+            GOOD_POS.replace(r#""users": 2,"#, r#""users": 2, "sequencer": "v1","#),
+            &["`workload.sequencer`", "users send to every validator"],
+        ),
+        (
+            "pos-strategy.json",
+            GOOD_POS.replace(r#""strategy": "uncle""#, r#""strategy": "bribe""#),
+            &["pos-strategy.json:", "`cast[2]`", "unknown variant `bribe`"],
+        ),
+        (
+            "pos-slash.json",
+            GOOD_POS.replace(r#""slash_bps": 1000"#, r#""slash_bps": 20000"#),
+            &["`mechanism.slash_bps`", "above 10000"],
+        ),
+        (
+            "pos-sweep.json",
+            GOOD_POS.replace(r#""cartel_pct": [0, 40]"#, r#""cartel_pct": [0, 99]"#),
+            &["`sweep.cartel_pct[1]`", "outside 0..=95"],
+        ),
+        (
+            "pos-no-cartel.json",
+            GOOD_POS.replace(r#", "strategy": "uncle""#, ""),
+            &["`sweep`", "needs both cartel validators"],
         ),
     ];
     for (name, text, needles) in cases {

@@ -484,6 +484,25 @@ mod scenarios {
     }
 
     #[test]
+    fn the_same_seed_gives_the_same_pos_report() {
+        let s = variant("pos-lockup", |s| {
+            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
+        });
+        let a = run(&s, &RunOptions::default()).unwrap().report.to_json();
+        let opts = RunOptions {
+            threads: 1,
+            ..RunOptions::default()
+        };
+        let b = run(&s, &opts).unwrap().report.to_json();
+        assert_eq!(a, b);
+        let other = variant("pos-lockup", |s| {
+            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
+            s.seed += 1;
+        });
+        assert_ne!(a, run(&other, &opts).unwrap().report.to_json());
+    }
+
+    #[test]
     fn a_cartel_at_20_percent_fails_and_loses_its_own_stake() {
         let r = shipped(&Scenario::load("pos-uncle-20").unwrap());
         let p = pos(&r);

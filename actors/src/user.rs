@@ -304,7 +304,9 @@ impl Role for User {
                 gas_used,
                 fee_wei,
                 ..
-            } => self.l1.count_l1(included, error.is_some(), gas_used, fee_wei),
+            } => self
+                .l1
+                .count_l1(included, error.is_some(), gas_used, fee_wei),
             Msg::NewBlock { events, .. } => {
                 for e in events {
                     match e {
