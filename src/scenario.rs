@@ -725,11 +725,18 @@ impl Scenario {
         }
         if let Mechanism::ProofOfStake {
             blocks_per_slot,
+            timeout_slots,
             slash_bps,
             collect_ms,
             ..
         } = self.mechanism
         {
+            if timeout_slots > 10_000 {
+                return Err(bad(
+                    "mechanism.timeout_slots".into(),
+                    format!("{timeout_slots} is above 10000"),
+                ));
+            }
             self.validate_pos(file, blocks_per_slot, slash_bps, collect_ms)?;
         } else {
             let sequencers: Vec<&str> = self

@@ -28,9 +28,14 @@ fn call(
     chain.transact(TxRequest::call(from, to, data).gas_limit(3_000_000))
 }
 
-/// Four validators staking 40/30/20/10 tokens; slots of one L1 block, slot 0 started; timeout 2 slots; 10% slash paid to the reporter; exits
-/// wait 10 blocks.
+/// Four validators staking 40/30/20/10 tokens; slots of one L1 block, slot 0 started;
+/// timeout 2 slots; 10% slash paid to the reporter; exits wait 10 blocks.
 fn pos() -> Pos {
+    pos_with(false)
+}
+
+/// As `pos`, the slash burnt instead if `burn`.
+fn pos_with(burn: bool) -> Pos {
     let mut chain = Chain::new(ChainConfig {
         seed: 3,
         ..ChainConfig::default()
@@ -44,7 +49,7 @@ fn pos() -> Pos {
         timeoutSlots_: 2,
         slashBps_: 1_000,
         exitDelayBlocks_: 10,
-        burnSlash_: false,
+        burnSlash_: burn,
     };
     let manager = chain
         .deploy(
@@ -348,6 +353,40 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
     )
     .unwrap();
     assert_eq!(p.stake_of(l), 0);
+}
+
+#[test]
+fn a_burnt_slash_pays_nobody() {
+    let mut p = pos_with(true);
+    for _ in 0..4 {
+        p.chain.seal_block();
+    }
+    let l = p.leader(0);
+    let before = p.stake_of(l);
+    let reporter = Address::repeat_byte(0x56);
+    p.chain.set_balance(reporter, U256::from(TOKEN));
+    let slash = bindings::StakeManager::slashMissedCall { slot: 0 };
+    call(&mut p.chain, reporter, p.manager, slash.abi_encode()).unwrap();
+    let cut = before / 10;
+    assert_eq!(p.stake_of(l), before - cut);
+    let paid: U256 = p
+        .chain
+        .call_sol(
+            Address::ZERO,
+            p.token,
+            &bindings::NetworkToken::balanceOfCall::new((reporter,)),
+        )
+        .unwrap();
+    assert_eq!(paid, U256::ZERO);
+    let burnt: U256 = p
+        .chain
+        .call_sol(
+            Address::ZERO,
+            p.manager,
+            &bindings::StakeManager::burntCall {},
+        )
+        .unwrap();
+    assert_eq!(burnt, U256::from(cut));
 }
 
 #[test]
