@@ -78,10 +78,8 @@ const GOOD_POS: &str = r#"{
   "sweep": { "cartel_pct": [0, 40], "seeds": [1] }
 }"#;
 
-#[test]
-fn a_sweep_writes_its_table_json_and_chart() {
-    let path = scenario_file("sweep.json", GOOD_POS);
-    let out_dir = path.with_file_name("sweep-out");
+/// `zkarena run <path> --out <out_dir>`, which must succeed.
+fn run_ok(path: &std::path::Path, out_dir: &std::path::Path) -> std::process::Output {
     let out = zkarena(&[
         "run",
         path.to_str().unwrap(),
@@ -93,6 +91,14 @@ fn a_sweep_writes_its_table_json_and_chart() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+#[test]
+fn a_sweep_writes_its_table_json_and_chart() {
+    let path = scenario_file("sweep.json", GOOD_POS);
+    let out_dir = path.with_file_name("sweep-out");
+    let out = run_ok(&path, &out_dir);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("sweep.json")).unwrap()).unwrap();
     let rows = report["rows"].as_array().unwrap();
@@ -114,17 +120,7 @@ fn a_sweep_writes_its_table_json_and_chart() {
 fn run_writes_the_report_trace_and_timeline() {
     let path = scenario_file("tiny.json", GOOD);
     let out_dir = path.with_file_name("out");
-    let out = zkarena(&[
-        "run",
-        path.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&path, &out_dir);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["scenario"], "tiny");

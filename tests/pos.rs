@@ -160,6 +160,16 @@ impl Pos {
         call(&mut self.chain, reporter, self.manager, c.abi_encode())
     }
 
+    fn tokens_of(&mut self, who: Address) -> U256 {
+        self.chain
+            .call_sol(
+                Address::ZERO,
+                self.token,
+                &bindings::NetworkToken::balanceOfCall::new((who,)),
+            )
+            .unwrap()
+    }
+
     fn stake_of(&mut self, who: usize) -> u128 {
         let s: U256 = self
             .chain
@@ -330,14 +340,7 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
     assert_eq!(leaders_before, leaders_after);
     let cut = before / 10;
     assert_eq!(p.stake_of(l), before - cut, "10% slashed");
-    let paid: U256 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.token,
-            &bindings::NetworkToken::balanceOfCall::new((reporter,)),
-        )
-        .unwrap();
+    let paid = p.tokens_of(reporter);
     assert_eq!(paid, U256::from(cut), "the reporter is paid the slash");
     let reason = reverted(call(&mut p.chain, reporter, p.manager, slash.abi_encode()));
     assert!(reason.starts_with("AlreadySlashed("), "{reason}");
@@ -369,14 +372,7 @@ fn a_burnt_slash_pays_nobody() {
     call(&mut p.chain, reporter, p.manager, slash.abi_encode()).unwrap();
     let cut = before / 10;
     assert_eq!(p.stake_of(l), before - cut);
-    let paid: U256 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.token,
-            &bindings::NetworkToken::balanceOfCall::new((reporter,)),
-        )
-        .unwrap();
+    let paid = p.tokens_of(reporter);
     assert_eq!(paid, U256::ZERO);
     let burnt: U256 = p
         .chain

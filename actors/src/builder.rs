@@ -8,6 +8,7 @@ use alloy_primitives::{Address, B256};
 use zkarena_harness::l2::state::{BatchOutcome, ExecError, L2State};
 use zkarena_harness::l2::{Asset, Batch, Deposit, L2Tx};
 
+use crate::msg::RollupEvent;
 use crate::sequencer::{l2_gas, Policy};
 
 fn nonce_of(tx: &L2Tx) -> u64 {
@@ -73,6 +74,24 @@ impl Builder {
     /// Transactions waiting for a batch.
     pub fn pending(&self) -> Vec<B256> {
         self.pool.iter().map(|(tx, _)| tx.hash()).collect()
+    }
+
+    /// Follows one rollup event from L1: queues a deposit, or applies a sequenced
+    /// batch (returning its execution); other events are not its business.
+    pub fn follow(&mut self, event: &RollupEvent) -> Option<Result<BatchOutcome, ExecError>> {
+        match event {
+            RollupEvent::Deposit {
+                index,
+                to,
+                asset,
+                amount,
+            } => {
+                self.deposit(*index, *to, *asset, *amount);
+                None
+            }
+            RollupEvent::BatchSequenced { batch, .. } => Some(self.apply(batch)),
+            _ => None,
+        }
     }
 
     /// Applies a batch sequenced on L1 and drops what it included from the pool.

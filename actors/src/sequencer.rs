@@ -332,32 +332,23 @@ impl Role for Sequencer {
                     return;
                 }
                 for e in events {
-                    match e {
-                        RollupEvent::Deposit {
-                            index,
-                            to,
-                            asset,
-                            amount,
-                        } => self.builder.deposit(index, to, asset, amount),
-                        RollupEvent::BatchSequenced { sender, batch, .. } => {
-                            match self.builder.apply(&batch) {
-                                Ok(outcome) => {
-                                    if sender == self.address {
-                                        self.l1_nonce += 1;
-                                        self.last = None;
-                                        self.in_flight = false;
-                                        if batch.sequencer == self.params.id {
-                                            self.report.batches_sequenced += 1;
-                                            self.report.l2_fees_earned += outcome.fees.total();
-                                        }
-                                    }
-                                }
-                                Err(e) => {
-                                    tracing::warn!(sequencer = %self.name, %e, "sequenced batch does not apply")
-                                }
+                    let applied = self.builder.follow(&e);
+                    match (e, applied) {
+                        (RollupEvent::BatchSequenced { sender, batch, .. }, Some(Ok(outcome)))
+                            if sender == self.address =>
+                        {
+                            self.l1_nonce += 1;
+                            self.last = None;
+                            self.in_flight = false;
+                            if batch.sequencer == self.params.id {
+                                self.report.batches_sequenced += 1;
+                                self.report.l2_fees_earned += outcome.fees.total();
                             }
                         }
-                        RollupEvent::ForceBatch { record, .. } => self.include_forced(record),
+                        (_, Some(Err(e))) => {
+                            tracing::warn!(sequencer = %self.name, %e, "sequenced batch does not apply")
+                        }
+                        (RollupEvent::ForceBatch { record, .. }, _) => self.include_forced(record),
                         _ => {}
                     }
                 }

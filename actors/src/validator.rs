@@ -444,16 +444,11 @@ impl Validator {
         out: &mut Outbox,
     ) {
         for e in events {
+            let applied = self.builder.follow(&e);
             match e {
-                RollupEvent::Deposit {
-                    index,
-                    to,
-                    asset,
-                    amount,
-                } => self.builder.deposit(index, to, asset, amount),
                 RollupEvent::BatchSequenced { sender, batch, .. } => {
-                    match self.builder.apply(&batch) {
-                        Ok(outcome) => {
+                    match applied {
+                        Some(Ok(outcome)) => {
                             let mine = sender == self.setup.stakers[self.me].address
                                 && batch.sequencer == self.params.id;
                             if mine {
@@ -461,9 +456,10 @@ impl Validator {
                                 self.report.l2_fees_earned += outcome.fees.total();
                             }
                         }
-                        Err(e) => {
+                        Some(Err(e)) => {
                             tracing::warn!(validator = %self.name, %e, "sequenced batch does not apply")
                         }
+                        None => {}
                     }
                     // Forced batches are sequenced strictly in order, each as a batch
                     // of its own: this one settles the oldest.
@@ -528,7 +524,7 @@ impl Validator {
                         }
                     }
                 }
-                RollupEvent::RangeVerified { .. } => {}
+                RollupEvent::Deposit { .. } | RollupEvent::RangeVerified { .. } => {}
             }
         }
         if let Some(slot) = self.setup.slot_at(number) {
