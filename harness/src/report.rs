@@ -426,7 +426,10 @@ impl SweepReport {
             .iter()
             .map(|r| r.honest_stake_slashed_pct)
             .fold(1.0f64, f64::max);
-        let x = |pct: f64| left + pct / 100.0 * (w - left - 20.0);
+        // The x axis runs to the largest share swept, rounded up to 10%.
+        let max_x = self.rows.iter().map(|r| r.cartel_pct).max().unwrap_or(0).max(10);
+        let max_x = max_x.div_ceil(10) * 10;
+        let x = |pct: f64| left + pct / max_x as f64 * (w - left - 20.0);
         let y = |v: f64| h - bottom - v / max_y * (h - bottom - 20.0);
         let mut svg = String::new();
         let _ = write!(
@@ -439,7 +442,7 @@ impl SweepReport {
             h - bottom,
             w - 20.0
         );
-        for t in (0..=100).step_by(10) {
+        for t in (0..=max_x).step_by(5) {
             let _ = write!(
                 svg,
                 r#"<text x="{:.1}" y="{}" text-anchor="middle">{t}%</text>"#,
