@@ -284,6 +284,10 @@ impl Prepared {
             (head, slots, stakes)
         };
         let (head, slots, stakes) = self.net.with(L1, read)?;
+        let attested = self
+            .net
+            .with(REFEREE, |r: &mut Referee| r.attested.clone())
+            .unwrap_or_default();
         let units = |wei: u128| (wei / 1_000_000_000) as u64;
         let mut validators: Vec<ValidatorReport> = stakers
             .iter()
@@ -326,6 +330,9 @@ impl Prepared {
                 slot,
                 leader: who.map_or_else(|| leader.to_string(), |i| stakers[i].name.clone()),
                 outcome: outcome.into(),
+                attested_pct: attested
+                    .get(&slot)
+                    .map(|&(stake, base)| round2(stake as f64 * 100.0 / base.max(1) as f64)),
                 batch: (batch > 0).then_some(batch),
             });
         }

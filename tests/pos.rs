@@ -475,6 +475,10 @@ mod scenarios {
                 assert_eq!(t.outcome, "canonical", "cartel slot {}", t.slot);
             } else if settled(p, t.slot) {
                 assert_eq!(t.outcome, "slashed", "honest slot {}", t.slot);
+                // The honest stake alone attested, short of 2/3 (and shrinking as
+                // it is slashed).
+                let pct = t.attested_pct.expect("the leader posted its attestations");
+                assert!((50.0..66.67).contains(&pct), "slot {}: {pct}", t.slot);
             }
         }
         // Each honest validator lost exactly 10% per slot it led and was slashed for;

@@ -167,6 +167,13 @@ impl L1Node {
                             block_hash: e.blockHash,
                             leader: e.leader,
                         });
+                    } else if let Ok(e) = StakeManager::Attested::decode_log(log) {
+                        events.push(RollupEvent::Attested {
+                            slot: e.slot,
+                            block_hash: e.blockHash,
+                            stake: e.stake.to::<u128>(),
+                            base: e.activeStake.to::<u128>(),
+                        });
                     } else if let Ok(e) = StakeManager::Slashed::decode_log(log) {
                         events.push(RollupEvent::Slashed {
                             slot: e.slot,

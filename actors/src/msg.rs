@@ -52,6 +52,17 @@ pub enum RollupEvent {
         /// Its leader.
         leader: Address,
     },
+    /// Attestations for a PoS block were recorded (StakeManager `Attested`).
+    Attested {
+        /// L2 slot.
+        slot: u64,
+        /// The block's hash.
+        block_hash: B256,
+        /// Stake attested so far (token wei).
+        stake: u128,
+        /// The slot's stake, the 2/3 threshold's base (token wei).
+        base: u128,
+    },
     /// A PoS leader was slashed for a slot without a canonical block.
     Slashed {
         /// L2 slot.

@@ -92,6 +92,9 @@ pub struct Referee {
     pub reserves: Vec<(u64, [u64; 2])>,
     /// Applied swaps by transaction hash.
     pub swaps: BTreeMap<B256, SwapSeen>,
+    /// PoS: the most stake any block of a slot gathered on L1, and the slot's stake
+    /// (token wei).
+    pub attested: BTreeMap<u64, (u128, u128)>,
     follower: crate::msg::BlockFollower,
 }
 
@@ -114,6 +117,7 @@ impl Referee {
             skipped_deposits: BTreeMap::new(),
             reserves: vec![(0, genesis_reserves)],
             swaps: BTreeMap::new(),
+            attested: BTreeMap::new(),
             inclusions: BTreeMap::new(),
             verified_to: 0,
             finalizations: Vec::new(),
@@ -315,6 +319,14 @@ impl Role for Referee {
                             verified: None,
                         },
                     );
+                }
+                RollupEvent::Attested {
+                    slot, stake, base, ..
+                } => {
+                    let best = self.attested.entry(slot).or_insert((0, base));
+                    if stake > best.0 {
+                        *best = (stake, base);
+                    }
                 }
                 RollupEvent::ForceBatch { .. }
                 | RollupEvent::Canonical { .. }

@@ -524,7 +524,9 @@ impl Validator {
                         }
                     }
                 }
-                RollupEvent::Deposit { .. } | RollupEvent::RangeVerified { .. } => {}
+                RollupEvent::Deposit { .. }
+                | RollupEvent::Attested { .. }
+                | RollupEvent::RangeVerified { .. } => {}
             }
         }
         if let Some(slot) = self.setup.slot_at(number) {

@@ -302,7 +302,7 @@ pub struct ValidatorReport {
 }
 
 /// One L2 slot.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SlotReport {
     /// Slot.
     pub slot: u64,
@@ -311,6 +311,10 @@ pub struct SlotReport {
     /// `canonical`, `slashed` (uncled, leader slashed), `uncled` (past the timeout,
     /// not slashed) or `open` (its timeout has not passed).
     pub outcome: String,
+    /// The most stake any of its blocks gathered in attestations posted on L1, as a
+    /// share of the slot's stake (percent; 66.67 makes a block canonical).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attested_pct: Option<f64>,
     /// Batch index of its canonical block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<u64>,
@@ -427,7 +431,13 @@ impl SweepReport {
             .map(|r| r.honest_stake_slashed_pct)
             .fold(1.0f64, f64::max);
         // The x axis runs to the largest share swept, rounded up to 10%.
-        let max_x = self.rows.iter().map(|r| r.cartel_pct).max().unwrap_or(0).max(10);
+        let max_x = self
+            .rows
+            .iter()
+            .map(|r| r.cartel_pct)
+            .max()
+            .unwrap_or(0)
+            .max(10);
         let max_x = max_x.div_ceil(10) * 10;
         let x = |pct: f64| left + pct / max_x as f64 * (w - left - 20.0);
         let y = |v: f64| h - bottom - v / max_y * (h - bottom - 20.0);
