@@ -1014,6 +1014,7 @@ fn pos_setup(
         collect_ms,
         gossip_ms,
         force_timeout_ms: force_timeout_s * 1000,
+        l1_slot_ms: s.slot_seconds * 1000,
         stakers,
     })
 }

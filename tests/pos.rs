@@ -542,6 +542,47 @@ mod scenarios {
     }
 
     #[test]
+    fn faults_cost_slots_but_late_attestations_still_count() {
+        use zkarena::harness::sim::{Fault, Link};
+        let s = variant("pos-uncle-20", |s| {
+            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
+            s.expect.clear();
+            s.faults = vec![
+                // Block gossip up to 3 s late: past the leaders' 2 s collection window.
+                Fault::Reorder {
+                    from_ms: 0,
+                    until_ms: 600_000,
+                    link: Link {
+                        kind: Some("pos_block".into()),
+                        ..Link::default()
+                    },
+                    max_ms: 3_000,
+                },
+                Fault::Crash {
+                    actor: "honest-2".into(),
+                    at_ms: 60_000,
+                    restart_ms: Some(150_000),
+                },
+            ];
+        });
+        let r = shipped(&s);
+        let p = pos(&r);
+        // Late attestations are posted again and still make honest blocks canonical.
+        assert!(p.canonical * 10 >= p.slots * 6, "{}", r.table());
+        // A leader that is down for the whole of its slot is slashed for it (slot s
+        // runs from L1 block 1 + 2s, at 12 s + 24 s * s).
+        let mut down = 0;
+        for t in &p.timeline {
+            let start_ms = 12_000 + t.slot * 24_000;
+            if t.leader == "honest-2" && start_ms >= 60_000 && start_ms + 24_000 <= 150_000 {
+                assert_eq!(t.outcome, "slashed", "{t:?}");
+                down += 1;
+            }
+        }
+        assert!(down > 0, "honest-2 led no slot while down: {}", r.table());
+    }
+
+    #[test]
     fn a_cartel_at_20_percent_fails_and_loses_its_own_stake() {
         let r = shipped(&Scenario::load("pos-uncle-20").unwrap());
         let p = pos(&r);

@@ -95,6 +95,8 @@ pub struct PosSetup {
     pub gossip_ms: u64,
     /// The forced-batch timeout (ms).
     pub force_timeout_ms: u64,
+    /// L1 slot length (ms).
+    pub l1_slot_ms: u64,
     /// Stakers in staking order (the StakeManager's `validators`).
     pub stakers: Vec<Staker>,
 }
@@ -173,6 +175,8 @@ struct Proposal {
     batch: Bytes,
     hash: B256,
     signatures: BTreeMap<usize, Bytes>,
+    /// Signatures in its last posted aggregate.
+    posted: usize,
 }
 
 /// A forced transaction seen on L1, waiting to be sequenced.
@@ -272,6 +276,13 @@ impl Validator {
         draw_leader(&stakes, slot, start_hash)
     }
 
+    /// When slot `slot` ends: the L1 block after it is sealed (block n at
+    /// (n - genesis + 1) L1 slots, the genesis block at the first).
+    fn slot_end_ms(&self, slot: u64) -> u64 {
+        let blocks = self.setup.slot_start(slot + 1) - self.setup.genesis_block + 1;
+        blocks * self.setup.l1_slot_ms
+    }
+
     fn tip(&self) -> u128 {
         self.params.l1_tip_gwei as u128 * 1_000_000_000
     }
@@ -318,6 +329,7 @@ impl Validator {
             batch: bytes,
             hash,
             signatures: BTreeMap::new(),
+            posted: 0,
         });
         for s in &self.setup.stakers {
             out.send_in(
@@ -350,23 +362,71 @@ impl Validator {
         }
     }
 
-    /// Posts the forced batches it sequences, then the aggregate attestation.
+    /// Posts the forced batches it sequences, then the aggregate attestation (once its
+    /// own signature is in: the contract wants the leader's). While the block is not
+    /// canonical and can still be (the head has not moved past it, its slot not timed
+    /// out), it posts again every `collect_ms` if more attestations came in: the
+    /// contract adds up what it has not counted yet.
     fn post(&mut self, now: SimTime, slot: u64, out: &mut Outbox) {
-        let Some(p) = self.proposal.take_if(|p| p.slot == slot) else {
+        let me = self.me;
+        let Some(p) = self.proposal.as_mut().filter(|p| p.slot == slot) else {
             return;
         };
-        // Forced transactions: an honest (or uncling) leader sequences them at once; a
-        // censoring one only when the timeout would block its own block.
+        let first = p.posted == 0;
+        let ready = p.signatures.contains_key(&me) && p.signatures.len() > p.posted;
+        let call = ready.then(|| {
+            p.posted = p.signatures.len();
+            StakeManager::attestCall {
+                slot,
+                parent: p.parent,
+                batch: p.batch.clone(),
+                signatures: p.signatures.values().cloned().collect(),
+            }
+        });
+        if let Some(call) = call {
+            if first {
+                self.sequence_forced(now, slot, out);
+            }
+            let manager = self.setup.manager;
+            self.submit(
+                call.abi_encode(),
+                manager,
+                6_000_000,
+                format!("attest@{slot}"),
+                out,
+            );
+        }
+        out.wake_in(&self.name, slot, self.setup.collect_ms);
+    }
+
+    /// Drops the proposal once its block is canonical or can no longer be: the head
+    /// moved on without it, or its slot timed out at L1 block `number`.
+    fn settle_proposal(&mut self, number: u64) {
+        let Some(p) = &self.proposal else { return };
+        let timed_out = number + 1 >= self.setup.slot_start(p.slot + 1 + self.setup.timeout_slots);
+        let head = match self.params.strategy {
+            CartelStrategy::Uncle => self.cartel_head,
+            _ => self.head,
+        };
+        if self.canonical.contains(&p.slot) || head != p.parent || timed_out {
+            self.proposal = None;
+        }
+    }
+
+    /// Sequences the forced batches due: an honest (or uncling) leader all of them at
+    /// once; a censoring one only those whose timeout would block its own block.
+    fn sequence_forced(&mut self, now: SimTime, slot: u64, out: &mut Outbox) {
         let voluntary = matches!(
             self.params.strategy,
             CartelStrategy::Honest | CartelStrategy::Uncle
         );
+        let deadline = now.as_millis() + self.setup.l1_slot_ms;
         let timeout = self.setup.force_timeout_ms;
         let rollup = self.setup.rollup;
         let due: Vec<Bytes> = self
             .forced
             .iter_mut()
-            .filter(|f| !f.sent && (voluntary || now.as_millis() + 12_000 >= f.posted_ms + timeout))
+            .filter(|f| !f.sent && (voluntary || deadline >= f.posted_ms + timeout))
             .map(|f| {
                 f.sent = true;
                 f.record.clone()
@@ -382,20 +442,6 @@ impl Validator {
                 out,
             );
         }
-        let call = StakeManager::attestCall {
-            slot,
-            parent: p.parent,
-            batch: p.batch,
-            signatures: p.signatures.into_values().collect(),
-        };
-        let manager = self.setup.manager;
-        self.submit(
-            call.abi_encode(),
-            manager,
-            6_000_000,
-            format!("attest@{slot}"),
-            out,
-        );
     }
 
     /// Reports every leader whose slot has no canonical block past the timeout, one
@@ -529,11 +575,14 @@ impl Validator {
                 | RollupEvent::RangeVerified { .. } => {}
             }
         }
+        self.settle_proposal(number);
         if let Some(slot) = self.setup.slot_at(number) {
             self.current_slot = Some(slot);
             if let Some(leader) = self.draw(slot, hash) {
                 self.leaders.insert(slot, leader);
-                if leader == self.me {
+                // A leader catching up on blocks it missed does not propose for a slot
+                // that is already over.
+                if leader == self.me && now.as_millis() < self.slot_end_ms(slot) {
                     self.propose(slot, number, out);
                 }
             }
