@@ -467,6 +467,8 @@ mod scenarios {
     #[test]
     fn a_cartel_at_40_percent_uncles_honest_blocks_and_gets_their_leaders_slashed() {
         let r = shipped(&Scenario::load("pos-uncle-40").unwrap());
+        // A 48-slot scenario runs 48 L1 slots, not more.
+        assert_eq!((r.l1_blocks, r.duration_ms), (48, 48 * 12_000));
         let p = pos(&r);
         // No honest block ever reached 2/3: every settled honest slot was slashed, and
         // every canonical block is the cartel's.
