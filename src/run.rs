@@ -14,7 +14,7 @@ use zkarena_actors::referee::{Referee, SwapSeen, REFEREE};
 use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation};
 use zkarena_actors::sequencer::Sequencer;
 use zkarena_actors::user::{ForceParams, User, UserParams};
-use zkarena_actors::validator::{CartelStrategy, PosSetup, Staker, Validator};
+use zkarena_actors::validator::{PosSetup, Staker, Validator};
 use zkarena_harness::l1::chain::{Chain, ChainConfig, ChainError};
 use zkarena_harness::l1::contracts::{bindings, Artifact};
 use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
@@ -119,11 +119,7 @@ impl Prepared {
                     .into_iter()
                     .map(|(name, a)| {
                         let call = bindings::NetworkToken::balanceOfCall::new((a,));
-                        let b: U256 = n
-                            .chain_mut()
-                            .call_sol(Address::ZERO, token, &call)
-                            .unwrap_or_default();
-                        (name, b)
+                        (name, view(n.chain_mut(), token, &call))
                     })
                     .collect::<Vec<_>>()
             })
@@ -246,39 +242,31 @@ impl Prepared {
                     &bindings::StakeManager::leaderCall { slot },
                 );
                 let Ok(leader) = leader else { break };
-                let canonical: B256 = chain
-                    .call_sol(
-                        Address::ZERO,
-                        manager,
-                        &bindings::StakeManager::canonicalCall::new((slot,)),
-                    )
-                    .unwrap_or_default();
-                let slashed: bool = chain
-                    .call_sol(
-                        Address::ZERO,
-                        manager,
-                        &bindings::StakeManager::slashedCall::new((slot,)),
-                    )
-                    .unwrap_or_default();
-                let batch: u64 = chain
-                    .call_sol(
-                        Address::ZERO,
-                        rollup,
-                        &bindings::PosRollup::batchOfSlotCall::new((slot,)),
-                    )
-                    .unwrap_or_default();
+                let canonical = view(
+                    chain,
+                    manager,
+                    &bindings::StakeManager::canonicalCall::new((slot,)),
+                );
+                let slashed = view(
+                    chain,
+                    manager,
+                    &bindings::StakeManager::slashedCall::new((slot,)),
+                );
+                let batch = view(
+                    chain,
+                    rollup,
+                    &bindings::PosRollup::batchOfSlotCall::new((slot,)),
+                );
                 slots.push((slot, leader, canonical != B256::ZERO, slashed, batch));
             }
             let stakes: Vec<U256> = addresses
                 .iter()
                 .map(|a| {
-                    chain
-                        .call_sol(
-                            Address::ZERO,
-                            manager,
-                            &bindings::StakeManager::stakeOfCall::new((*a,)),
-                        )
-                        .unwrap_or_default()
+                    view(
+                        chain,
+                        manager,
+                        &bindings::StakeManager::stakeOfCall::new((*a,)),
+                    )
                 })
                 .collect();
             (head, slots, stakes)
@@ -358,7 +346,7 @@ impl Prepared {
             .cast
             .iter()
             .filter_map(CastMember::validator)
-            .find(|p| p.strategy != CartelStrategy::Honest)
+            .find(|p| p.strategy.is_cartel())
             .map_or("none".to_string(), |p| {
                 serde_json::to_value(p.strategy)
                     .ok()
@@ -447,6 +435,15 @@ impl Prepared {
             })
             .collect()
     }
+}
+
+/// A read of a contract view as an account without code (EIP-3607 refuses contract
+/// senders); a failed read counts as the default (zero) value.
+fn view<C: SolCall>(chain: &mut Chain, to: Address, call: &C) -> C::Return
+where
+    C::Return: Default,
+{
+    chain.call_sol(Address::ZERO, to, call).unwrap_or_default()
 }
 
 /// `x` rounded to two decimals (reports hold no float noise).
@@ -1000,7 +997,7 @@ fn pos_setup(
                 name: name.clone(),
                 address: cast_address(s.seed, m),
                 stake: *stake as u128 * ETH,
-                cartel: *strategy != CartelStrategy::Honest,
+                cartel: strategy.is_cartel(),
             }),
             _ => None,
         })

@@ -865,10 +865,7 @@ impl Scenario {
         if let Some(sweep) = &self.sweep {
             let cartel = validators
                 .iter()
-                .filter(|m| {
-                    m.validator()
-                        .is_some_and(|p| p.strategy != CartelStrategy::Honest)
-                })
+                .filter(|m| m.validator().is_some_and(|p| p.strategy.is_cartel()))
                 .count();
             if cartel == 0 || cartel == validators.len() {
                 return Err(bad(
@@ -898,10 +895,7 @@ impl Scenario {
         s.seed = seed;
         s.sweep = None;
         s.name = format!("{}@{pct}%/seed{seed}", self.name);
-        let is_cartel = |m: &CastMember| {
-            m.validator()
-                .is_some_and(|p| p.strategy != CartelStrategy::Honest)
-        };
+        let is_cartel = |m: &CastMember| m.validator().is_some_and(|p| p.strategy.is_cartel());
         let total: u64 = s
             .cast
             .iter()

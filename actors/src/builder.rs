@@ -11,7 +11,9 @@ use zkarena_harness::l2::{Asset, Batch, Deposit, L2Tx};
 use crate::msg::RollupEvent;
 use crate::sequencer::{l2_gas, Policy};
 
-fn nonce_of(tx: &L2Tx) -> u64 {
+/// A user transaction's nonce, or a deposit's queue index: the order a sender's
+/// transactions must go in.
+pub(crate) fn nonce_of(tx: &L2Tx) -> u64 {
     match tx {
         L2Tx::User(u) => u.nonce,
         L2Tx::Deposit(d) => d.index,

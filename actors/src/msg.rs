@@ -272,6 +272,16 @@ impl Msg {
     }
 }
 
+/// The plain record of the transaction a forced batch carries, if `batch` is one: a
+/// single transaction under sequencer 0, as `sequenceForceBatch` builds it. Forced
+/// batches are sequenced strictly in order, so one settles the oldest waiting.
+pub fn forced_record(batch: &Batch) -> Option<Vec<u8>> {
+    match batch.txs.as_slice() {
+        [tx] if batch.sequencer == 0 => Some(Batch::plain_record(tx)),
+        _ => None,
+    }
+}
+
 /// `transfer`, `swap`, `withdraw` or `deposit`.
 pub fn tx_kind(tx: &L2Tx) -> &'static str {
     use zkarena_harness::l2::Action;

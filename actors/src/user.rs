@@ -14,8 +14,9 @@ use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
+use crate::builder::nonce_of;
 use crate::l1node::L1;
-use crate::msg::{short, tx_kind, Msg, Outbox, RollupEvent};
+use crate::msg::{forced_record, short, tx_kind, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
 /// How a user behaves.
@@ -153,13 +154,7 @@ impl User {
             self.unconfirmed
                 .iter()
                 .filter(|(h, _)| !self.forced.contains_key(*h))
-                .map(|(h, (tx, _))| {
-                    let nonce = match tx {
-                        L2Tx::User(u) => u.nonce,
-                        L2Tx::Deposit(d) => d.index,
-                    };
-                    (nonce, *h)
-                })
+                .map(|(h, (tx, _))| (nonce_of(tx), *h))
                 .collect()
         } else {
             Vec::new()
@@ -315,13 +310,10 @@ impl Role for User {
                                 self.unconfirmed.remove(&tx.hash());
                                 self.first_sent.remove(&tx.hash());
                             }
-                            // A forced batch (sequencer 0, one transaction) settles
-                            // the oldest in the queue.
-                            if let ([tx], 0) = (batch.txs.as_slice(), batch.sequencer) {
-                                let record = Batch::plain_record(tx);
-                                if self.queue.front().is_some_and(|q| q.0[..] == record[..]) {
-                                    self.queue.pop_front();
-                                }
+                            if forced_record(&batch).is_some_and(|r| {
+                                self.queue.front().is_some_and(|q| q.0[..] == r[..])
+                            }) {
+                                self.queue.pop_front();
                             }
                         }
                         RollupEvent::ForceBatch { record, .. } => {

@@ -21,7 +21,7 @@ use zkarena_harness::sim::SimTime;
 
 use crate::builder::{Builder, Header};
 use crate::l1node::L1;
-use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
+use crate::msg::{forced_record, BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 use crate::sequencer::Policy;
 
@@ -45,6 +45,13 @@ pub enum CartelStrategy {
     /// with more than 1/3 of the stake such blocks never become canonical, and users
     /// must go through L1.
     Lockup,
+}
+
+impl CartelStrategy {
+    /// Whether a validator following it belongs to the stake cartel.
+    pub fn is_cartel(self) -> bool {
+        self != CartelStrategy::Honest
+    }
 }
 
 /// How a validator behaves.
@@ -295,14 +302,20 @@ impl Validator {
         out.send(L1, Msg::SubmitL1 { request, tag });
     }
 
+    /// The head it builds on: the canonical head, or for an uncling cartel the last
+    /// canonical block a member led.
+    fn followed_head(&self) -> B256 {
+        match self.params.strategy {
+            CartelStrategy::Uncle => self.cartel_head,
+            _ => self.head,
+        }
+    }
+
     /// As leader of `slot` (starting at L1 block `number`): builds a block by its
     /// strategy on the head it follows and gossips it to every validator.
     fn propose(&mut self, slot: u64, number: u64, out: &mut Outbox) {
         let strategy = self.params.strategy;
-        let parent = match strategy {
-            CartelStrategy::Uncle => self.cartel_head,
-            _ => self.head,
-        };
+        let parent = self.followed_head();
         let header = Header {
             sequencer: self.params.id,
             l1_block: number,
@@ -404,11 +417,7 @@ impl Validator {
     fn settle_proposal(&mut self, number: u64) {
         let Some(p) = &self.proposal else { return };
         let timed_out = number + 1 >= self.setup.slot_start(p.slot + 1 + self.setup.timeout_slots);
-        let head = match self.params.strategy {
-            CartelStrategy::Uncle => self.cartel_head,
-            _ => self.head,
-        };
-        if self.canonical.contains(&p.slot) || head != p.parent || timed_out {
+        if self.canonical.contains(&p.slot) || self.followed_head() != p.parent || timed_out {
             self.proposal = None;
         }
     }
@@ -507,13 +516,7 @@ impl Validator {
                         }
                         None => {}
                     }
-                    // Forced batches are sequenced strictly in order, each as a batch
-                    // of its own: this one settles the oldest.
-                    let forced = match batch.txs.as_slice() {
-                        [tx] if batch.sequencer == 0 => Some(Batch::plain_record(tx)),
-                        _ => None,
-                    };
-                    if forced
+                    if forced_record(&batch)
                         .is_some_and(|r| self.forced.first().is_some_and(|f| f.record[..] == r[..]))
                     {
                         self.forced.remove(0);
@@ -588,11 +591,6 @@ impl Validator {
             }
         }
         self.report_missed(number, out);
-    }
-
-    /// Whether it belongs to the stake cartel.
-    pub fn is_cartel(&self) -> bool {
-        self.params.strategy != CartelStrategy::Honest
     }
 }
 
