@@ -94,30 +94,24 @@ fn pos_with(burn: bool) -> Pos {
 }
 
 impl Pos {
+    /// Reads a view of `to`.
+    fn view<C: SolCall>(&mut self, to: Address, call: &C) -> C::Return {
+        self.chain.call_sol(Address::ZERO, to, call).unwrap()
+    }
+
     fn leader(&mut self, slot: u64) -> usize {
-        let l: Address = self
-            .chain
-            .call_sol(
-                Address::ZERO,
-                self.manager,
-                &bindings::StakeManager::leaderCall { slot },
-            )
-            .unwrap();
+        let l: Address = self.view(self.manager, &bindings::StakeManager::leaderCall { slot });
         self.validators.iter().position(|v| *v == l).unwrap()
     }
 
     fn sign(&mut self, who: usize, slot: u64, block: B256) -> Bytes {
-        let digest: B256 = self
-            .chain
-            .call_sol(
-                Address::ZERO,
-                self.manager,
-                &bindings::StakeManager::attestationDigestCall {
-                    slot,
-                    blockHash: block,
-                },
-            )
-            .unwrap();
+        let digest: B256 = self.view(
+            self.manager,
+            &bindings::StakeManager::attestationDigestCall {
+                slot,
+                blockHash: block,
+            },
+        );
         let (sig, recid) = self.keys[who]
             .sign_prehash_recoverable(digest.as_slice())
             .unwrap();
@@ -127,17 +121,14 @@ impl Pos {
     }
 
     fn block_hash(&mut self, slot: u64, parent: B256, batch: &Bytes) -> B256 {
-        self.chain
-            .call_sol(
-                Address::ZERO,
-                self.manager,
-                &bindings::StakeManager::blockHashOfCall {
-                    slot,
-                    parent,
-                    batch: batch.clone(),
-                },
-            )
-            .unwrap()
+        self.view(
+            self.manager,
+            &bindings::StakeManager::blockHashOfCall {
+                slot,
+                parent,
+                batch: batch.clone(),
+            },
+        )
     }
 
     fn attest(
@@ -161,24 +152,17 @@ impl Pos {
     }
 
     fn tokens_of(&mut self, who: Address) -> U256 {
-        self.chain
-            .call_sol(
-                Address::ZERO,
-                self.token,
-                &bindings::NetworkToken::balanceOfCall::new((who,)),
-            )
-            .unwrap()
+        self.view(
+            self.token,
+            &bindings::NetworkToken::balanceOfCall::new((who,)),
+        )
     }
 
     fn stake_of(&mut self, who: usize) -> u128 {
-        let s: U256 = self
-            .chain
-            .call_sol(
-                Address::ZERO,
-                self.manager,
-                &bindings::StakeManager::stakeOfCall::new((self.validators[who],)),
-            )
-            .unwrap();
+        let s: U256 = self.view(
+            self.manager,
+            &bindings::StakeManager::stakeOfCall::new((self.validators[who],)),
+        );
         s.to::<u128>()
     }
 }
@@ -258,14 +242,10 @@ fn a_block_is_canonical_at_two_thirds_of_the_stake_with_its_leader() {
     let mut stake = STAKES[l];
     for &o in &others {
         p.attest(slot, B256::ZERO, &batch, &signed).unwrap();
-        let canonical: B256 = p
-            .chain
-            .call_sol(
-                Address::ZERO,
-                p.manager,
-                &bindings::StakeManager::canonicalCall::new((slot,)),
-            )
-            .unwrap();
+        let canonical: B256 = p.view(
+            p.manager,
+            &bindings::StakeManager::canonicalCall::new((slot,)),
+        );
         assert_eq!(canonical != B256::ZERO, stake * 3 >= 200, "stake {stake}");
         if canonical != B256::ZERO {
             break;
@@ -275,14 +255,7 @@ fn a_block_is_canonical_at_two_thirds_of_the_stake_with_its_leader() {
     }
     assert!(stake * 3 >= 200);
     let block = p.block_hash(slot, B256::ZERO, &batch);
-    let head: B256 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.manager,
-            &bindings::StakeManager::headCall {},
-        )
-        .unwrap();
+    let head: B256 = p.view(p.manager, &bindings::StakeManager::headCall {});
     assert_eq!(head, block, "the canonical block is the new head");
     // An earlier slot cannot extend it, and a later block must name it as parent.
     let l0 = p.leader(0);
@@ -317,14 +290,10 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
     p.chain.set_balance(reporter, U256::from(TOKEN));
     let slash = bindings::StakeManager::slashMissedCall { slot };
     let head = p.chain.head().number;
-    let start: u64 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.manager,
-            &bindings::StakeManager::slotStartCall { slot: 3 },
-        )
-        .unwrap();
+    let start: u64 = p.view(
+        p.manager,
+        &bindings::StakeManager::slotStartCall { slot: 3 },
+    );
     if head + 1 < start {
         let reason = reverted(call(&mut p.chain, reporter, p.manager, slash.abi_encode()));
         assert!(reason.starts_with("TimeoutNotReached("), "{reason}");
@@ -374,14 +343,7 @@ fn a_burnt_slash_pays_nobody() {
     assert_eq!(p.stake_of(l), before - cut);
     let paid = p.tokens_of(reporter);
     assert_eq!(paid, U256::ZERO);
-    let burnt: U256 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.manager,
-            &bindings::StakeManager::burntCall {},
-        )
-        .unwrap();
+    let burnt: U256 = p.view(p.manager, &bindings::StakeManager::burntCall {});
     assert_eq!(burnt, U256::from(cut));
 }
 
@@ -394,14 +356,7 @@ fn validators_mirror_the_contract_leader_digest_and_block_hash() {
     }
     let stakes: Vec<u128> = STAKES.iter().map(|s| s * TOKEN).collect();
     for slot in 0..50 {
-        let start: u64 = p
-            .chain
-            .call_sol(
-                Address::ZERO,
-                p.manager,
-                &bindings::StakeManager::slotStartCall { slot },
-            )
-            .unwrap();
+        let start: u64 = p.view(p.manager, &bindings::StakeManager::slotStartCall { slot });
         let mirrored = draw_leader(&stakes, slot, p.chain.block_hash(start));
         assert_eq!(mirrored, Some(p.leader(slot)), "slot {slot}");
     }
@@ -409,17 +364,13 @@ fn validators_mirror_the_contract_leader_digest_and_block_hash() {
     let parent = B256::repeat_byte(0x42);
     let on_chain = p.block_hash(7, parent, &batch);
     assert_eq!(block_hash(7, parent, &batch), on_chain);
-    let digest: B256 = p
-        .chain
-        .call_sol(
-            Address::ZERO,
-            p.manager,
-            &bindings::StakeManager::attestationDigestCall {
-                slot: 7,
-                blockHash: on_chain,
-            },
-        )
-        .unwrap();
+    let digest: B256 = p.view(
+        p.manager,
+        &bindings::StakeManager::attestationDigestCall {
+            slot: 7,
+            blockHash: on_chain,
+        },
+    );
     assert_eq!(attestation_digest(p.manager, 7, on_chain), digest);
 }
 
