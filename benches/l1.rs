@@ -1,6 +1,8 @@
 //! L1 throughput: blocks of ETH transfers and of ERC-20 transfers, through zkarena's
 //! `Chain` (mempool, ordering, receipts) and through bare revm executing the same
-//! transactions in the same order. The ratio is the harness's overhead.
+//! transactions in the same order. The ratio is the harness's overhead. `chain_submit`,
+//! `chain_seal` and `tx_hash` split that overhead: mempool admission (of which `tx_hash`
+//! is the keccak of each transaction's identity) and block building.
 
 use std::hint::black_box;
 
@@ -41,6 +43,15 @@ impl Load {
             Load::Eth => "eth_transfer",
             Load::Erc20 => "erc20_transfer",
         }
+    }
+
+    /// Sender `i`'s transaction, as `Chain` gets it.
+    fn request(self, token: Address, i: usize, sender: Address) -> TxRequest {
+        let (to, value, data, gas) = self.tx(token, i);
+        TxRequest::call(sender, to, data)
+            .value(value)
+            .gas_limit(gas)
+            .fees(MAX_FEE, TIP)
     }
 
     /// (to, value, calldata, gas limit) of sender `i`'s transaction.
@@ -185,6 +196,13 @@ impl Bare {
     }
 }
 
+/// Submits sender `i`'s transaction of `load` for every sender.
+fn submit_block(chain: &mut Chain, senders: &[Address], token: Address, load: Load) {
+    for (i, s) in senders.iter().enumerate() {
+        chain.submit(load.request(token, i, *s)).unwrap();
+    }
+}
+
 fn l1_throughput(c: &mut Criterion) {
     let senders = senders();
     let mut group = c.benchmark_group("l1_block");
@@ -198,14 +216,7 @@ fn l1_throughput(c: &mut Criterion) {
             b.iter_batched(
                 || chain.clone(),
                 |mut chain| {
-                    for (i, s) in senders.iter().enumerate() {
-                        let (to, value, data, gas) = load.tx(token, i);
-                        let tx = TxRequest::call(*s, to, data)
-                            .value(value)
-                            .gas_limit(gas)
-                            .fees(MAX_FEE, TIP);
-                        chain.submit(tx).unwrap();
-                    }
+                    submit_block(&mut chain, &senders, token, load);
                     let block = chain.seal_block();
                     assert_eq!(block.receipts.len(), TXS_PER_BLOCK);
                     assert!(block.receipts.iter().all(|r| r.status.is_success()));
@@ -213,6 +224,43 @@ fn l1_throughput(c: &mut Criterion) {
                 },
                 BatchSize::LargeInput,
             )
+        });
+        // The two halves of `chain`: admission to the mempool, then building the block.
+        group.bench_function(BenchmarkId::new("chain_submit", load.name()), |b| {
+            b.iter_batched(
+                || chain.clone(),
+                |mut chain| {
+                    submit_block(&mut chain, &senders, token, load);
+                    chain
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("chain_seal", load.name()), |b| {
+            b.iter_batched(
+                || {
+                    let mut chain = chain.clone();
+                    submit_block(&mut chain, &senders, token, load);
+                    chain
+                },
+                |mut chain| {
+                    chain.seal_block();
+                    chain
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        // The transactions' hashes alone: the part of `chain_submit` that is keccak.
+        let requests: Vec<TxRequest> = (0..senders.len())
+            .map(|i| load.request(token, i, senders[i]))
+            .collect();
+        let chain_id = chain.config().chain_id;
+        group.bench_function(BenchmarkId::new("tx_hash", load.name()), |b| {
+            b.iter(|| {
+                for request in &requests {
+                    black_box(request.hash_with(chain_id, 0));
+                }
+            })
         });
         let bare = Bare::new(&senders);
         group.bench_function(BenchmarkId::new("bare_revm", load.name()), |b| {

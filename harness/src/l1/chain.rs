@@ -219,13 +219,6 @@ pub enum CallError {
     },
 }
 
-/// Where an included transaction's receipt lives.
-#[derive(Clone, Copy, Debug)]
-struct TxLocation {
-    block: u64,
-    index: u32,
-}
-
 /// The revm context of the chain: mainnet environment over the chain's database.
 type ChainContext<'a> = Context<
     BlockEnv,
@@ -255,7 +248,6 @@ pub struct Chain {
     db: CacheDB<EmptyDB>,
     precompiles: PrecompileSet,
     blocks: Vec<Block>,
-    located: B256Map<TxLocation>,
     pool: Mempool,
     blobs: B256Map<Bytes>,
     sidecars: BlobStore,
@@ -316,7 +308,6 @@ impl Chain {
             db: CacheDB::new(EmptyDB::default()),
             precompiles: PrecompileSet::default(),
             blocks: vec![genesis],
-            located: B256Map::default(),
             blobs: B256Map::default(),
             sidecars: BlobStore::default(),
             subscribers: Vec::new(),
@@ -406,7 +397,7 @@ impl Chain {
     /// The committed account at `address`, without copying it (nonce reads are on the
     /// block builder's hot path).
     fn account(&self, address: Address) -> Option<&AccountInfo> {
-        self.db.cache.accounts.get(&address).map(|a| &a.info)
+        account(&self.db, &address)
     }
 
     /// Registers a Rust precompile at `address`. The address must hold neither an
@@ -486,40 +477,26 @@ impl Chain {
         for blob in &request.blobs {
             self.sidecars.insert(blob);
         }
-        let nonce = request
-            .nonce
-            .unwrap_or_else(|| self.next_nonce(request.from));
-        let hash = request.hash_with(self.config.chain_id, nonce);
-        if self.located.contains_key(&hash) {
-            return Err(SubmitError::AlreadyKnown(hash));
-        }
-        let arrival = self.pool.take_arrival();
-        let pending = self.pool.insert(PendingTx {
-            hash,
-            request,
-            nonce,
-            arrival,
+        let from = request.from;
+        let db = &self.db;
+        let pending = self.pool.admit(request, self.config.chain_id, || {
+            account(db, &from).map_or(0, |a| a.nonce)
         })?;
-        tracing::debug!(%hash, from = %pending.request.from, nonce, "l1 mempool: accepted");
+        let hash = pending.hash;
+        tracing::debug!(%hash, %from, nonce = pending.nonce, "l1 mempool: accepted");
         self.subscribers.retain(|s| s.send(pending.clone()).is_ok());
         Ok(hash)
     }
 
     /// Where transaction `hash` is: pending, included, dropped or replaced.
     pub fn status(&self, hash: &TxHash) -> Option<TxStatus> {
-        if let Some(loc) = self.located.get(hash) {
-            return Some(TxStatus::Included {
-                block: loc.block,
-                index: loc.index,
-            });
-        }
         self.pool.status(hash)
     }
 
     /// The receipt of included transaction `hash`.
     pub fn receipt(&self, hash: &TxHash) -> Option<&Receipt> {
-        let loc = self.located.get(hash)?;
-        self.block(loc.block)?.receipts.get(loc.index as usize)
+        let (block, index) = self.pool.location(hash)?;
+        self.block(block)?.receipts.get(index as usize)
     }
 
     /// The blob sidecars of every submitted transaction, shared: what a precompile
@@ -608,21 +585,14 @@ impl Chain {
                     block.blob_gas_used += receipt.blob_gas_used;
                     block.calldata_bytes += receipt.calldata_bytes;
                     block.blob_data_bytes += receipt.blob_data_bytes;
-                    self.located.insert(
-                        tx.hash,
-                        TxLocation {
-                            block: number,
-                            index: receipt.index,
-                        },
-                    );
                     for blob in &req.blobs {
                         self.blobs
                             .insert(super::tx::blob_versioned_hash(blob), blob.clone());
                     }
+                    let next = self.pool.include(&tx.hash, number, receipt.index);
                     block.receipts.push(receipt);
-                    self.pool.remove_included(&tx.hash);
-                    if by_tip {
-                        builder.included(&mut self.pool, req.from, tx.nonce + 1, base_fee);
+                    if let Some(next) = next.filter(|_| by_tip) {
+                        builder.push(candidate(&mut self.pool, next, base_fee));
                     }
                 }
                 Err(err) => self.pool.drop_tx(&tx.hash, drop_reason(err)),
@@ -654,15 +624,14 @@ impl Chain {
 
     /// Drops stale transactions and returns each sender's first executable one.
     fn plan_candidates(&mut self, base_fee: u64) -> Vec<Candidate> {
-        let mut candidates = Vec::new();
-        for sender in self.pool.senders() {
-            let account_nonce = self.nonce(sender);
-            self.pool.drop_stale(&sender, account_nonce);
-            if let Some(c) = candidate(&mut self.pool, sender, account_nonce, base_fee) {
-                candidates.push(c);
-            }
-        }
-        candidates
+        let db = &self.db;
+        let heads = self
+            .pool
+            .heads(|sender| account(db, sender).map_or(0, |a| a.nonce));
+        heads
+            .into_iter()
+            .filter_map(|tx| candidate(&mut self.pool, tx, base_fee))
+            .collect()
     }
 
     /// Submits `request`, seals a block and returns the receipt if it succeeded there.
@@ -792,7 +761,12 @@ impl Chain {
     }
 }
 
-/// `prevrandao` of block `number`: keccak(seed, number).
+/// The committed account at `address` in `db`.
+fn account<'a>(db: &'a CacheDB<EmptyDB>, address: &Address) -> Option<&'a AccountInfo> {
+    db.cache.accounts.get(address).map(|a| &a.info)
+}
+
+/// What BLOCKHASH returns for block `number`: keccak("zkarena/block" ‖ seed ‖ number).
 fn block_hash(seed: u64, number: u64) -> B256 {
     let mut buf = [0u8; 29];
     buf[..13].copy_from_slice(b"zkarena/block");
@@ -801,6 +775,7 @@ fn block_hash(seed: u64, number: u64) -> B256 {
     keccak256(buf)
 }
 
+/// `prevrandao` of block `number`: keccak(seed ‖ number).
 fn prevrandao(seed: u64, number: u64) -> B256 {
     let mut buf = [0u8; 16];
     buf[..8].copy_from_slice(&seed.to_be_bytes());
@@ -993,10 +968,9 @@ impl PartialOrd for Candidate {
     }
 }
 
-/// `sender`'s transaction at `nonce` as a candidate, if it can pay `base_fee`. A
-/// transaction whose tip exceeds its max fee is dropped here.
-fn candidate(pool: &mut Mempool, sender: Address, nonce: u64, base_fee: u64) -> Option<Candidate> {
-    let tx = pool.at(&sender, nonce)?;
+/// Pending `tx` as a candidate, if it can pay `base_fee`. A transaction whose tip
+/// exceeds its max fee is dropped here.
+fn candidate(pool: &mut Mempool, tx: Arc<PendingTx>, base_fee: u64) -> Option<Candidate> {
     let req = &tx.request;
     if req.max_priority_fee_per_gas > req.max_fee_per_gas {
         let reason = DropReason::PriorityFeeAboveMaxFee {
@@ -1011,7 +985,7 @@ fn candidate(pool: &mut Mempool, sender: Address, nonce: u64, base_fee: u64) -> 
     Some(Candidate {
         tip,
         arrival: tx.arrival,
-        tx: tx.clone(),
+        tx,
     })
 }
 
@@ -1033,10 +1007,8 @@ impl BlockBuilder {
         self.heap.pop().map(|c| c.tx)
     }
 
-    /// `sender`'s transaction was included; its next nonce becomes a candidate.
-    fn included(&mut self, pool: &mut Mempool, sender: Address, next_nonce: u64, base_fee: u64) {
-        if let Some(c) = candidate(pool, sender, next_nonce, base_fee) {
-            self.heap.push(c);
-        }
+    /// A sender's next transaction, once the one before it is included.
+    fn push(&mut self, candidate: Option<Candidate>) {
+        self.heap.extend(candidate);
     }
 }

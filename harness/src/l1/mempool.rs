@@ -1,14 +1,14 @@
 //! The public L1 mempool: per-sender nonce queues, replacement by fee, and the fate of
-//! every transaction that left it. The block builder in [`super::chain`] takes from it
-//! in order of effective priority fee.
+//! every transaction it ever admitted (pending, included, dropped or replaced). The
+//! block builder in [`super::chain`] takes from it in order of effective priority fee.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use alloy_primitives::map::{AddressMap, B256Map};
+use alloy_primitives::map::{AddressMap, B256Map, Entry};
 use alloy_primitives::Address;
+use smallvec::SmallVec;
 
-use super::tx::{DropReason, PendingTx, TxHash, TxStatus};
+use super::tx::{DropReason, PendingTx, TxHash, TxRequest, TxStatus};
 
 /// Why the mempool refused a transaction at submission.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -55,15 +55,54 @@ pub enum SubmitError {
     BlobCreate,
 }
 
-/// One sender's pending transactions, by nonce.
-type NonceQueue = BTreeMap<u64, Arc<PendingTx>>;
+/// One sender's pending transactions, ascending by nonce. Usually one or two, so they
+/// live inline: admitting a new sender allocates nothing but its map slot.
+#[derive(Clone, Debug, Default)]
+struct NonceQueue(SmallVec<[Arc<PendingTx>; 2]>);
 
-/// The pending transactions and the fate of those that left.
+impl NonceQueue {
+    /// Position of `nonce`, or where it would go.
+    fn find(&self, nonce: u64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&nonce, |tx| tx.nonce)
+    }
+
+    fn get(&self, nonce: u64) -> Option<&Arc<PendingTx>> {
+        self.find(nonce).ok().map(|i| &self.0[i])
+    }
+
+    /// The next nonce after the contiguous run starting at `account_nonce`.
+    fn next_nonce(&self, account_nonce: u64) -> u64 {
+        let start = self.find(account_nonce).unwrap_or_else(|i| i);
+        let mut nonce = account_nonce;
+        for tx in &self.0[start..] {
+            if tx.nonce != nonce {
+                break;
+            }
+            nonce += 1;
+        }
+        nonce
+    }
+}
+
+/// Where an admitted transaction is now.
+#[derive(Clone, Debug)]
+enum Seen {
+    /// In `sender`'s queue at `nonce`.
+    Pending { sender: Address, nonce: u64 },
+    /// In block `block` at `index` (the chain holds the receipt).
+    Included { block: u64, index: u32 },
+    /// Dropped or replaced: rare, so boxed to keep the index's entries small.
+    Gone(Box<TxStatus>),
+}
+
+/// The pending transactions, and the fate of every transaction the mempool admitted.
 #[derive(Clone, Debug, Default)]
 pub struct Mempool {
     by_sender: AddressMap<NonceQueue>,
-    gone: B256Map<TxStatus>,
-    known: B256Map<(Address, u64)>,
+    /// Every admitted transaction by hash. One lookup answers a duplicate check, a
+    /// status query and where an included transaction's receipt is.
+    index: B256Map<Seen>,
+    pending: usize,
     next_arrival: u64,
     bump_percent: u64,
 }
@@ -79,137 +118,194 @@ impl Mempool {
 
     /// Number of pending transactions.
     pub fn len(&self) -> usize {
-        self.known.len()
+        self.pending
     }
 
     /// Whether no transaction is pending.
     pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
+        self.pending == 0
     }
 
     /// The next nonce after `sender`'s contiguous pending transactions from `account_nonce`.
     pub fn next_nonce(&self, sender: Address, account_nonce: u64) -> u64 {
-        let mut nonce = account_nonce;
-        if let Some(queue) = self.by_sender.get(&sender) {
-            for n in queue.range(account_nonce..).map(|(n, _)| *n) {
-                if n != nonce {
-                    break;
-                }
-                nonce += 1;
-            }
-        }
-        nonce
+        self.by_sender
+            .get(&sender)
+            .map_or(account_nonce, |q| q.next_nonce(account_nonce))
     }
 
-    /// The arrival number the next accepted transaction will get.
-    pub(crate) fn take_arrival(&mut self) -> u64 {
-        let a = self.next_arrival;
-        self.next_arrival += 1;
-        a
+    /// Admits `request` under its hash for `chain_id`. A request without a nonce takes
+    /// the sender's next free one (`account_nonce` is asked only then). A pending
+    /// transaction with the same sender and nonce is replaced if this one pays enough more.
+    pub(crate) fn admit(
+        &mut self,
+        request: TxRequest,
+        chain_id: u64,
+        account_nonce: impl FnOnce() -> u64,
+    ) -> Result<Arc<PendingTx>, SubmitError> {
+        let sender = request.from;
+        let admitted = self.admit_queued(request, chain_id, account_nonce);
+        // A refused first transaction must not leave its sender an empty queue.
+        if admitted.is_err() && self.by_sender.get(&sender).is_some_and(|q| q.0.is_empty()) {
+            self.by_sender.remove(&sender);
+        }
+        admitted
     }
 
-    /// Adds `tx`, replacing a pending one with the same sender and nonce if it pays enough more.
-    pub fn insert(&mut self, tx: PendingTx) -> Result<Arc<PendingTx>, SubmitError> {
-        if self.known.contains_key(&tx.hash) || self.gone.contains_key(&tx.hash) {
-            return Err(SubmitError::AlreadyKnown(tx.hash));
-        }
-        let sender = tx.request.from;
+    fn admit_queued(
+        &mut self,
+        request: TxRequest,
+        chain_id: u64,
+        account_nonce: impl FnOnce() -> u64,
+    ) -> Result<Arc<PendingTx>, SubmitError> {
+        let sender = request.from;
         let queue = self.by_sender.entry(sender).or_default();
-        if let Some(existing) = queue.get(&tx.nonce) {
-            let bump = |x: u128| x + x * u128::from(self.bump_percent) / 100;
-            let min_max_fee = bump(existing.request.max_fee_per_gas);
-            let min_tip = bump(existing.request.max_priority_fee_per_gas);
-            if tx.request.max_fee_per_gas < min_max_fee
-                || tx.request.max_priority_fee_per_gas < min_tip
-            {
-                return Err(SubmitError::ReplacementUnderpriced {
-                    existing: existing.hash,
-                    bump_percent: self.bump_percent,
-                    min_max_fee,
-                    min_tip,
-                });
+        let nonce = request
+            .nonce
+            .unwrap_or_else(|| queue.next_nonce(account_nonce()));
+        let hash = request.hash_with(chain_id, nonce);
+        let Entry::Vacant(seen) = self.index.entry(hash) else {
+            return Err(SubmitError::AlreadyKnown(hash));
+        };
+        let slot = queue.find(nonce);
+        let replaced = match slot {
+            Ok(i) => {
+                let existing = &queue.0[i];
+                let bump = |x: u128| x + x * u128::from(self.bump_percent) / 100;
+                let min_max_fee = bump(existing.request.max_fee_per_gas);
+                let min_tip = bump(existing.request.max_priority_fee_per_gas);
+                if request.max_fee_per_gas < min_max_fee
+                    || request.max_priority_fee_per_gas < min_tip
+                {
+                    return Err(SubmitError::ReplacementUnderpriced {
+                        existing: existing.hash,
+                        bump_percent: self.bump_percent,
+                        min_max_fee,
+                        min_tip,
+                    });
+                }
+                Some(existing.hash)
             }
-            let old = existing.hash;
-            self.known.remove(&old);
-            self.gone.insert(old, TxStatus::Replaced { by: tx.hash });
+            Err(_) => None,
+        };
+        let tx = Arc::new(PendingTx {
+            hash,
+            request,
+            nonce,
+            arrival: self.next_arrival,
+        });
+        self.next_arrival += 1;
+        seen.insert(Seen::Pending { sender, nonce });
+        match slot {
+            Ok(i) => queue.0[i] = tx.clone(),
+            Err(i) => {
+                queue.0.insert(i, tx.clone());
+                self.pending += 1;
+            }
         }
-        let tx = Arc::new(tx);
-        self.known.insert(tx.hash, (sender, tx.nonce));
-        queue.insert(tx.nonce, tx.clone());
+        if let Some(old) = replaced {
+            let status = TxStatus::Replaced { by: hash };
+            self.index.insert(old, Seen::Gone(Box::new(status)));
+        }
         Ok(tx)
     }
 
-    /// The status of `hash` if the mempool knows it (pending, dropped or replaced).
+    /// The status of `hash` if the mempool admitted it.
     pub fn status(&self, hash: &TxHash) -> Option<TxStatus> {
-        if self.known.contains_key(hash) {
-            return Some(TxStatus::Pending);
+        Some(match self.index.get(hash)? {
+            Seen::Pending { .. } => TxStatus::Pending,
+            Seen::Included { block, index } => TxStatus::Included {
+                block: *block,
+                index: *index,
+            },
+            Seen::Gone(status) => (**status).clone(),
+        })
+    }
+
+    /// Block number and index of included transaction `hash`.
+    pub(crate) fn location(&self, hash: &TxHash) -> Option<(u64, u32)> {
+        match self.index.get(hash)? {
+            Seen::Included { block, index } => Some((*block, *index)),
+            _ => None,
         }
-        self.gone.get(hash).cloned()
     }
 
     /// The pending transaction `hash`.
     pub fn get(&self, hash: &TxHash) -> Option<&Arc<PendingTx>> {
-        let (sender, nonce) = self.known.get(hash)?;
-        self.by_sender.get(sender)?.get(nonce)
-    }
-
-    /// Senders with pending transactions, in no particular order.
-    pub(crate) fn senders(&self) -> Vec<Address> {
-        self.by_sender.keys().copied().collect()
-    }
-
-    /// `sender`'s pending transaction with `nonce`.
-    pub(crate) fn at(&self, sender: &Address, nonce: u64) -> Option<&Arc<PendingTx>> {
-        self.by_sender.get(sender)?.get(&nonce)
-    }
-
-    /// Drops every pending transaction of `sender` with a nonce below `account_nonce`.
-    pub(crate) fn drop_stale(&mut self, sender: &Address, account_nonce: u64) {
-        let Some(queue) = self.by_sender.get(sender) else {
-            return;
-        };
-        // Empty on the hot path: collecting nothing allocates nothing.
-        let stale: Vec<(u64, TxHash)> = queue
-            .range(..account_nonce)
-            .map(|(n, tx)| (*n, tx.hash))
-            .collect();
-        for (nonce, hash) in stale {
-            self.drop_tx(
-                &hash,
-                DropReason::StaleNonce {
-                    nonce,
-                    account_nonce,
-                },
-            );
+        match self.index.get(hash)? {
+            Seen::Pending { sender, nonce } => self.by_sender.get(sender)?.get(*nonce),
+            _ => None,
         }
     }
 
-    /// Removes included transaction `hash` from the pending set (the chain's receipts
-    /// answer for it from now on).
-    pub(crate) fn remove_included(&mut self, hash: &TxHash) {
-        self.take(hash);
+    /// Each sender's transaction at its account nonce, after dropping the transactions
+    /// whose nonce the account has passed. In no particular order.
+    pub(crate) fn heads(&mut self, account_nonce: impl Fn(&Address) -> u64) -> Vec<Arc<PendingTx>> {
+        let Self {
+            by_sender,
+            index,
+            pending,
+            ..
+        } = self;
+        let mut heads = Vec::with_capacity(by_sender.len());
+        by_sender.retain(|sender, queue| {
+            let account_nonce = account_nonce(sender);
+            let stale = queue.0.partition_point(|tx| tx.nonce < account_nonce);
+            for tx in queue.0.drain(..stale) {
+                let reason = DropReason::StaleNonce {
+                    nonce: tx.nonce,
+                    account_nonce,
+                };
+                tracing::debug!(hash = %tx.hash, %reason, "l1 mempool: dropped");
+                let status = TxStatus::Dropped { reason };
+                index.insert(tx.hash, Seen::Gone(Box::new(status)));
+                *pending -= 1;
+            }
+            if let Some(head) = queue.get(account_nonce) {
+                heads.push(head.clone());
+            }
+            !queue.0.is_empty()
+        });
+        heads
+    }
+
+    /// Records pending transaction `hash` as included at `index` of block `block` (the
+    /// chain's receipts answer for it from now on). Returns its sender's pending
+    /// transaction with the next nonce, if any.
+    pub(crate) fn include(
+        &mut self,
+        hash: &TxHash,
+        block: u64,
+        index: u32,
+    ) -> Option<Arc<PendingTx>> {
+        self.settle(hash, Seen::Included { block, index }).flatten()
     }
 
     /// Drops pending transaction `hash`, recording why.
     pub(crate) fn drop_tx(&mut self, hash: &TxHash, reason: DropReason) {
-        if self.take(hash) {
+        if matches!(self.index.get(hash), Some(Seen::Pending { .. })) {
             tracing::debug!(%hash, %reason, "l1 mempool: dropped");
-            self.gone.insert(*hash, TxStatus::Dropped { reason });
+            self.settle(hash, Seen::Gone(Box::new(TxStatus::Dropped { reason })));
         }
     }
 
-    /// Removes `hash` from the pending set; whether it was pending.
-    fn take(&mut self, hash: &TxHash) -> bool {
-        let Some((sender, nonce)) = self.known.remove(hash) else {
-            return false;
+    /// Moves pending transaction `hash` out of its queue, to `to`. `None` if it was not
+    /// pending; otherwise its sender's pending transaction with the next nonce, if any.
+    fn settle(&mut self, hash: &TxHash, to: Seen) -> Option<Option<Arc<PendingTx>>> {
+        let seen = self.index.get_mut(hash)?;
+        let Seen::Pending { sender, nonce } = *seen else {
+            return None;
         };
-        if let Some(queue) = self.by_sender.get_mut(&sender) {
-            queue.remove(&nonce);
-            if queue.is_empty() {
-                self.by_sender.remove(&sender);
-            }
+        *seen = to;
+        self.pending -= 1;
+        let queue = self.by_sender.get_mut(&sender)?;
+        if let Ok(i) = queue.find(nonce) {
+            queue.0.remove(i);
         }
-        true
+        if queue.0.is_empty() {
+            self.by_sender.remove(&sender);
+            return Some(None);
+        }
+        Some(queue.get(nonce + 1).cloned())
     }
 
     /// Pending transactions in order of arrival.
@@ -217,7 +313,7 @@ impl Mempool {
         let mut all: Vec<_> = self
             .by_sender
             .values()
-            .flat_map(|q| q.values().cloned())
+            .flat_map(|q| q.0.iter().cloned())
             .collect();
         all.sort_by_key(|t| t.arrival);
         all

@@ -134,9 +134,10 @@ impl TxRequest {
         self.blobs.iter().map(|b| blob_versioned_hash(b)).collect()
     }
 
-    /// Hash of the transaction with its resolved nonce, over every field and the chain id.
-    /// A plain transfer encodes to 130 bytes: one keccak permutation.
-    pub(crate) fn hash_with(&self, chain_id: u64, nonce: u64) -> TxHash {
+    /// Hash of the transaction with its resolved nonce, over every field and the chain id:
+    /// the hash [`super::Chain::submit`] returns for it. A plain transfer encodes to 130
+    /// bytes: one keccak permutation.
+    pub fn hash_with(&self, chain_id: u64, nonce: u64) -> TxHash {
         let mut h = Keccak256::new();
         h.update(chain_id.to_be_bytes());
         h.update(self.from);
