@@ -319,3 +319,108 @@ impl Mempool {
         all
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+
+    const CHAIN_ID: u64 = 1;
+
+    fn transfer(from: u8, nonce: Option<u64>, tip: u128) -> TxRequest {
+        let mut r = TxRequest::transfer(
+            Address::repeat_byte(from),
+            Address::repeat_byte(0xee),
+            U256::from(1),
+        )
+        .fees(100, tip);
+        r.nonce = nonce;
+        r
+    }
+
+    #[test]
+    fn every_admitted_transaction_keeps_one_fate() {
+        let mut pool = Mempool::new(10);
+        let alice = Address::repeat_byte(1);
+        // Nonces are taken from the account nonce on, contiguously.
+        let a0 = pool.admit(transfer(1, None, 1), CHAIN_ID, || 5).unwrap();
+        let a1 = pool.admit(transfer(1, None, 1), CHAIN_ID, || 5).unwrap();
+        assert_eq!((a0.nonce, a1.nonce), (5, 6));
+        assert_eq!(pool.next_nonce(alice, 5), 7);
+        let b = pool.admit(transfer(2, Some(0), 1), CHAIN_ID, || 0).unwrap();
+        assert_eq!(pool.len(), 3);
+        assert_eq!(pool.status(&a0.hash), Some(TxStatus::Pending));
+
+        // The same transaction again is a duplicate; a 10% bump replaces it.
+        assert_eq!(
+            pool.admit(transfer(2, Some(0), 1), CHAIN_ID, || 0)
+                .unwrap_err(),
+            SubmitError::AlreadyKnown(b.hash)
+        );
+        let b2 = pool
+            .admit(transfer(2, Some(0), 2).fees(110, 2), CHAIN_ID, || 0)
+            .unwrap();
+        assert_eq!(
+            pool.status(&b.hash),
+            Some(TxStatus::Replaced { by: b2.hash })
+        );
+        assert_eq!(pool.len(), 3);
+
+        // Inclusion hands over the sender's next nonce and answers for the receipt.
+        let next = pool.include(&a0.hash, 9, 0);
+        assert_eq!(next.map(|t| t.hash), Some(a1.hash));
+        assert_eq!(pool.location(&a0.hash), Some((9, 0)));
+        assert_eq!(
+            pool.status(&a0.hash),
+            Some(TxStatus::Included { block: 9, index: 0 })
+        );
+        assert!(pool.get(&a0.hash).is_none());
+        assert_eq!(
+            pool.admit(transfer(1, Some(5), 1), CHAIN_ID, || 6)
+                .unwrap_err(),
+            SubmitError::AlreadyKnown(a0.hash)
+        );
+        assert_eq!(pool.len(), 2);
+
+        // Planning a block drops what the account nonce has passed and offers the rest.
+        let heads = pool.heads(|sender| if *sender == alice { 7 } else { 0 });
+        assert_eq!(heads.len(), 1);
+        assert_eq!(heads[0].hash, b2.hash);
+        assert_eq!(
+            pool.status(&a1.hash),
+            Some(TxStatus::Dropped {
+                reason: DropReason::StaleNonce {
+                    nonce: 6,
+                    account_nonce: 7
+                }
+            })
+        );
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.next_nonce(alice, 7), 7);
+        assert_eq!(
+            pool.pending().iter().map(|t| t.hash).collect::<Vec<_>>(),
+            [b2.hash]
+        );
+
+        // An underpriced replacement is refused and leaves no trace.
+        let carol = transfer(3, Some(0), 1);
+        pool.admit(carol.clone(), CHAIN_ID, || 0).unwrap();
+        assert!(matches!(
+            pool.admit(carol.fees(101, 1), CHAIN_ID, || 0),
+            Err(SubmitError::ReplacementUnderpriced { .. })
+        ));
+        assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
+    fn a_refused_first_transaction_leaves_no_empty_queue() {
+        let mut pool = Mempool::new(10);
+        let a = pool.admit(transfer(1, Some(0), 1), CHAIN_ID, || 0).unwrap();
+        pool.include(&a.hash, 1, 0);
+        assert!(pool.by_sender.is_empty());
+        pool.admit(transfer(1, Some(0), 1), CHAIN_ID, || 1)
+            .unwrap_err();
+        assert!(pool.by_sender.is_empty());
+        assert!(pool.heads(|_| 1).is_empty());
+    }
+}

@@ -327,3 +327,58 @@ impl Receipt {
         u128::from(self.gas_used) * self.effective_tip
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The preimage as the documentation states it, one field at a time.
+    fn reference_hash(r: &TxRequest, chain_id: u64, nonce: u64) -> TxHash {
+        let mut pre = Vec::new();
+        pre.extend(chain_id.to_be_bytes());
+        pre.extend(r.from.as_slice());
+        match r.to {
+            Some(to) => {
+                pre.push(1);
+                pre.extend(to.as_slice());
+            }
+            None => pre.push(0),
+        }
+        pre.extend(r.value.to_be_bytes::<32>());
+        pre.extend(nonce.to_be_bytes());
+        pre.extend(r.gas_limit.to_be_bytes());
+        pre.extend(r.max_fee_per_gas.to_be_bytes());
+        pre.extend(r.max_priority_fee_per_gas.to_be_bytes());
+        pre.push(r.blobs.len() as u8);
+        if !r.blobs.is_empty() {
+            pre.extend(r.max_fee_per_blob_gas.to_be_bytes());
+            for blob in &r.blobs {
+                pre.extend(blob_versioned_hash(blob).as_slice());
+            }
+        }
+        pre.extend(r.data.iter());
+        keccak256(pre)
+    }
+
+    #[test]
+    fn hash_is_keccak_of_the_documented_preimage() {
+        let from = Address::repeat_byte(1);
+        let to = Address::repeat_byte(2);
+        let requests = [
+            TxRequest::transfer(from, to, U256::from(7)),
+            TxRequest::call(from, to, vec![0xab; 68]).fees(3, 2),
+            TxRequest::create(from, vec![0x60; 300]),
+            TxRequest::call(from, to, vec![1, 2, 3])
+                .blob(vec![9u8; 1000], 5)
+                .blob(vec![8u8; 10], 5),
+        ];
+        for r in &requests {
+            for (chain_id, nonce) in [(1, 0), (31_337, 42)] {
+                assert_eq!(
+                    r.hash_with(chain_id, nonce),
+                    reference_hash(r, chain_id, nonce)
+                );
+            }
+        }
+    }
+}
