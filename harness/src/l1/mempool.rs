@@ -98,6 +98,9 @@ enum Seen {
 /// The pending transactions, and the fate of every transaction the mempool admitted.
 #[derive(Clone, Debug, Default)]
 pub struct Mempool {
+    /// Each sender's pending transactions. A queue that empties stays until the next
+    /// block plan ([`Mempool::heads`]) clears it, so a sender that sends again in
+    /// between keeps its slot.
     by_sender: AddressMap<NonceQueue>,
     /// Every admitted transaction by hash. One lookup answers a duplicate check, a
     /// status query and where an included transaction's receipt is.
@@ -136,22 +139,8 @@ impl Mempool {
     /// Admits `request` under its hash for `chain_id`. A request without a nonce takes
     /// the sender's next free one (`account_nonce` is asked only then). A pending
     /// transaction with the same sender and nonce is replaced if this one pays enough more.
+    /// A refused request may leave its sender an empty queue (see `by_sender`).
     pub(crate) fn admit(
-        &mut self,
-        request: TxRequest,
-        chain_id: u64,
-        account_nonce: impl FnOnce() -> u64,
-    ) -> Result<Arc<PendingTx>, SubmitError> {
-        let sender = request.from;
-        let admitted = self.admit_queued(request, chain_id, account_nonce);
-        // A refused first transaction must not leave its sender an empty queue.
-        if admitted.is_err() && self.by_sender.get(&sender).is_some_and(|q| q.0.is_empty()) {
-            self.by_sender.remove(&sender);
-        }
-        admitted
-    }
-
-    fn admit_queued(
         &mut self,
         request: TxRequest,
         chain_id: u64,
@@ -301,10 +290,6 @@ impl Mempool {
         if let Ok(i) = queue.find(nonce) {
             queue.0.remove(i);
         }
-        if queue.0.is_empty() {
-            self.by_sender.remove(&sender);
-            return Some(None);
-        }
         Some(queue.get(nonce + 1).cloned())
     }
 
@@ -413,14 +398,16 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_first_transaction_leaves_no_empty_queue() {
+    fn emptied_queues_last_until_the_next_block_plan() {
         let mut pool = Mempool::new(10);
         let a = pool.admit(transfer(1, Some(0), 1), CHAIN_ID, || 0).unwrap();
-        pool.include(&a.hash, 1, 0);
-        assert!(pool.by_sender.is_empty());
+        assert_eq!(pool.include(&a.hash, 1, 0), None);
         pool.admit(transfer(1, Some(0), 1), CHAIN_ID, || 1)
             .unwrap_err();
-        assert!(pool.by_sender.is_empty());
+        assert_eq!(pool.by_sender.len(), 1);
+        assert!(pool.is_empty());
+        assert!(pool.pending().is_empty());
         assert!(pool.heads(|_| 1).is_empty());
+        assert!(pool.by_sender.is_empty());
     }
 }
