@@ -378,7 +378,7 @@ impl Chain {
 
     /// Account nonce of `address` (transactions it has had included).
     pub fn nonce(&self, address: Address) -> u64 {
-        self.account(address).map(|a| a.nonce).unwrap_or_default()
+        account_nonce(&self.db, &address)
     }
 
     /// The nonce the next transaction of `address` should use, counting pending ones.
@@ -479,9 +479,9 @@ impl Chain {
         }
         let from = request.from;
         let db = &self.db;
-        let pending = self.pool.admit(request, self.config.chain_id, || {
-            account(db, &from).map_or(0, |a| a.nonce)
-        })?;
+        let pending = self
+            .pool
+            .admit(request, self.config.chain_id, || account_nonce(db, &from))?;
         let hash = pending.hash;
         tracing::debug!(%hash, %from, nonce = pending.nonce, "l1 mempool: accepted");
         self.subscribers.retain(|s| s.send(pending.clone()).is_ok());
@@ -625,9 +625,7 @@ impl Chain {
     /// Drops stale transactions and returns each sender's first executable one.
     fn plan_candidates(&mut self, base_fee: u64) -> Vec<Candidate> {
         let db = &self.db;
-        let heads = self
-            .pool
-            .heads(|sender| account(db, sender).map_or(0, |a| a.nonce));
+        let heads = self.pool.heads(|sender| account_nonce(db, sender));
         heads
             .into_iter()
             .filter_map(|tx| candidate(&mut self.pool, tx, base_fee))
@@ -764,6 +762,11 @@ impl Chain {
 /// The committed account at `address` in `db`.
 fn account<'a>(db: &'a CacheDB<EmptyDB>, address: &Address) -> Option<&'a AccountInfo> {
     db.cache.accounts.get(address).map(|a| &a.info)
+}
+
+/// The committed nonce of `address` in `db` (0 for an unknown account).
+fn account_nonce(db: &CacheDB<EmptyDB>, address: &Address) -> u64 {
+    account(db, address).map_or(0, |a| a.nonce)
 }
 
 /// What BLOCKHASH returns for block `number`: keccak("zkarena/block" ‖ seed ‖ number).
