@@ -1,7 +1,8 @@
 //! The embedded L1 checked against the specs it implements: EIP-1559 fees and ordering,
 //! the mempool's replacement and drop rules, receipts and revert decoding, the bridge's
 //! deposit queue, data availability (calldata budget, EIP-4844 blob fee market), custom
-//! precompiles, and determinism of the state.
+//! precompiles, and determinism of the state. A seeded model of the mempool and block
+//! builder, written from the rules, checks random runs of submissions and blocks.
 
 use std::sync::Arc;
 
@@ -822,4 +823,250 @@ fn garbage_calldata_reverts_without_data_and_keeps_the_sender_going() {
         2,
         "a reverted transaction still uses its nonce"
     );
+}
+
+/// The mempool and block builder as the rules state them, written without the chain's
+/// data structures: pending transactions by (sender, nonce), every fate by hash, and a
+/// block built by rescanning all senders for the best next transaction each time.
+#[derive(Default)]
+struct MempoolModel {
+    /// (sender, nonce) -> (hash, max fee, tip, arrival).
+    pending: std::collections::BTreeMap<(Address, u64), (B256, u128, u128, u64)>,
+    account_nonce: std::collections::BTreeMap<Address, u64>,
+    fate: std::collections::BTreeMap<B256, TxStatus>,
+    arrivals: u64,
+    blocks: u64,
+}
+
+impl MempoolModel {
+    const BUMP: u128 = 10;
+
+    fn nonce_of(&self, sender: Address) -> u64 {
+        self.account_nonce.get(&sender).copied().unwrap_or(0)
+    }
+
+    fn submit(&mut self, req: &TxRequest, chain_id: u64) -> Result<B256, SubmitError> {
+        let nonce = req.nonce.unwrap_or_else(|| {
+            let mut n = self.nonce_of(req.from);
+            while self.pending.contains_key(&(req.from, n)) {
+                n += 1;
+            }
+            n
+        });
+        let hash = req.hash_with(chain_id, nonce);
+        if self.fate.contains_key(&hash) {
+            return Err(SubmitError::AlreadyKnown(hash));
+        }
+        if let Some(&(old, max_fee, tip, _)) = self.pending.get(&(req.from, nonce)) {
+            let (min_max_fee, min_tip) = (
+                max_fee + max_fee * Self::BUMP / 100,
+                tip + tip * Self::BUMP / 100,
+            );
+            if req.max_fee_per_gas < min_max_fee || req.max_priority_fee_per_gas < min_tip {
+                return Err(SubmitError::ReplacementUnderpriced {
+                    existing: old,
+                    bump_percent: 10,
+                    min_max_fee,
+                    min_tip,
+                });
+            }
+            self.fate.insert(old, TxStatus::Replaced { by: hash });
+        }
+        let entry = (
+            hash,
+            req.max_fee_per_gas,
+            req.max_priority_fee_per_gas,
+            self.arrivals,
+        );
+        self.arrivals += 1;
+        self.pending.insert((req.from, nonce), entry);
+        self.fate.insert(hash, TxStatus::Pending);
+        Ok(hash)
+    }
+
+    /// The hashes a block with `base_fee` and room for `room` transfers includes, in order.
+    fn seal(&mut self, base_fee: u64, mut room: usize) -> Vec<B256> {
+        self.blocks += 1;
+        let stale: Vec<_> = self
+            .pending
+            .keys()
+            .filter(|(s, n)| *n < self.nonce_of(*s))
+            .copied()
+            .collect();
+        for (sender, nonce) in stale {
+            let (hash, ..) = self.pending.remove(&(sender, nonce)).unwrap();
+            let account_nonce = self.nonce_of(sender);
+            let reason = DropReason::StaleNonce {
+                nonce,
+                account_nonce,
+            };
+            self.fate.insert(hash, TxStatus::Dropped { reason });
+        }
+        let mut out_of_block = std::collections::BTreeSet::new();
+        let mut included = Vec::new();
+        loop {
+            let mut best: Option<(u128, u64, Address)> = None;
+            let senders: Vec<Address> = self.pending.keys().map(|(s, _)| *s).collect();
+            for sender in senders {
+                let key = (sender, self.nonce_of(sender));
+                let Some(&(hash, max_fee, tip, arrival)) = self.pending.get(&key) else {
+                    continue;
+                };
+                if out_of_block.contains(&sender) {
+                    continue;
+                }
+                // Invalid whatever the base fee: dropped as soon as it is next in line.
+                if tip > max_fee {
+                    self.pending.remove(&key);
+                    let reason = DropReason::PriorityFeeAboveMaxFee {
+                        priority_fee: tip,
+                        max_fee,
+                    };
+                    self.fate.insert(hash, TxStatus::Dropped { reason });
+                    continue;
+                }
+                if max_fee < u128::from(base_fee) {
+                    continue;
+                }
+                let effective = tip.min(max_fee - u128::from(base_fee));
+                if best.is_none_or(|(t, a, _)| {
+                    (effective, std::cmp::Reverse(arrival)) > (t, std::cmp::Reverse(a))
+                }) {
+                    best = Some((effective, arrival, sender));
+                }
+            }
+            let Some((_, _, sender)) = best else {
+                return included;
+            };
+            if room == 0 {
+                // No gas left: the sender's transactions wait for a later block.
+                out_of_block.insert(sender);
+                continue;
+            }
+            room -= 1;
+            let nonce = self.nonce_of(sender);
+            let (hash, ..) = self.pending.remove(&(sender, nonce)).unwrap();
+            let index = included.len() as u32;
+            self.fate.insert(
+                hash,
+                TxStatus::Included {
+                    block: self.blocks,
+                    index,
+                },
+            );
+            self.account_nonce.insert(sender, nonce + 1);
+            included.push(hash);
+        }
+    }
+}
+
+/// xorshift64*: the test's own seeded randomness.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+#[test]
+fn mempool_and_block_builder_match_a_model_of_the_rules() {
+    const ROOM: usize = 6;
+    for seed in 1..=12u64 {
+        let config = ChainConfig {
+            gas_limit: 21_000 * ROOM as u64,
+            ..ChainConfig::default()
+        };
+        let (mut chain, users) = chain_with_users(config, 4);
+        let chain_id = chain.config().chain_id;
+        let mut model = MempoolModel::default();
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut sent: Vec<TxRequest> = Vec::new();
+        for step in 0..400 {
+            let at = format!("seed {seed}, step {step}");
+            if rng.below(10) < 3 {
+                let base_fee = chain.next_base_fee();
+                let expected = model.seal(base_fee, ROOM);
+                let block = chain.seal_block();
+                assert_eq!(block.tx_hashes().collect::<Vec<_>>(), expected, "{at}");
+                for (hash, fate) in &model.fate {
+                    assert_eq!(chain.status(hash).as_ref(), Some(fate), "{at}: {hash}");
+                }
+                continue;
+            }
+            let from = users[rng.below(users.len() as u64) as usize];
+            let fees = |rng: &mut Rng| {
+                let max_fee = (1 + rng.below(4) as u128) * GWEI / 2;
+                (max_fee, rng.below(5) as u128 * GWEI / 4)
+            };
+            let req = match rng.below(6) {
+                // A duplicate of something sent before.
+                0 if !sent.is_empty() => sent[rng.below(sent.len() as u64) as usize].clone(),
+                // A replacement of a pending transaction, bumped by 0-20%.
+                1 => match model.pending.iter().find(|((s, _), _)| *s == from) {
+                    Some((&(_, nonce), &(_, max_fee, tip, _))) => {
+                        let pct = 100 + u128::from(rng.below(21));
+                        TxRequest::transfer(from, Address::repeat_byte(9), U256::from(2))
+                            .nonce(nonce)
+                            .fees(max_fee * pct / 100, tip * pct / 100)
+                    }
+                    None => continue,
+                },
+                // An explicit nonce: stale, current or beyond a gap.
+                2 => {
+                    let nonce = (model.nonce_of(from) + rng.below(4)).saturating_sub(1);
+                    let (max_fee, tip) = fees(&mut rng);
+                    TxRequest::transfer(from, Address::repeat_byte(8), U256::from(1))
+                        .nonce(nonce)
+                        .fees(max_fee, tip)
+                }
+                // The sender's next nonce.
+                _ => {
+                    let (max_fee, tip) = fees(&mut rng);
+                    let value = U256::from(1 + rng.below(3));
+                    TxRequest::transfer(from, Address::repeat_byte(7), value).fees(max_fee, tip)
+                }
+            };
+            let expected = model.submit(&req, chain_id);
+            assert_eq!(chain.submit(req.clone()), expected, "{at}");
+            sent.push(req);
+            let pending: Vec<B256> = chain.mempool().pending().iter().map(|t| t.hash).collect();
+            let mut model_pending: Vec<_> = model.pending.values().collect();
+            model_pending.sort_by_key(|(.., arrival)| *arrival);
+            let model_pending: Vec<B256> = model_pending.iter().map(|(h, ..)| *h).collect();
+            assert_eq!(pending, model_pending, "{at}");
+            assert_eq!(chain.mempool().len(), model.pending.len(), "{at}");
+        }
+        // The run exercised every fate.
+        let fates = |f: fn(&TxStatus) -> bool| model.fate.values().filter(|s| f(s)).count();
+        assert!(
+            fates(|s| matches!(s, TxStatus::Included { .. })) > 50,
+            "seed {seed}"
+        );
+        assert!(
+            fates(|s| matches!(s, TxStatus::Replaced { .. })) > 0,
+            "seed {seed}"
+        );
+        assert!(
+            fates(|s| matches!(
+                s,
+                TxStatus::Dropped {
+                    reason: DropReason::StaleNonce { .. }
+                }
+            )) > 0,
+            "seed {seed}"
+        );
+        assert!(
+            fates(|s| matches!(
+                s,
+                TxStatus::Dropped {
+                    reason: DropReason::PriorityFeeAboveMaxFee { .. }
+                }
+            )) > 0,
+            "seed {seed}"
+        );
+    }
 }
