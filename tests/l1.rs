@@ -1041,32 +1041,28 @@ fn mempool_and_block_builder_match_a_model_of_the_rules() {
             assert_eq!(chain.mempool().len(), model.pending.len(), "{at}");
         }
         // The run exercised every fate.
-        let fates = |f: fn(&TxStatus) -> bool| model.fate.values().filter(|s| f(s)).count();
-        assert!(
-            fates(|s| matches!(s, TxStatus::Included { .. })) > 50,
-            "seed {seed}"
-        );
-        assert!(
-            fates(|s| matches!(s, TxStatus::Replaced { .. })) > 0,
-            "seed {seed}"
-        );
-        assert!(
-            fates(|s| matches!(
-                s,
+        let mut fates = std::collections::BTreeMap::new();
+        for fate in model.fate.values() {
+            let kind = match fate {
+                TxStatus::Pending => "pending",
+                TxStatus::Included { .. } => "included",
+                TxStatus::Replaced { .. } => "replaced",
                 TxStatus::Dropped {
-                    reason: DropReason::StaleNonce { .. }
-                }
-            )) > 0,
-            "seed {seed}"
-        );
-        assert!(
-            fates(|s| matches!(
-                s,
+                    reason: DropReason::StaleNonce { .. },
+                } => "stale",
                 TxStatus::Dropped {
-                    reason: DropReason::PriorityFeeAboveMaxFee { .. }
-                }
-            )) > 0,
-            "seed {seed}"
-        );
+                    reason: DropReason::PriorityFeeAboveMaxFee { .. },
+                } => "tip above cap",
+                TxStatus::Dropped { .. } => "other drop",
+            };
+            *fates.entry(kind).or_insert(0) += 1;
+        }
+        for kind in ["included", "replaced", "stale", "tip above cap"] {
+            assert!(
+                fates.contains_key(kind),
+                "seed {seed}: no {kind} in {fates:?}"
+            );
+        }
+        assert!(fates["included"] > 50, "seed {seed}: {fates:?}");
     }
 }
