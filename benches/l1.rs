@@ -2,7 +2,7 @@
 //! `Chain` (mempool, ordering, receipts) and through bare revm executing the same
 //! transactions in the same order. The ratio is the harness's overhead. `chain_submit`,
 //! `chain_seal` and `tx_hash` split that overhead: mempool admission (of which `tx_hash`
-//! is the keccak of each transaction's identity) and block building.
+//! is the SHA-256 of each transaction's identity) and block building.
 
 use std::hint::black_box;
 
@@ -250,7 +250,7 @@ fn l1_throughput(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
-        // The transactions' hashes alone: the part of `chain_submit` that is keccak.
+        // The transactions' hashes alone: the part of `chain_submit` that is hashing.
         let requests: Vec<TxRequest> = (0..senders.len())
             .map(|i| load.request(token, i, senders[i]))
             .collect();
