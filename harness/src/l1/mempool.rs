@@ -87,13 +87,17 @@ impl NonceQueue {
 /// Where an admitted transaction is now.
 #[derive(Clone, Debug)]
 enum Seen {
-    /// In `sender`'s queue at `nonce`.
-    Pending { sender: Address, nonce: u64 },
+    /// In its sender's queue (the index shares the queue's `Arc`, which keeps entries
+    /// at 16 bytes: the index grows by one entry for every transaction ever admitted).
+    Pending(Arc<PendingTx>),
     /// In block `block` at `index` (the chain holds the receipt).
     Included { block: u64, index: u32 },
     /// Dropped or replaced: rare, so boxed to keep the index's entries small.
     Gone(Box<TxStatus>),
 }
+
+// The index keeps an entry per transaction ever admitted; keep it small.
+const _: () = assert!(std::mem::size_of::<Seen>() == 16);
 
 /// The pending transactions, and the fate of every transaction the mempool admitted.
 #[derive(Clone, Debug, Default)]
@@ -183,7 +187,7 @@ impl Mempool {
             arrival: self.next_arrival,
         });
         self.next_arrival += 1;
-        seen.insert(Seen::Pending { sender, nonce });
+        seen.insert(Seen::Pending(tx.clone()));
         match slot {
             Ok(i) => queue.0[i] = tx.clone(),
             Err(i) => {
@@ -201,7 +205,7 @@ impl Mempool {
     /// The status of `hash` if the mempool admitted it.
     pub fn status(&self, hash: &TxHash) -> Option<TxStatus> {
         Some(match self.index.get(hash)? {
-            Seen::Pending { .. } => TxStatus::Pending,
+            Seen::Pending(_) => TxStatus::Pending,
             Seen::Included { block, index } => TxStatus::Included {
                 block: *block,
                 index: *index,
@@ -221,7 +225,7 @@ impl Mempool {
     /// The pending transaction `hash`.
     pub fn get(&self, hash: &TxHash) -> Option<&Arc<PendingTx>> {
         match self.index.get(hash)? {
-            Seen::Pending { sender, nonce } => self.by_sender.get(sender)?.get(*nonce),
+            Seen::Pending(tx) => Some(tx),
             _ => None,
         }
     }
@@ -271,7 +275,7 @@ impl Mempool {
 
     /// Drops pending transaction `hash`, recording why.
     pub(crate) fn drop_tx(&mut self, hash: &TxHash, reason: DropReason) {
-        if matches!(self.index.get(hash), Some(Seen::Pending { .. })) {
+        if matches!(self.index.get(hash), Some(Seen::Pending(_))) {
             tracing::debug!(%hash, %reason, "l1 mempool: dropped");
             self.settle(hash, Seen::Gone(Box::new(TxStatus::Dropped { reason })));
         }
@@ -281,9 +285,10 @@ impl Mempool {
     /// pending; otherwise its sender's pending transaction with the next nonce, if any.
     fn settle(&mut self, hash: &TxHash, to: Seen) -> Option<Option<Arc<PendingTx>>> {
         let seen = self.index.get_mut(hash)?;
-        let Seen::Pending { sender, nonce } = *seen else {
+        let Seen::Pending(tx) = seen else {
             return None;
         };
+        let (sender, nonce) = (tx.request.from, tx.nonce);
         *seen = to;
         self.pending -= 1;
         let queue = self.by_sender.get_mut(&sender)?;
