@@ -2,8 +2,8 @@
 //! mempool, and the receipts that blocks record.
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
-use sha2::{Digest, Sha256};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::revert::RevertReason;
 
@@ -138,42 +138,55 @@ impl TxRequest {
     /// Hash of the transaction with its resolved nonce, over every field and the chain id:
     /// the hash [`super::Chain::submit`] returns for it. SHA-256 of
     /// `chain_id ‖ from ‖ (1 ‖ to | 0) ‖ value ‖ nonce ‖ gas_limit ‖ max_fee ‖ tip ‖
-    /// blob count [‖ max_fee_per_blob_gas ‖ versioned hashes] ‖ data`, integers big-endian.
+    /// blob count [‖ max_fee_per_blob_gas ‖ versioned hashes] ‖ data`, where each integer
+    /// but the blob count (one byte) is its big-endian bytes without leading zeros, after
+    /// a byte that counts them (so the preimage decodes one way only).
     ///
     /// The transactions are unsigned, so this cannot be Ethereum's hash (keccak of the
-    /// signed RLP) anyway; SHA-256 is the collision-resistant hash that CPUs run in
-    /// hardware (SHA-NI, ARMv8 SHA2), which makes it the cheapest part of admitting a
-    /// transaction instead of the dearest (keccak was a third of bare revm's time on a
-    /// plain transfer; see `benches/l1.rs`).
+    /// signed RLP) anyway. SHA-256 is the collision-resistant hash that CPUs run in
+    /// hardware (SHA-NI, ARMv8 SHA2), and the compact integers fit a plain transfer in
+    /// two 64-byte blocks: hashing is the cheapest part of admitting a transaction
+    /// rather than the dearest (keccak of fixed-width fields cost a third of bare
+    /// revm's time on a transfer; see `benches/l1.rs`).
     pub fn hash_with(&self, chain_id: u64, nonce: u64) -> TxHash {
-        // The fixed-size fields go in with one update: SHA-256 compresses whole 64-byte
-        // blocks, and ten small updates cost as much as the compression itself.
-        let mut head = [0u8; TX_HASH_HEAD_MAX];
-        let mut len = 0;
-        let mut put = |bytes: &[u8]| {
-            head[len..len + bytes.len()].copy_from_slice(bytes);
-            len += bytes.len();
-        };
-        put(&chain_id.to_be_bytes());
-        put(self.from.as_slice());
+        let mut head = HashHead::default();
+        head.uint(&chain_id.to_be_bytes(), chain_id.leading_zeros());
+        head.bytes(self.from.as_slice());
         match self.to {
             Some(to) => {
-                put(&[1]);
-                put(to.as_slice());
+                head.bytes(&[1]);
+                head.bytes(to.as_slice());
             }
-            None => put(&[0]),
+            None => head.bytes(&[0]),
         }
-        put(&self.value.to_be_bytes::<32>());
-        put(&nonce.to_be_bytes());
-        put(&self.gas_limit.to_be_bytes());
-        put(&self.max_fee_per_gas.to_be_bytes());
-        put(&self.max_priority_fee_per_gas.to_be_bytes());
+        head.uint(
+            &self.value.to_be_bytes::<32>(),
+            self.value.leading_zeros() as u32,
+        );
+        head.uint(&nonce.to_be_bytes(), nonce.leading_zeros());
+        head.uint(
+            &self.gas_limit.to_be_bytes(),
+            self.gas_limit.leading_zeros(),
+        );
+        head.uint(
+            &self.max_fee_per_gas.to_be_bytes(),
+            self.max_fee_per_gas.leading_zeros(),
+        );
+        head.uint(
+            &self.max_priority_fee_per_gas.to_be_bytes(),
+            self.max_priority_fee_per_gas.leading_zeros(),
+        );
         // The blob count (at most max_blobs_per_tx, far below 256) separates blob hashes from data.
-        put(&[u8::try_from(self.blobs.len()).unwrap_or(u8::MAX)]);
+        head.bytes(&[u8::try_from(self.blobs.len()).unwrap_or(u8::MAX)]);
         let mut h = Sha256::new();
-        h.update(&head[..len]);
+        h.update(head.as_slice());
         if !self.blobs.is_empty() {
-            h.update(self.max_fee_per_blob_gas.to_be_bytes());
+            let mut fee = HashHead::default();
+            fee.uint(
+                &self.max_fee_per_blob_gas.to_be_bytes(),
+                self.max_fee_per_blob_gas.leading_zeros(),
+            );
+            h.update(fee.as_slice());
             for blob in &self.blobs {
                 h.update(blob_versioned_hash(blob));
             }
@@ -183,8 +196,45 @@ impl TxRequest {
     }
 }
 
-/// Bytes of the fixed-size fields at the head of a transaction's hash preimage.
-const TX_HASH_HEAD_MAX: usize = 8 + 20 + 1 + 20 + 32 + 8 + 8 + 16 + 16 + 1;
+/// The head of a transaction's hash preimage (every field before the blobs and the
+/// data), built on the stack so that it reaches SHA-256 in one update: ten small updates
+/// cost as much as the compression itself.
+struct HashHead {
+    buf: [u8; Self::MAX],
+    len: usize,
+}
+
+impl HashHead {
+    /// The longest head: chain id, sender, tagged callee, value, nonce, gas limit, two
+    /// fees (each integer with its length byte) and the blob count.
+    const MAX: usize = 9 + 20 + 21 + 33 + 9 + 9 + 17 + 17 + 1;
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Big-endian integer `be`, which starts with `zero_bits` zero bits, without its
+    /// leading zero bytes, after the count of bytes left.
+    fn uint(&mut self, be: &[u8], zero_bits: u32) {
+        let digits = &be[zero_bits as usize / 8..];
+        self.bytes(&[digits.len() as u8]);
+        self.bytes(digits);
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Default for HashHead {
+    fn default() -> Self {
+        Self {
+            buf: [0; Self::MAX],
+            len: 0,
+        }
+    }
+}
 
 /// A transaction accepted into the mempool, as subscribers to pending transactions see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -354,8 +404,14 @@ mod tests {
 
     /// The preimage as the documentation states it, one field at a time.
     fn reference_hash(r: &TxRequest, chain_id: u64, nonce: u64) -> TxHash {
+        // An integer: the count of its big-endian bytes from the first non-zero one, then those.
+        fn int(pre: &mut Vec<u8>, value: U256) {
+            let n = value.byte_len();
+            pre.push(n as u8);
+            pre.extend(&value.to_be_bytes::<32>()[32 - n..]);
+        }
         let mut pre = Vec::new();
-        pre.extend(chain_id.to_be_bytes());
+        int(&mut pre, U256::from(chain_id));
         pre.extend(r.from.as_slice());
         match r.to {
             Some(to) => {
@@ -364,14 +420,14 @@ mod tests {
             }
             None => pre.push(0),
         }
-        pre.extend(r.value.to_be_bytes::<32>());
-        pre.extend(nonce.to_be_bytes());
-        pre.extend(r.gas_limit.to_be_bytes());
-        pre.extend(r.max_fee_per_gas.to_be_bytes());
-        pre.extend(r.max_priority_fee_per_gas.to_be_bytes());
+        int(&mut pre, r.value);
+        int(&mut pre, U256::from(nonce));
+        int(&mut pre, U256::from(r.gas_limit));
+        int(&mut pre, U256::from(r.max_fee_per_gas));
+        int(&mut pre, U256::from(r.max_priority_fee_per_gas));
         pre.push(r.blobs.len() as u8);
         if !r.blobs.is_empty() {
-            pre.extend(r.max_fee_per_blob_gas.to_be_bytes());
+            int(&mut pre, U256::from(r.max_fee_per_blob_gas));
             for blob in &r.blobs {
                 pre.extend(blob_versioned_hash(blob).as_slice());
             }
@@ -391,9 +447,14 @@ mod tests {
             TxRequest::call(from, to, vec![1, 2, 3])
                 .blob(vec![9u8; 1000], 5)
                 .blob(vec![8u8; 10], 5),
+            // The longest head: every integer at its widest.
+            TxRequest::transfer(from, to, U256::MAX)
+                .gas_limit(u64::MAX)
+                .fees(u128::MAX, u128::MAX)
+                .blob(vec![1], u128::MAX),
         ];
         for r in &requests {
-            for (chain_id, nonce) in [(1, 0), (31_337, 42)] {
+            for (chain_id, nonce) in [(1, 0), (31_337, 42), (u64::MAX, u64::MAX)] {
                 assert_eq!(
                     r.hash_with(chain_id, nonce),
                     reference_hash(r, chain_id, nonce)
