@@ -210,6 +210,17 @@ fn submit_block(chain: &mut Chain, senders: &[Address], token: Address, load: Lo
     }
 }
 
+/// Submits and seals `blocks` blocks of `load`, checking that every transaction landed
+/// and succeeded.
+fn run_blocks(chain: &mut Chain, senders: &[Address], token: Address, load: Load, blocks: usize) {
+    for _ in 0..blocks {
+        submit_block(chain, senders, token, load);
+        let block = chain.seal_block();
+        assert_eq!(block.receipts.len(), TXS_PER_BLOCK);
+        assert!(block.receipts.iter().all(|r| r.status.is_success()));
+    }
+}
+
 fn l1_throughput(c: &mut Criterion) {
     let senders = senders();
     let mut group = c.benchmark_group("l1_block");
@@ -223,10 +234,7 @@ fn l1_throughput(c: &mut Criterion) {
             b.iter_batched(
                 || chain.clone(),
                 |mut chain| {
-                    submit_block(&mut chain, &senders, token, load);
-                    let block = chain.seal_block();
-                    assert_eq!(block.receipts.len(), TXS_PER_BLOCK);
-                    assert!(block.receipts.iter().all(|r| r.status.is_success()));
+                    run_blocks(&mut chain, &senders, token, load, 1);
                     chain
                 },
                 BatchSize::LargeInput,
@@ -286,12 +294,7 @@ fn l1_throughput(c: &mut Criterion) {
             b.iter_batched(
                 || chain.clone(),
                 |mut chain| {
-                    for _ in 0..RUN_BLOCKS {
-                        submit_block(&mut chain, &senders, token, load);
-                        let block = chain.seal_block();
-                        assert_eq!(block.receipts.len(), TXS_PER_BLOCK);
-                        assert!(block.receipts.iter().all(|r| r.status.is_success()));
-                    }
+                    run_blocks(&mut chain, &senders, token, load, RUN_BLOCKS);
                     chain
                 },
                 BatchSize::LargeInput,
