@@ -97,6 +97,7 @@ contract StakeManager {
     error NotOnHead(bytes32 parent, bytes32 head);
     error SlotBehindHead(uint64 slot, uint64 headSlot);
     error SlotSlashed(uint64 slot);
+    error SelfReport(uint64 slot, address leader);
 
     constructor(
         IStakeToken token_,
@@ -279,15 +280,17 @@ contract StakeManager {
     }
 
     /// @notice Slashes the leader of `slot` if the slot has no canonical block once the
-    ///         timeout has passed; the slash is burnt or paid to the caller.
+    ///         timeout has passed; the slash is burnt or paid to the caller. When it is
+    ///         paid, the leader cannot be the caller: its own report would refund it.
     function slashMissed(uint64 slot) external returns (uint256 amount) {
         uint64 from = slotStart(slot + 1 + timeoutSlots);
         if (block.number < from) revert TimeoutNotReached(slot, from);
         if (slashed[slot]) revert AlreadySlashed(slot);
         bytes32 c = canonical[slot];
         if (c != bytes32(0)) revert AlreadyCanonical(slot, c);
-        slashed[slot] = true;
         address l = leader(slot);
+        if (!burnSlash && msg.sender == l) revert SelfReport(slot, l);
+        slashed[slot] = true;
         amount = stakeOf[l] * slashBps / 10_000;
         stakeOf[l] -= amount;
         _checkpoint(l, stakeOf[l]);

@@ -302,6 +302,16 @@ fn an_empty_slot_slashes_its_leader_after_the_timeout_and_exits_cannot_escape() 
         p.chain.seal_block();
     }
     let before = p.stake_of(l);
+    // The slash is paid to the reporter, so the leader may not report itself: it would
+    // get its own slash back.
+    let reason = reverted(call(
+        &mut p.chain,
+        p.validators[l],
+        p.manager,
+        slash.abi_encode(),
+    ));
+    assert!(reason.starts_with("SelfReport("), "{reason}");
+    assert_eq!(p.stake_of(l), before);
     let leaders_before: Vec<usize> = (0..4).map(|s| p.leader(s)).collect();
     call(&mut p.chain, reporter, p.manager, slash.abi_encode()).unwrap();
     // Stake counts as it was at a slot's start: a slash does not redraw past leaders.
