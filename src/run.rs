@@ -223,9 +223,6 @@ impl Prepared {
     /// What PoS leader election did, read from the StakeManager and the rollup.
     fn pos_report(&mut self, report: &Report) -> Option<PosReport> {
         let setup = self.pos.clone()?;
-        let Mechanism::ProofOfStake { timeout_slots, .. } = self.scenario.mechanism else {
-            return None;
-        };
         let slot_ms = self.scenario.slot_seconds * 1000 * setup.blocks_per_slot;
         let manager = setup.manager;
         let rollup = setup.rollup;
@@ -301,7 +298,7 @@ impl Prepared {
                 }
             }
             previous = who;
-            let timed_out = head >= setup.slot_start(slot + 1 + timeout_slots);
+            let timed_out = head >= setup.slashable_from(slot);
             let outcome = match (canonical, slashed, timed_out) {
                 (true, _, _) => "canonical",
                 (false, true, _) => "slashed",

@@ -114,6 +114,12 @@ impl PosSetup {
         self.genesis_block + slot * self.blocks_per_slot
     }
 
+    /// The first L1 block at which slot `slot`'s timeout has passed: from there its
+    /// leader can be slashed if it has no canonical block (StakeManager `slashMissed`).
+    pub fn slashable_from(&self, slot: u64) -> u64 {
+        self.slot_start(slot + 1 + self.timeout_slots)
+    }
+
     /// The slot starting at L1 block `number`, if one does.
     pub fn slot_at(&self, number: u64) -> Option<u64> {
         let d = number.checked_sub(self.genesis_block)?;
@@ -416,7 +422,7 @@ impl Validator {
     /// moved on without it, or its slot timed out at L1 block `number`.
     fn settle_proposal(&mut self, number: u64) {
         let Some(p) = &self.proposal else { return };
-        let timed_out = number + 1 >= self.setup.slot_start(p.slot + 1 + self.setup.timeout_slots);
+        let timed_out = number + 1 >= self.setup.slashable_from(p.slot);
         if self.canonical.contains(&p.slot) || self.followed_head() != p.parent || timed_out {
             self.proposal = None;
         }
@@ -459,7 +465,7 @@ impl Validator {
         let next = number + 1;
         let mut s = self.first_open;
         loop {
-            let from = self.setup.slot_start(s + 1 + self.setup.timeout_slots);
+            let from = self.setup.slashable_from(s);
             if next < from {
                 break;
             }
