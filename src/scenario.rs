@@ -731,13 +731,7 @@ impl Scenario {
             ..
         } = self.mechanism
         {
-            if timeout_slots > 10_000 {
-                return Err(bad(
-                    "mechanism.timeout_slots".into(),
-                    format!("{timeout_slots} is above 10000"),
-                ));
-            }
-            self.validate_pos(file, blocks_per_slot, slash_bps, collect_ms)?;
+            self.validate_pos(file, blocks_per_slot, timeout_slots, slash_bps, collect_ms)?;
         } else {
             let sequencers: Vec<&str> = self
                 .cast
@@ -821,6 +815,7 @@ impl Scenario {
         &self,
         file: &str,
         blocks_per_slot: u64,
+        timeout_slots: u64,
         slash_bps: u16,
         collect_ms: u64,
     ) -> Result<(), ScenarioError> {
@@ -829,6 +824,12 @@ impl Scenario {
             path: path.into(),
             message,
         };
+        if timeout_slots > 10_000 {
+            return Err(bad(
+                "mechanism.timeout_slots",
+                format!("{timeout_slots} is above 10000"),
+            ));
+        }
         if !(1..=64).contains(&blocks_per_slot) {
             return Err(bad(
                 "mechanism.blocks_per_slot",
