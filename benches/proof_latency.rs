@@ -88,7 +88,13 @@ fn proofs(c: &mut Criterion) {
         let (_, vd_bytes) = registry.register(&circuit.data().verifier_data());
         let outcome = Users::new().transfers(n);
         let proof = prover
-            .prove_batch(DEPTH, &outcome, Default::default(), Default::default())
+            .prove_batch(
+                DEPTH,
+                &outcome,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            )
             .unwrap();
         // Lower bound per transfer: two leaves, each a Merkle path checked and
         // recomputed (2 x depth permutations) plus its old and new leaf hash.
@@ -109,6 +115,7 @@ fn proofs(c: &mut Criterion) {
                         black_box(&outcome),
                         Default::default(),
                         Default::default(),
+                        Default::default(),
                     )
                     .unwrap()
             })
@@ -125,7 +132,13 @@ fn proofs(c: &mut Criterion) {
     let mut users = Users::new();
     let (first, second) = (users.transfers(16), users.transfers(16));
     let p1 = prover
-        .prove_batch(DEPTH, &first, Default::default(), Default::default())
+        .prove_batch(
+            DEPTH,
+            &first,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        )
         .unwrap();
     let digest = |b| zkarena_harness::zk::b256_to_digest(&b).unwrap();
     let p2 = prover
@@ -134,6 +147,7 @@ fn proofs(c: &mut Criterion) {
             &second,
             digest(p1.public.batch_out),
             digest(p1.public.withdrawals_out),
+            Default::default(),
         )
         .unwrap();
     let agg = prover.aggregate(&p1, &p2).unwrap();

@@ -12,11 +12,16 @@ interface IERC20Like {
 ///         proofs consume in order; withdrawals are paid out by the rollup contract once
 ///         the batch that made them is verified.
 /// @dev L2 balances are 64-bit Goldilocks-field values counted in L2 units of 1 gwei,
-///      so a deposit must be a whole number of L2 units and below MAX_L2_AMOUNT units.
-///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Amount)),
-///      with asset = address(0) for ETH. The depositor (`from`) is only in the event: the
-///      L2 credits `to`, and the rollup contract checks the deposits a batch consumes
-///      against this hash.
+///      so a deposit must be a whole number of L2 units and below MAX_L2_AMOUNT units;
+///      the escrow of each asset is capped at MAX_L2_AMOUNT units, which bounds the L2
+///      supply of each asset (and so every balance, fee sum and reserve) below 2^62.
+///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, to,
+///      l2Account, l2Amount)), with asset = address(0) for ETH. The depositor names the
+///      L2 account (`l2Account`) and its owner (`to`): both are in the hash, so no
+///      sequencer can redirect the deposit. A deposit the L2 cannot place (the account
+///      is outside the tree or owned by another address) is refunded: the batch circuit
+///      turns it into a withdrawal of the same asset and amount to `to`, paid here when
+///      the batch is verified. The depositor (`from`) is only in the event.
 contract Bridge {
     /// @notice Wei per L2 balance unit.
     uint256 public constant L2_UNIT = 1 gwei;
@@ -40,6 +45,7 @@ contract Bridge {
         address indexed from,
         address indexed to,
         address asset,
+        uint64 l2Account,
         uint64 l2Amount,
         bytes32 runningHash
     );
@@ -58,6 +64,11 @@ contract Bridge {
     error InsufficientEscrow(address asset, uint256 escrowed, uint256 needed);
     error UnknownAsset(address asset);
     error GenesisClosed();
+    error AccountNotEncodable(uint64 account);
+    error EscrowCapExceeded(address asset, uint256 escrowed, uint256 amount, uint256 cap);
+
+    /// @notice Most an asset's escrow may hold, in wei: MAX_L2_AMOUNT L2 units.
+    uint256 public constant MAX_ESCROW = uint256(MAX_L2_AMOUNT) * L2_UNIT;
 
     constructor(address token_, address admin_) {
         if (token_ == address(0) || admin_ == address(0)) revert ZeroAddress();
@@ -85,31 +96,39 @@ contract Bridge {
     function seedEscrow(uint256 tokenAmount) external payable {
         if (msg.sender != admin) revert NotAdmin(msg.sender);
         if (rollup != address(0)) revert GenesisClosed();
-        escrow[address(0)] += msg.value;
+        _escrow(address(0), msg.value);
         if (tokenAmount > 0) {
             if (!IERC20Like(token).transferFrom(msg.sender, address(this), tokenAmount)) {
                 revert TokenTransferFailed(msg.sender, address(this), tokenAmount);
             }
-            escrow[token] += tokenAmount;
+            _escrow(token, tokenAmount);
         }
         emit EscrowSeeded(msg.value, tokenAmount);
     }
 
-    /// @notice Deposits the ETH sent with the call to `l2Recipient` on L2.
-    function depositEth(address l2Recipient) external payable returns (uint256 index) {
+    /// @notice Deposits the ETH sent with the call to L2 account `l2Account`, owned by
+    ///         (or opened for) `l2Recipient`.
+    function depositEth(address l2Recipient, uint64 l2Account) external payable returns (uint256 index) {
         uint64 l2Amount = _l2Amount(msg.value);
-        escrow[address(0)] += msg.value;
-        return _enqueue(address(0), msg.sender, l2Recipient, l2Amount);
+        _escrow(address(0), msg.value);
+        return _enqueue(address(0), msg.sender, l2Recipient, l2Account, l2Amount);
     }
 
-    /// @notice Deposits `amount` network tokens (wei) to `l2Recipient`; needs an allowance.
-    function depositToken(address l2Recipient, uint256 amount) external returns (uint256 index) {
+    /// @notice Deposits `amount` network tokens (wei) to L2 account `l2Account` of
+    ///         `l2Recipient`; needs an allowance.
+    function depositToken(address l2Recipient, uint64 l2Account, uint256 amount) external returns (uint256 index) {
         uint64 l2Amount = _l2Amount(amount);
+        _escrow(token, amount);
         if (!IERC20Like(token).transferFrom(msg.sender, address(this), amount)) {
             revert TokenTransferFailed(msg.sender, address(this), amount);
         }
-        escrow[token] += amount;
-        return _enqueue(token, msg.sender, l2Recipient, l2Amount);
+        return _enqueue(token, msg.sender, l2Recipient, l2Account, l2Amount);
+    }
+
+    function _escrow(address asset, uint256 amount) internal {
+        uint256 escrowed = escrow[asset];
+        if (escrowed + amount > MAX_ESCROW) revert EscrowCapExceeded(asset, escrowed, amount, MAX_ESCROW);
+        escrow[asset] = escrowed + amount;
     }
 
     /// @notice Pays a withdrawal of `l2Amount` L2 units of `asset` to `to`. Only the rollup.
@@ -138,12 +157,18 @@ contract Bridge {
         return uint64(amount / L2_UNIT);
     }
 
-    function _enqueue(address asset, address from, address to, uint64 l2Amount) internal returns (uint256 index) {
+    function _enqueue(address asset, address from, address to, uint64 account, uint64 l2Amount)
+        internal
+        returns (uint256 index)
+    {
         if (to == address(0)) revert ZeroAddress();
+        // The batch codec carries 32-bit account indices: a larger one could never be
+        // sequenced, and would block every deposit queued after it.
+        if (account > type(uint32).max) revert AccountNotEncodable(account);
         index = depositCount;
-        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, l2Amount));
+        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, account, l2Amount));
         depositHashAt[index + 1] = next;
         depositCount = index + 1;
-        emit DepositQueued(index, from, to, asset, l2Amount, next);
+        emit DepositQueued(index, from, to, asset, account, l2Amount, next);
     }
 }

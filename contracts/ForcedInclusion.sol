@@ -14,6 +14,13 @@ interface IERC20Min {
 ///         token); anyone may sequence it as a batch of its own (`sequenceForceBatch`);
 ///         once the oldest forced transaction has waited `forceTimeout` seconds, the
 ///         mechanism refuses every other batch (`_checkForcedPending`) until it is in.
+/// @dev A forced transaction is validated when it is posted: it must be one user
+///      transaction (transfer, swap or withdrawal) that the batch codec decodes, else
+///      `forceBatch` reverts `MalformedForcedTx`. (Unvalidated garbage would be refused
+///      at sequencing by a mechanism that refuses malformed batches, and, once past the
+///      timeout, would block every batch for good.) As a second line, a forced batch is
+///      always sequenced, as the no-op batch if it were malformed. The force fee goes
+///      to whoever sequences the forced batch by default (`_payForceFee`).
 abstract contract ForcedInclusion is ZkRollup {
     /// @notice The network token (fees).
     IERC20Min public immutable token;
@@ -25,6 +32,7 @@ abstract contract ForcedInclusion is ZkRollup {
     struct ForcedBatch {
         bytes32 txHash;
         uint64 timestamp;
+        uint256 fee;
     }
 
     mapping(uint64 => ForcedBatch) public forcedBatches;
@@ -39,6 +47,7 @@ abstract contract ForcedInclusion is ZkRollup {
     error NoForcedBatch();
     error WrongForcedTx(uint64 index);
     error FeeTransferFailed(address from, uint256 fee);
+    error MalformedForcedTx(uint256 offset, string reason);
 
     constructor(IERC20Min token_, uint256 forceTimeout_) {
         token = token_;
@@ -65,11 +74,35 @@ abstract contract ForcedInclusion is ZkRollup {
     /// @notice A censored user's way in: posts one L2 transaction (its record in the
     ///         batch codec, plain format) on L1, paying the force fee.
     function forceBatch(bytes calldata l2Tx) external returns (uint64 index) {
+        _checkForcedTx(l2Tx);
         uint256 fee = _forceFee();
         if (!token.transferFrom(msg.sender, address(this), fee)) revert FeeTransferFailed(msg.sender, fee);
         index = ++lastForced;
-        forcedBatches[index] = ForcedBatch(keccak256(l2Tx), uint64(block.timestamp));
+        forcedBatches[index] = ForcedBatch(keccak256(l2Tx), uint64(block.timestamp), fee);
         emit ForceBatch(index, msg.sender, l2Tx);
+    }
+
+    /// @notice Reverts unless `l2Tx` is one user transaction the codec decodes.
+    function _checkForcedTx(bytes calldata l2Tx) internal view {
+        if (l2Tx.length == 0 || uint8(l2Tx[0]) == 0 || uint8(l2Tx[0]) > 3) {
+            revert MalformedForcedTx(0, "not a user transaction (kind 1, 2 or 3)");
+        }
+        (,,,,,, uint256 at, string memory why) = _malformed(_commit(_forcedBatch(l2Tx), depositsSequenced));
+        if (bytes(why).length > 0) revert MalformedForcedTx(at, why);
+    }
+
+    /// @notice The plain batch a forced transaction is sequenced as: format 0,
+    ///         sequencer 0, this L1 block, fee account 0, one transaction.
+    function _forcedBatch(bytes calldata l2Tx) internal view returns (bytes memory) {
+        return abi.encodePacked(uint8(0), uint32(0), uint64(block.number), uint32(0), uint32(1), l2Tx);
+    }
+
+    /// @notice Pays the fee of forced batch `forced`, sequenced as batch `index`: by
+    ///         default to whoever sequenced it.
+    function _payForceFee(uint64 forced, uint64 index, uint256 fee) internal virtual {
+        forced;
+        index;
+        if (fee > 0 && !token.transfer(msg.sender, fee)) revert FeeTransferFailed(address(this), fee);
     }
 
     /// @notice Sequences the oldest forced transaction as a batch of its own (sequencer
@@ -78,11 +111,11 @@ abstract contract ForcedInclusion is ZkRollup {
         uint64 f = lastForcedSequenced + 1;
         if (f > lastForced) revert NoForcedBatch();
         if (keccak256(l2Tx) != forcedBatches[f].txHash) revert WrongForcedTx(f);
-        // Plain batch: format 0, sequencer 0, L1 block, fee account 0, one transaction.
-        bytes memory batch = abi.encodePacked(uint8(0), uint32(0), uint64(block.number), uint32(0), uint32(1), l2Tx);
+        bytes memory batch = _forcedBatch(l2Tx);
         lastForcedSequenced = f;
-        (index,,) = _sequence(batch);
+        (index,,) = _sequenceAs(batch, true);
         _afterForcedSequenced(index);
+        _payForceFee(f, index, forcedBatches[f].fee);
         emit ForcedBatchSequenced(f, index, batch);
     }
 }

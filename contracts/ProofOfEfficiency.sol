@@ -15,6 +15,12 @@ import "./ForcedInclusion.sol";
 ///      onTime, the fee is multiplied by (1000 + FEE_STEP)/1000 d times if d > 0 (slow
 ///      verification: pay aggregators more) or divided by it -d times if d < 0, and
 ///      clamped to [MIN_BATCH_FEE, MAX_BATCH_FEE]. FEE_STEP = 20 (2% per batch).
+///      Sequencer ids (what a batch header and users' chain ids name) are claimed,
+///      first come first served, with `claimSequencerId`; a batch naming a nonzero id is
+///      accepted only from the id's owner, so nobody posts under another sequencer's
+///      id. A forced batch's force fee is its batch fee: the prover of its range takes
+///      it. Proofs are bound to their submitter unless the deployment turns it off
+///      (`bindProofs`, a scenario flag that exists to show the proof-copying attack).
 contract ProofOfEfficiency is ForcedInclusion {
     uint256 public constant FEE_STEP = 20;
     uint256 public constant MIN_BATCH_FEE = 1e12;
@@ -35,6 +41,16 @@ contract ProofOfEfficiency is ForcedInclusion {
     event BatchFeePaid(uint64 indexed index, address indexed sequencer, uint256 fee);
     event ProverRewarded(uint64 from, uint64 to, address indexed prover, uint256 reward);
     event BatchFeeUpdated(uint256 fee);
+    event SequencerIdClaimed(uint64 indexed id, address indexed owner);
+
+    /// @notice Owner of each claimed sequencer id.
+    mapping(uint64 => address) public sequencerOwner;
+    /// @notice Whether proofs must be bound to their submitter (see ZkRollup).
+    bool public immutable bindProofs;
+
+    error SequencerIdTaken(uint64 id, address owner);
+    error SequencerIdInvalid(uint64 id);
+    error SequencerIdNotOwned(uint64 id, address owner, address poster);
 
     constructor(
         IRollupBridge bridge_,
@@ -42,10 +58,32 @@ contract ProofOfEfficiency is ForcedInclusion {
         bytes32[] memory keys,
         uint256 initialBatchFee,
         uint256 verifyTimeTarget_,
-        uint256 forceTimeout_
+        uint256 forceTimeout_,
+        bool bindProofs_
     ) ZkRollup(bridge_, genesisRoot, keys) ForcedInclusion(IERC20Min(bridge_.token()), forceTimeout_) {
         batchFee = initialBatchFee;
         verifyTimeTarget = verifyTimeTarget_;
+        bindProofs = bindProofs_;
+    }
+
+    /// @notice Claims sequencer id `id` (1 to 2^32 - 1) for the caller, once.
+    function claimSequencerId(uint64 id) external {
+        if (id == 0 || id > type(uint32).max) revert SequencerIdInvalid(id);
+        address owner = sequencerOwner[id];
+        if (owner != address(0)) revert SequencerIdTaken(id, owner);
+        sequencerOwner[id] = msg.sender;
+        emit SequencerIdClaimed(id, msg.sender);
+    }
+
+    /// @dev Id 0 (any sequencer: only chain-id-0 transactions apply) is open to all.
+    function _checkSequencer(uint64 id) internal view override {
+        if (id != 0 && sequencerOwner[id] != msg.sender) {
+            revert SequencerIdNotOwned(id, sequencerOwner[id], msg.sender);
+        }
+    }
+
+    function _bindsProver() internal view override returns (bool) {
+        return bindProofs;
     }
 
     /// @notice Sequences a batch (the rollup's codec): anyone, for the batch fee. Refused
@@ -79,10 +117,16 @@ contract ProofOfEfficiency is ForcedInclusion {
         return batchFee;
     }
 
-    /// @notice A forced batch pays no batch fee; its sender is recorded like a
-    ///         sequencer's.
+    /// @notice A forced batch's sender is recorded like a sequencer's; its batch fee is
+    ///         set when its force fee is paid (`_payForceFee`).
     function _afterForcedSequenced(uint64 index) internal override {
         sequenced[index] = SequencedBatch(msg.sender, uint64(block.timestamp), 0);
+    }
+
+    /// @notice The force fee becomes the forced batch's batch fee: the range's prover
+    ///         takes it, like any batch fee.
+    function _payForceFee(uint64, uint64 index, uint256 fee) internal override {
+        sequenced[index].fee = fee;
     }
 
     /// @notice Verifies batches from..to with a proof in the transaction's blobs; the

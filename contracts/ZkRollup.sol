@@ -15,9 +15,15 @@ interface IRollupBridge {
 ///         pays the range's withdrawals through the bridge.
 /// @dev Digests are four Goldilocks elements packed big-endian into a bytes32. Public
 ///      inputs of a proof: oldRoot, newRoot, batchIn, batchOut, withdrawalsIn,
-///      withdrawalsOut (4 elements each) and, for a single-batch proof, the sequencer.
+///      withdrawalsOut, binding (4 elements each) and, for a single-batch proof, the
+///      sequencer. The binding is Poseidon(this contract's address || the prover's, as
+///      five 32-bit limbs each): a rollup that binds proofs (`_bindsProver`) accepts a
+///      proof only from the prover it was made for and only here, so a proof copied
+///      from the mempool or replayed on another instance is worthless.
 ///      The withdrawal accumulator is w = Poseidon(w || owner as five 32-bit limbs ||
-///      asset << 62 | amount), from w = 0, computed with the POSEIDON precompile.
+///      asset << 62 | amount), from w = 0, computed with the POSEIDON precompile; a
+///      withdrawal's asset must be 0 or 1 and its amount below 2^62, so that the packed
+///      word is unique.
 abstract contract ZkRollup {
     address internal constant ZK_VERIFIER = address(0x0a00);
     address internal constant POSEIDON = address(0x0a01);
@@ -67,6 +73,11 @@ abstract contract ZkRollup {
     error BatchRangeMismatch(bytes32 expectedIn, bytes32 expectedOut, bytes32 provenIn, bytes32 provenOut);
     error WithdrawalsMismatch(bytes32 proven, bytes32 computed);
     error DepositsMismatch(uint64 first, uint64 count, bytes32 bridgeHash, bytes32 batchHash);
+    error ProofNotBound(bytes32 expected, bytes32 proven);
+    error BadWithdrawal(uint256 position, uint8 asset, uint64 amount);
+
+    /// @notice Largest withdrawal amount (L2 units): below 2^62, as every L2 value.
+    uint64 public constant MAX_L2_AMOUNT = (uint64(1) << 62) - 1;
 
     constructor(IRollupBridge bridge_, bytes32 genesisRoot, bytes32[] memory keys) {
         bridge = bridge_;
@@ -79,12 +90,28 @@ abstract contract ZkRollup {
     /// @notice Appends a batch to the sequenced (virtual) state. The deposits it
     ///         consumes must be the bridge's next ones, as they were queued.
     function _sequence(bytes memory batch) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
+        return _sequenceAs(batch, _acceptsMalformed());
+    }
+
+    /// @notice `_sequence`, sequencing malformed bytes as the no-op batch if
+    ///         `acceptMalformed` (else refusing them).
+    function _sequenceAs(bytes memory batch, bool acceptMalformed)
+        internal
+        returns (uint64 index, uint64 sequencer, uint64 txCount)
+    {
         uint64 first = depositsSequenced;
-        (bool ok, bytes memory ret) = BATCH_COMMITMENT.staticcall(
+        bytes memory ret = _commit(batch, first);
+        return _record(ret, first, acceptMalformed);
+    }
+
+    /// @notice What BATCH_COMMITMENT answers for `batch` after the current last batch,
+    ///         with `first` deposits consumed so far.
+    function _commit(bytes memory batch, uint64 first) internal view returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = BATCH_COMMITMENT.staticcall(
             abi.encode(batchAcc[lastSequenced], batch, bridge.token(), first, bridge.depositHashAt(first))
         );
         if (!ok) _bubble(ret);
-        return _record(ret, first);
     }
 
     /// @notice Like `_sequence`, with the batch in the transaction's blobs
@@ -96,7 +123,7 @@ abstract contract ZkRollup {
             abi.encode(batchAcc[lastSequenced], _blobHashes(), bridge.token(), first, bridge.depositHashAt(first))
         );
         if (!ok) _bubble(ret);
-        return _record(ret, first);
+        return _record(ret, first, _acceptsMalformed());
     }
 
     function _blobHashes() internal view returns (bytes32[] memory hashes) {
@@ -110,12 +137,16 @@ abstract contract ZkRollup {
         }
     }
 
-    function _record(bytes memory ret, uint64 first) internal returns (uint64 index, uint64 sequencer, uint64 txCount) {
-        _checkMalformed(ret);
+    function _record(bytes memory ret, uint64 first, bool acceptMalformed)
+        internal
+        returns (uint64 index, uint64 sequencer, uint64 txCount)
+    {
+        _checkMalformed(ret, acceptMalformed);
         bytes32 acc;
         uint64 deposits;
         bytes32 depositHash;
         (acc, sequencer, txCount, deposits, depositHash) = _decodeCommit(ret);
+        _checkSequencer(sequencer);
         if (deposits > 0) {
             bytes32 queued = bridge.depositHashAt(first + deposits);
             if (queued != depositHash) revert DepositsMismatch(first, deposits, queued, depositHash);
@@ -135,10 +166,45 @@ abstract contract ZkRollup {
             abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256, string));
     }
 
-    function _checkMalformed(bytes memory ret) internal view {
-        (,,,,,, uint256 at, string memory why) =
-            abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256, string));
-        if (bytes(why).length > 0 && !_acceptsMalformed()) revert MalformedBatch(at, why);
+    function _checkMalformed(bytes memory ret, bool acceptMalformed) internal pure {
+        (,,,,,, uint256 at, string memory why) = _malformed(ret);
+        if (bytes(why).length > 0 && !acceptMalformed) revert MalformedBatch(at, why);
+    }
+
+    function _malformed(bytes memory ret)
+        internal
+        pure
+        returns (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256 at, string memory why)
+    {
+        return abi.decode(ret, (bytes32, uint64, uint64, uint64, uint64, bytes32, uint256, string));
+    }
+
+    /// @notice Checks that the poster may sequence under the batch header's sequencer
+    ///         id (what users' chain ids name). Default: any id (a single trusted
+    ///         poster, or a poster the mechanism already authenticated).
+    function _checkSequencer(uint64 sequencer) internal view virtual {}
+
+    /// @notice Whether proofs must carry this rollup's and their submitter's binding.
+    function _bindsProver() internal view virtual returns (bool) {
+        return true;
+    }
+
+    /// @notice The binding a proof submitted by `prover` to this rollup must carry:
+    ///         Poseidon(address(this) limbs || prover limbs), five 32-bit limbs each.
+    function proofBinding(address prover) public view returns (bytes32) {
+        uint64[] memory words = new uint64[](10);
+        _limbs(words, 0, address(this));
+        _limbs(words, 5, prover);
+        (bool ok, bytes memory ret) = POSEIDON.staticcall(abi.encode(words));
+        if (!ok) _bubble(ret);
+        return abi.decode(ret, (bytes32));
+    }
+
+    function _limbs(uint64[] memory words, uint256 at, address a) internal pure {
+        uint160 v = uint160(a);
+        for (uint256 i = 0; i < 5; i++) {
+            words[at + i] = uint64(uint32(v >> (32 * (4 - i))));
+        }
     }
 
     /// @notice Whether malformed batch data is sequenced as a no-op batch (true for
@@ -186,7 +252,12 @@ abstract contract ZkRollup {
         returns (bytes32 newRoot)
     {
         uint64[] memory pi = abi.decode(ret, (uint64[]));
-        if (pi.length != 24 && pi.length != 25) revert BadPublicInputs(pi.length);
+        if (pi.length != 28 && pi.length != 29) revert BadPublicInputs(pi.length);
+        if (_bindsProver()) {
+            bytes32 expected = proofBinding(msg.sender);
+            bytes32 proven = _digest(pi, 6);
+            if (proven != expected) revert ProofNotBound(expected, proven);
+        }
         _checkRange(from, to, pi);
         _checkWithdrawals(pi, withdrawals);
         newRoot = _digest(pi, 1);
@@ -227,17 +298,14 @@ abstract contract ZkRollup {
         uint64[] memory words = new uint64[](10);
         for (uint256 i = 0; i < withdrawals.length; i++) {
             Withdrawal calldata w = withdrawals[i];
+            // asset << 62 | amount is unique only for asset 0/1 and amount < 2^62.
+            if (w.asset > 1 || w.amount > MAX_L2_AMOUNT) revert BadWithdrawal(i, w.asset, w.amount);
             uint256 a = uint256(acc);
             words[0] = uint64(a >> 192);
             words[1] = uint64(a >> 128);
             words[2] = uint64(a >> 64);
             words[3] = uint64(a);
-            uint160 owner = uint160(w.owner);
-            words[4] = uint64(uint32(owner >> 128));
-            words[5] = uint64(uint32(owner >> 96));
-            words[6] = uint64(uint32(owner >> 64));
-            words[7] = uint64(uint32(owner >> 32));
-            words[8] = uint64(uint32(owner));
+            _limbs(words, 4, w.owner);
             words[9] = (uint64(w.asset) << 62) | w.amount;
             (bool ok, bytes memory ret) = POSEIDON.staticcall(abi.encode(words));
             if (!ok) _bubble(ret);

@@ -73,8 +73,10 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
     chain.set_balance(depositor, eth * U256::from(10u64));
     deployment.mint(&mut chain, depositor, eth * U256::from(100u64))?;
     deployment.approve_bridge(&mut chain, depositor)?;
+    // alice's deposits open L2 account 1.
     let token_deposit = Bridge::depositTokenCall {
         l2Recipient: depositor,
+        l2Account: 1,
         amount: eth * U256::from(5u64),
     };
     chain.submit(TxRequest::call(
@@ -83,6 +85,7 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
         token_deposit.abi_encode(),
     ))?;
     let eth_deposit = Bridge::depositEthCall {
+        l2Account: 1,
         l2Recipient: depositor,
     };
     chain.submit(

@@ -654,6 +654,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             batch_fee_gwei,
             verify_time_target_s,
             force_timeout_s,
+            bind_proofs,
         } => {
             let args = bindings::ProofOfEfficiency::constructorCall {
                 bridge_: d.bridge,
@@ -662,6 +663,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 initialBatchFee: U256::from(batch_fee_gwei) * U256::from(1_000_000_000u64),
                 verifyTimeTarget_: U256::from(verify_time_target_s),
                 forceTimeout_: U256::from(force_timeout_s),
+                bindProofs_: bind_proofs,
             };
             ("ProofOfEfficiency", args.abi_encode())
         }
@@ -749,6 +751,23 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             ))?;
         }
     }
+    // Proof of Efficiency: each sequencer (and frontrunner) claims its sequencer id,
+    // which binds the id to its address (nobody posts under another's id).
+    if matches!(s.mechanism, Mechanism::ProofOfEfficiency { .. }) {
+        for m in &s.cast {
+            let id = m
+                .sequencer()
+                .map(|p| p.id)
+                .or_else(|| m.frontrunner().map(|p| p.id));
+            if let Some(id @ 1..) = id {
+                chain.transact(TxRequest::call(
+                    cast_address(s.seed, m),
+                    rollup,
+                    bindings::ProofOfEfficiency::claimSequencerIdCall { id }.abi_encode(),
+                ))?;
+            }
+        }
+    }
     for k in &user_keys {
         let a = key_address(k);
         chain.set_balance(a, U256::from(100 * ETH));
@@ -781,14 +800,18 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     }
     // Users' first-slot deposits wait in the mempool for block 1.
     if s.workload.deposit_gwei > 0 {
-        for k in &user_keys {
+        for (i, k) in user_keys.iter().enumerate() {
             let owner = key_address(k);
             chain
                 .submit(
                     TxRequest::call(
                         owner,
                         d.bridge,
-                        bindings::Bridge::depositEthCall { l2Recipient: owner }.abi_encode(),
+                        bindings::Bridge::depositEthCall {
+                            l2Recipient: owner,
+                            l2Account: i as u64 + 1,
+                        }
+                        .abi_encode(),
                     )
                     .gas_limit(200_000)
                     .value(U256::from(s.workload.deposit_gwei as u128 * 1_000_000_000)),

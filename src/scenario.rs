@@ -35,6 +35,10 @@ pub enum Mechanism {
         /// and anyone may sequence it.
         #[serde(default = "default_force_timeout")]
         force_timeout_s: u64,
+        /// Bind each proof to its submitter (and the rollup): a proof copied from the
+        /// L1 mempool is refused. Turn it off only to show the proof-copying attack.
+        #[serde(default = "default_true")]
+        bind_proofs: bool,
     },
     /// PoS leader election (`StakeManager` + `PosRollup`): validators stake; each L2
     /// slot's leader is drawn by stake from an L1 block hash; a block is canonical at
@@ -88,6 +92,10 @@ fn default_collect_ms() -> u64 {
 }
 fn default_gossip_ms() -> u64 {
     100
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_batch_fee() -> u64 {
@@ -191,6 +199,10 @@ pub enum CastMember {
         /// Its L1 tip as a multiple of the victim's.
         #[serde(default = "default_tip_factor")]
         tip_factor: u64,
+        /// Post under the victim's sequencer id instead of its own (refused by a
+        /// rollup that binds ids to their owners, as Proof of Efficiency does).
+        #[serde(default)]
+        impersonate: bool,
     },
     /// Posts malformed batch data every slot (attacker).
     Garbage {
@@ -317,11 +329,13 @@ impl CastMember {
                 id,
                 sandwich_amount,
                 tip_factor,
+                impersonate,
                 ..
             } => Some(zkarena_actors::attack::FrontrunnerParams {
                 id: *id,
                 sandwich_amount: *sandwich_amount,
                 tip_factor: *tip_factor,
+                impersonate: *impersonate,
             }),
             _ => None,
         }

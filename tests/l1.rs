@@ -404,24 +404,29 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     d.mint(&mut chain, alice, ether(50)).unwrap();
     d.approve_bridge(&mut chain, alice).unwrap();
 
-    let eth_dep = bindings::Bridge::depositEthCall { l2Recipient: bob };
+    let eth_dep = bindings::Bridge::depositEthCall {
+        l2Recipient: bob,
+        l2Account: 2,
+    };
     let r1 = chain
         .transact(TxRequest::call(alice, d.bridge, eth_dep.abi_encode()).value(ether(2)))
         .unwrap();
     let tok_dep = bindings::Bridge::depositTokenCall {
         l2Recipient: alice,
+        l2Account: 1,
         amount: ether(3),
     };
     let r2 = chain
         .transact(TxRequest::call(alice, d.bridge, tok_dep.abi_encode()))
         .unwrap();
 
-    // h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Amount)), amounts in gwei.
-    let step = |prev: B256, i: u64, asset: Address, to: Address, amount: u64| {
-        keccak256((prev, U256::from(i), asset, to, amount).abi_encode())
+    // h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Account, l2Amount)), amounts
+    // in gwei.
+    let step = |prev: B256, i: u64, asset: Address, to: Address, account: u64, amount: u64| {
+        keccak256((prev, U256::from(i), asset, to, account, amount).abi_encode())
     };
-    let h1 = step(B256::ZERO, 0, Address::ZERO, bob, 2_000_000_000);
-    let h2 = step(h1, 1, d.token, alice, 3_000_000_000);
+    let h1 = step(B256::ZERO, 0, Address::ZERO, bob, 2, 2_000_000_000);
+    let h2 = step(h1, 1, d.token, alice, 1, 3_000_000_000);
     assert_eq!(
         chain
             .call_sol(alice, d.bridge, &bindings::Bridge::depositHashCall {})
@@ -436,8 +441,8 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     );
     let ev = bindings::Bridge::DepositQueued::decode_log(&r1.logs[0]).unwrap();
     assert_eq!(
-        (ev.index, ev.to, ev.l2Amount, ev.runningHash),
-        (U256::ZERO, bob, 2_000_000_000, h1)
+        (ev.index, ev.to, ev.l2Account, ev.l2Amount, ev.runningHash),
+        (U256::ZERO, bob, 2, 2_000_000_000, h1)
     );
     let ev = bindings::Bridge::DepositQueued::decode_log(r2.logs.last().unwrap()).unwrap();
     assert_eq!((ev.asset, ev.runningHash), (d.token, h2));
@@ -452,7 +457,10 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
         .unwrap();
     assert_eq!(escrow, ether(3));
     // Amounts finer than the L2 unit are refused.
-    let dust = bindings::Bridge::depositEthCall { l2Recipient: bob };
+    let dust = bindings::Bridge::depositEthCall {
+        l2Recipient: bob,
+        l2Account: 2,
+    };
     let reason = expect_revert(
         &mut chain,
         TxRequest::call(alice, d.bridge, dust.abi_encode()).value(U256::from(1)),
@@ -733,12 +741,16 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
     d.approve_bridge(&mut chain, alice).unwrap();
     let dep = bindings::Bridge::depositTokenCall {
         l2Recipient: alice,
+        l2Account: 1,
         amount: ether(4),
     };
     chain
         .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()))
         .unwrap();
-    let dep = bindings::Bridge::depositEthCall { l2Recipient: alice };
+    let dep = bindings::Bridge::depositEthCall {
+        l2Recipient: alice,
+        l2Account: 1,
+    };
     chain
         .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(3)))
         .unwrap();

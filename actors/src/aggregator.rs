@@ -12,7 +12,7 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::{BatchOutcome, L2State};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
-use zkarena_harness::zk::{b256_to_digest, batch_rows, shape_for};
+use zkarena_harness::zk::{b256_to_digest, batch_rows, proof_binding, shape_for};
 
 use crate::l1node::L1;
 use crate::msg::{BlockFollower, Msg, Outbox, ProveJob, RollupEvent};
@@ -137,6 +137,7 @@ impl Aggregator {
             outcome: outcome.clone(),
             batch_in,
             withdrawals_in: Default::default(),
+            binding: proof_binding(&self.rollup, &self.address),
             sim_ms: self.params.hardware.prove_ms(outcome.receipts.len()),
             label: i,
         })));

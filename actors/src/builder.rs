@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::B256;
 use zkarena_harness::l2::state::{BatchOutcome, ExecError, L2State};
-use zkarena_harness::l2::{Asset, Batch, Deposit, L2Tx};
+use zkarena_harness::l2::{Batch, Deposit, L2Tx};
 
 use crate::msg::RollupEvent;
 use crate::sequencer::{l2_gas, Policy};
@@ -37,7 +37,7 @@ pub struct Builder {
     state: L2State,
     pool: Vec<(L2Tx, u64)>,
     seen: BTreeSet<B256>,
-    deposits: VecDeque<(u64, Address, Asset, u64)>,
+    deposits: VecDeque<Deposit>,
 }
 
 impl Builder {
@@ -59,8 +59,8 @@ impl Builder {
     }
 
     /// Queues a bridge deposit read from L1.
-    pub fn deposit(&mut self, index: u64, to: Address, asset: Asset, amount: u64) {
-        self.deposits.push_back((index, to, asset, amount));
+    pub fn deposit(&mut self, deposit: Deposit) {
+        self.deposits.push_back(deposit);
     }
 
     /// The sequenced state.
@@ -85,10 +85,17 @@ impl Builder {
             RollupEvent::Deposit {
                 index,
                 to,
+                account,
                 asset,
                 amount,
             } => {
-                self.deposit(*index, *to, *asset, *amount);
+                self.deposit(Deposit {
+                    index: *index,
+                    account: *account,
+                    owner: *to,
+                    asset: *asset,
+                    amount: *amount,
+                });
                 None
             }
             RollupEvent::BatchSequenced { batch, .. } => Some(self.apply(batch)),
@@ -102,7 +109,7 @@ impl Builder {
         let done: BTreeSet<B256> = outcome.receipts.iter().map(|r| r.hash).collect();
         self.pool.retain(|(tx, _)| !done.contains(&tx.hash()));
         let consumed = self.state.deposits_consumed();
-        while self.deposits.front().is_some_and(|d| d.0 < consumed) {
+        while self.deposits.front().is_some_and(|d| d.index < consumed) {
             self.deposits.pop_front();
         }
         Ok(outcome)
@@ -121,18 +128,13 @@ impl Builder {
     ) -> Batch {
         let cap = cap.min(64);
         let mut txs = Vec::new();
-        // Each deposit for a new owner takes the next free account index: placed on a
-        // copy of the state, made only when there are deposits to place.
+        // Deposits go to the account their depositor named (committed on L1); one that
+        // cannot be placed is still consumed (and refunded on L1). Tried on a copy of
+        // the state, made only when there are deposits to place.
         if !self.deposits.is_empty() {
             let mut scratch = self.state.clone();
-            for &(index, owner, asset, amount) in self.deposits.iter().take(cap) {
-                let d = L2Tx::Deposit(Deposit {
-                    index,
-                    account: scratch.deposit_account(&owner),
-                    owner,
-                    asset,
-                    amount,
-                });
+            for &deposit in self.deposits.iter().take(cap) {
+                let d = L2Tx::Deposit(deposit);
                 let one = Batch {
                     sequencer: header.sequencer,
                     l1_block: header.l1_block,

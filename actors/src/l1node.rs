@@ -15,6 +15,7 @@ use zkarena_harness::l1::tx::{ExecStatus, TxStatus};
 use zkarena_harness::l2::{Asset, Batch};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
+use zkarena_harness::zk::{b256_to_digest, batch_commitment, digest_to_b256};
 
 use crate::msg::{Msg, Outbox, RollupEvent};
 use crate::node::Role;
@@ -29,12 +30,18 @@ struct Submitted {
     blobs: Vec<Bytes>,
 }
 
+/// The batch the L1 sequenced for `bytes` with `first_deposit` deposits consumed
+/// before it: the decoded batch, or the no-op batch if the bytes were malformed or
+/// consumed deposits out of order (exactly what the BATCH_COMMITMENT precompile does).
+fn l1_view(bytes: &[u8], first_deposit: u64) -> Batch {
+    Batch::sequenced(bytes, first_deposit).unwrap_or_else(|_| Batch::noop())
+}
+
 /// The batch a sequencing transaction carried: in calldata (`sequenceBatch`) or in its
-/// blobs (`sequenceBatchFromBlobs`, `[length u32][batch]`). Malformed bytes were
-/// sequenced as the no-op batch.
-fn posted_batch(sub: &Submitted) -> Option<(Batch, u64)> {
+/// blobs (`sequenceBatchFromBlobs`, `[length u32][batch]`), as the L1 sequenced it.
+fn posted_batch(sub: &Submitted, first_deposit: u64) -> Option<(Batch, u64)> {
     if let Ok(c) = CentralizedRollup::sequenceBatchCall::abi_decode(&sub.data) {
-        let batch = Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop());
+        let batch = l1_view(&c.batch, first_deposit);
         return Some((batch, c.batch.len() as u64));
     }
     if CentralizedRollup::sequenceBatchFromBlobsCall::abi_decode(&sub.data).is_ok() {
@@ -44,13 +51,13 @@ fn posted_batch(sub: &Submitted) -> Option<(Batch, u64)> {
             .map(|l| u32::from_be_bytes(l.try_into().expect("4 bytes")) as usize);
         let batch = len
             .and_then(|n| data.get(4..4 + n))
-            .and_then(|b| Batch::decode(b).ok())
+            .map(|b| l1_view(b, first_deposit))
             .unwrap_or_else(Batch::noop);
         return Some((batch, len.unwrap_or(0) as u64));
     }
     // PoS: the batch of the block whose attestations made it canonical.
     if let Ok(c) = StakeManager::attestCall::abi_decode(&sub.data) {
-        let batch = Batch::decode(&c.batch).unwrap_or_else(|_| Batch::noop());
+        let batch = l1_view(&c.batch, first_deposit);
         return Some((batch, c.batch.len() as u64));
     }
     None
@@ -70,6 +77,10 @@ pub struct L1Node {
     history: Vec<(u64, B256, Vec<RollupEvent>, [u128; 2])>,
     /// If set, the next block holds exactly these pending transactions, in this order.
     next_order: Option<Vec<TxHash>>,
+    /// Bridge deposits the sequenced batches consumed so far.
+    deposits_sequenced: u64,
+    /// The batch accumulator after the last sequenced batch.
+    last_acc: B256,
 }
 
 impl L1Node {
@@ -84,6 +95,8 @@ impl L1Node {
             pending: BTreeMap::new(),
             history: Vec::new(),
             next_order: None,
+            deposits_sequenced: 0,
+            last_acc: B256::ZERO,
         }
     }
 
@@ -187,6 +200,7 @@ impl L1Node {
                         events.push(RollupEvent::Deposit {
                             index: d.index.to::<u64>(),
                             to: d.to,
+                            account: d.l2Account,
                             asset: if d.asset == Address::ZERO {
                                 Asset::Eth
                             } else {
@@ -205,12 +219,17 @@ impl L1Node {
                                 .filter(|f| f.batchIndex == e.index)
                                 .map(|f| f.batch.clone())
                         });
+                        let first = self.deposits_sequenced;
                         let batch = match forced {
-                            Some(bytes) => {
-                                Batch::decode(&bytes).ok().map(|b| (b, bytes.len() as u64))
-                            }
-                            None => sub.as_ref().and_then(posted_batch),
+                            Some(bytes) => Some((l1_view(&bytes, first), bytes.len() as u64)),
+                            None => sub.as_ref().and_then(|s| posted_batch(s, first)),
                         };
+                        // The batch read back must be the one the L1 committed to.
+                        let prev = b256_to_digest(&self.last_acc);
+                        let batch = batch.filter(|(b, _)| {
+                            prev.is_some_and(|p| digest_to_b256(&batch_commitment(p, b)) == e.acc)
+                        });
+                        self.last_acc = e.acc;
                         if batch.is_none() {
                             tracing::error!(
                                 index = e.index,
@@ -218,6 +237,7 @@ impl L1Node {
                             );
                         }
                         if let Some((batch, bytes)) = batch {
+                            self.deposits_sequenced += batch.deposit_count();
                             events.push(RollupEvent::BatchSequenced {
                                 index: e.index,
                                 acc: e.acc,

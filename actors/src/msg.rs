@@ -18,6 +18,8 @@ pub enum RollupEvent {
         index: u64,
         /// L2 owner.
         to: Address,
+        /// L2 account the depositor named.
+        account: u64,
         /// Asset.
         asset: Asset,
         /// L2 units.
@@ -98,6 +100,9 @@ pub struct ProveJob {
     pub batch_in: Digest,
     /// Withdrawal accumulator before.
     pub withdrawals_in: Digest,
+    /// What the proof is bound to: the rollup and the L1 address that will submit it
+    /// ([`zkarena_harness::zk::proof_binding`]).
+    pub binding: Digest,
     /// Simulated proving time (from the prover's hardware profile).
     pub sim_ms: u64,
     /// The requester's own label (e.g. the batch index).

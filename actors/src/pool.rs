@@ -54,6 +54,7 @@ impl ProverPool {
                                     &job.outcome,
                                     job.batch_in,
                                     job.withdrawals_in,
+                                    job.binding,
                                 )
                                 .map_err(|e| e.to_string());
                             if res_tx.send((id, r)).is_err() {

@@ -75,8 +75,9 @@ pub struct Referee {
     supply_after: BTreeMap<u64, ([u128; 2], u64)>,
     /// Deposits seen: index -> (asset, amount).
     deposits: BTreeMap<u64, (Asset, u64)>,
-    /// Skipped deposits' amounts per asset, by batch.
-    skipped_deposits: BTreeMap<u64, [u128; 2]>,
+    /// Fees burnt per asset (a fee account outside the tree), by batch. (A deposit
+    /// the L2 could not place is refunded on L1 with the batch's withdrawals.)
+    burnt_fees: BTreeMap<u64, [u128; 2]>,
     /// Fates of transactions that reached a batch.
     pub inclusions: BTreeMap<B256, Inclusion>,
     /// Last verified batch.
@@ -114,7 +115,7 @@ impl Referee {
             batches: BTreeMap::new(),
             supply_after: BTreeMap::new(),
             deposits: BTreeMap::new(),
-            skipped_deposits: BTreeMap::new(),
+            burnt_fees: BTreeMap::new(),
             reserves: vec![(0, genesis_reserves)],
             swaps: BTreeMap::new(),
             attested: BTreeMap::new(),
@@ -175,20 +176,20 @@ impl Referee {
                 .filter(|(_, (a, _))| *a == asset)
                 .map(|(_, (_, x))| *x as u128)
                 .sum();
-            let skipped: u128 = self
-                .skipped_deposits
+            let burnt: u128 = self
+                .burnt_fees
                 .range(..=self.verified_to)
                 .map(|(_, s)| s[i])
                 .sum();
             // The bridge escrowed the genesis supply before the rollup started.
-            let expected = supply[i] + unconsumed + skipped;
+            let expected = supply[i] + unconsumed + burnt;
             let escrow = escrow_wei[i] / 1_000_000_000;
             self.invariants[ESCROW].checks += 1;
             if escrow != expected {
                 self.violate(
                     ESCROW,
                     format!(
-                        "{asset:?}: escrow {escrow} L2 units, expected {expected} (verified L2 supply {} + unconsumed deposits {unconsumed} + skipped deposits {skipped})",
+                        "{asset:?}: escrow {escrow} L2 units, expected {expected} (verified L2 supply {} + unconsumed deposits {unconsumed} + burnt fees {burnt})",
                         supply[i]
                     ),
                     out,
@@ -254,7 +255,6 @@ impl Role for Referee {
                         }
                     };
                     let mut applied = 0;
-                    let mut skipped = [0u128; 2];
                     for (tx, r) in batch.txs.iter().zip(&outcome.receipts) {
                         let (ok, reason) = match &r.outcome {
                             TxOutcome::Applied { .. } => (true, None),
@@ -284,9 +284,6 @@ impl Role for Referee {
                                 },
                             );
                         }
-                        if let (false, L2Tx::Deposit(d)) = (ok, tx) {
-                            skipped[d.asset.code() as usize] += d.amount as u128;
-                        }
                         // A transaction can sit in several batches (a copy by a
                         // frontrunner, a resend): the batch that applied it counts,
                         // else the first that carried it.
@@ -304,7 +301,10 @@ impl Role for Referee {
                             }
                         }
                     }
-                    self.skipped_deposits.insert(index, skipped);
+                    if !outcome.fees_credited {
+                        self.burnt_fees
+                            .insert(index, [outcome.fees.total() as u128, 0]);
+                    }
                     self.reserves.push((now.as_millis(), self.state.reserves()));
                     self.supply_after
                         .insert(index, (self.state.supply(), self.state.deposits_consumed()));

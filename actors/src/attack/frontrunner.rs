@@ -34,6 +34,11 @@ pub struct FrontrunnerParams {
     /// Its L1 tip as a multiple of the victim's.
     #[serde(default = "default_factor")]
     pub tip_factor: u64,
+    /// Post under the victim's sequencer id (the header and its own transactions'
+    /// chain ids) instead of its own, to get past the chain-id mitigation. A rollup
+    /// that binds ids to their owners refuses these batches.
+    #[serde(default)]
+    pub impersonate: bool,
 }
 
 fn default_factor() -> u64 {
@@ -99,6 +104,11 @@ impl Frontrunner {
 
     /// Its own batch around the victim's transactions.
     fn attack_batch(&self, victim: &Batch) -> Batch {
+        let id = if self.params.impersonate {
+            victim.sequencer
+        } else {
+            self.params.id
+        };
         let mut txs: Vec<L2Tx> = Vec::new();
         let nonce = self.state.account(self.account).map_or(0, |a| a.nonce);
         let fee = Fee { base: 0, tip: 0 };
@@ -117,7 +127,7 @@ impl Frontrunner {
                 self.account,
                 nonce,
                 fee,
-                self.params.id,
+                id,
                 action,
             ))
         };
@@ -141,7 +151,7 @@ impl Frontrunner {
                 );
                 let mut scratch = self.state.clone();
                 let probe = Batch {
-                    sequencer: self.params.id,
+                    sequencer: id,
                     l1_block: victim.l1_block,
                     fee_account: self.fee_account,
                     txs: [&victim.txs[..i], &[front]].concat(),
@@ -176,7 +186,7 @@ impl Frontrunner {
         }
         txs.truncate(64);
         Batch {
-            sequencer: self.params.id,
+            sequencer: id,
             l1_block: victim.l1_block,
             fee_account: self.fee_account,
             txs,

@@ -1,5 +1,7 @@
 //! The garbage poster: a permissionless sequencer that posts malformed batch data every
-//! slot (random bytes, a truncated batch, an unknown format byte, trailing bytes). Under
+//! slot (random bytes, a truncated batch, an unknown format byte, trailing bytes, more
+//! transactions than the largest circuit holds, a well-formed batch consuming a bridge
+//! deposit out of queue order). Under
 //! Proof of Efficiency the contract sequences such data as a no-op batch at the poster's
 //! expense, so ranges stay provable and no honest transaction is lost.
 
@@ -7,7 +9,8 @@ use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
 use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
 use zkarena_harness::l1::tx::TxRequest;
-use zkarena_harness::l2::{Batch, Format};
+use zkarena_harness::l2::codec::MAX_BATCH_TXS;
+use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
@@ -40,7 +43,7 @@ impl GarbagePoster {
         }
     }
 
-    /// Malformed batch bytes of kind `slot % 4`.
+    /// Malformed batch bytes of kind `slot % 6`.
     fn garbage(&mut self, slot: u64) -> Vec<u8> {
         let valid = Batch {
             sequencer: 66,
@@ -49,7 +52,7 @@ impl GarbagePoster {
             txs: Vec::new(),
         }
         .encode(Format::Plain);
-        match slot % 4 {
+        match slot % 6 {
             0 => (0..48).map(|_| self.rng.below(256) as u8).collect(),
             1 => valid[..valid.len() - 3].to_vec(),
             2 => {
@@ -57,9 +60,29 @@ impl GarbagePoster {
                 v[0] = 0x7f;
                 v
             }
-            _ => {
+            3 => {
                 let mut v = valid;
                 v.extend_from_slice(b"trailing");
+                v
+            }
+            4 => Batch {
+                sequencer: 0,
+                l1_block: slot,
+                fee_account: 0,
+                txs: vec![L2Tx::Deposit(Deposit {
+                    index: u32::MAX as u64,
+                    account: 1,
+                    owner: self.address,
+                    asset: Asset::Eth,
+                    amount: 1,
+                })],
+            }
+            .encode(Format::Compact),
+            _ => {
+                // One more transaction than the largest circuit holds.
+                let mut v = valid;
+                let count = (MAX_BATCH_TXS as u32 + 1).to_be_bytes();
+                v[17..21].copy_from_slice(&count);
                 v
             }
         }

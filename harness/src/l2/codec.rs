@@ -7,10 +7,12 @@
 use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 
-use super::tx::{Action, Asset, Deposit, Fee, L2Tx, UserTx, MAX_AMOUNT};
+use super::tx::{Action, Asset, Deposit, Fee, L2Tx, UserTx, MAX_AMOUNT, MAX_NONCE};
 
-/// Most transactions one batch may hold.
-pub const MAX_BATCH_TXS: usize = 4096;
+/// Most transactions one batch may hold: the largest batch circuit's slots
+/// ([`crate::zk::SHAPES`]), so that every batch the L1 accepts can be proven. A longer
+/// batch is malformed (a test pins the two constants together).
+pub const MAX_BATCH_TXS: usize = 64;
 
 /// A batch: who sequenced it, the L1 block it targets, where its fees go, and its
 /// transactions in order.
@@ -79,6 +81,14 @@ pub enum CodecErrorKind {
     /// Bytes remain after the last transaction.
     #[error("{0} trailing bytes after the last transaction")]
     Trailing(usize),
+    /// A deposit is not the bridge queue's next one.
+    #[error("deposit {got} where the queue is at {expected}")]
+    DepositOutOfOrder {
+        /// The deposit's index.
+        got: u64,
+        /// The queue's next index.
+        expected: u64,
+    },
 }
 
 const U32: u64 = u32::MAX as u64;
@@ -172,7 +182,7 @@ impl Batch {
             let tx = match kind {
                 1..=3 => {
                     let from = r.uint("from", 4, U32)?;
-                    let nonce = r.uint("nonce", 8, MAX_AMOUNT)?;
+                    let nonce = r.uint("nonce", 8, MAX_NONCE)?;
                     let base = r.uint("fee.base", 8, MAX_AMOUNT)?;
                     let tip = r.uint("fee.tip", 8, MAX_AMOUNT)?;
                     let chain_id = r.uint("chain_id", 4, U32)?;
@@ -247,6 +257,40 @@ impl Batch {
             fee_account,
             txs,
         })
+    }
+
+    /// The batch the L1 sequences for `bytes` when the bridge's deposit queue has
+    /// `first_deposit` deposits consumed already: the decoded batch, or, when the bytes
+    /// are malformed or consume deposits out of queue order, the no-op batch with the
+    /// reason. The BATCH_COMMITMENT precompile and every actor that reads batches back
+    /// from L1 call this one function, so the batch the provers execute is the one the
+    /// L1 committed to.
+    pub fn sequenced(bytes: &[u8], first_deposit: u64) -> Result<Self, CodecError> {
+        let batch = Self::decode(bytes)?;
+        let mut expected = first_deposit;
+        for tx in &batch.txs {
+            if let L2Tx::Deposit(d) = tx {
+                if d.index != expected {
+                    return Err(CodecError {
+                        offset: 0,
+                        kind: CodecErrorKind::DepositOutOfOrder {
+                            got: d.index,
+                            expected,
+                        },
+                    });
+                }
+                expected += 1;
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Deposits the batch consumes.
+    pub fn deposit_count(&self) -> u64 {
+        self.txs
+            .iter()
+            .filter(|tx| matches!(tx, L2Tx::Deposit(_)))
+            .count() as u64
     }
 
     /// What malformed batch bytes count as: no transactions, header (0, 0, 0).

@@ -181,6 +181,26 @@ pub fn hash_fields(values: &[F]) -> Digest {
     PoseidonHash::hash_no_pad(values)
 }
 
+/// Capacity word that marks a leaf hash ([`leaf_hash`]): inner nodes hash with a zero
+/// capacity, so no leaf digest can be read as an inner node and no inner node as a leaf.
+pub const LEAF_DOMAIN: u64 = 1;
+
+/// The digest of an account leaf's eight field elements: one Poseidon permutation of
+/// `fields ‖ LEAF_DOMAIN, 0, 0, 0`, its first four words. Domain-separated from the
+/// inner nodes' `two_to_one` (the same permutation with a zero capacity).
+pub fn leaf_hash(fields: &[F; 8]) -> Digest {
+    use plonky2::hash::hashing::PlonkyPermutation;
+    use plonky2::hash::poseidon::PoseidonPermutation;
+    let mut perm = PoseidonPermutation::new(std::iter::repeat(F::ZERO));
+    perm.set_from_slice(fields, 0);
+    perm.set_elt(felt(LEAF_DOMAIN), 8);
+    perm.permute();
+    let out = perm.squeeze();
+    HashOut {
+        elements: [out[0], out[1], out[2], out[3]],
+    }
+}
+
 /// `x` as a field element; `x` must be below the Goldilocks modulus (true of every
 /// amount the bridge admits, which are below 2^62).
 pub fn felt(x: u64) -> F {

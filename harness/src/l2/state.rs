@@ -11,7 +11,9 @@ use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
 use super::codec::Batch;
-use super::smt::{felt, hash_fields, Digest, MerkleProof, SmtError, SparseMerkleTree, F};
+use super::smt::{
+    felt, hash_fields, leaf_hash, Digest, MerkleProof, SmtError, SparseMerkleTree, F,
+};
 use super::tx::{
     address_limbs, word, Action, Asset, L2Tx, MAX_AMOUNT, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS,
 };
@@ -48,9 +50,10 @@ impl Account {
         ]
     }
 
-    /// The leaf digest (an absent account is the zero digest).
+    /// The leaf digest (an absent account is the zero digest): [`leaf_hash`] of its
+    /// fields, domain-separated from the tree's inner nodes.
     pub fn digest(&self) -> Digest {
-        hash_fields(&self.fields())
+        leaf_hash(&self.fields())
     }
 
     /// Balance of `asset`.
@@ -74,9 +77,13 @@ pub enum SkipReason {
         /// The batch's sequencer.
         sequencer: u64,
     },
-    /// The sending (or deposit) account index is outside the tree or empty.
+    /// The sending account index is outside the tree or empty.
     #[error("account {0} does not exist")]
     UnknownAccount(u64),
+    /// A deposit names an account outside the tree: it is refunded on L1 to its owner
+    /// (a withdrawal of the same asset and amount) once the batch is verified.
+    #[error("deposit account {0} is outside the account tree: refunded on L1")]
+    DepositAccountOutOfTree(u64),
     /// Nonce mismatch.
     #[error("nonce {got}, account expects {expected}")]
     BadNonce {
@@ -93,8 +100,8 @@ pub enum SkipReason {
     InsufficientBalance {
         /// Asset short.
         asset: Asset,
-        /// Needed.
-        needed: u64,
+        /// Needed (fees plus amount can exceed 64 bits' worth of any balance).
+        needed: u128,
         /// Available.
         available: u64,
     },
@@ -106,9 +113,12 @@ pub enum SkipReason {
         /// The user's bound.
         min_out: u64,
     },
-    /// A deposit names an account that belongs to someone else (its funds stay in the
-    /// bridge's escrow).
-    #[error("deposit for {owner} names account {account} owned by another address")]
+    /// A deposit names an account that belongs to someone else: it is refunded on L1
+    /// to its owner (a withdrawal of the same asset and amount) once the batch is
+    /// verified.
+    #[error(
+        "deposit for {owner} names account {account} owned by another address: refunded on L1"
+    )]
     DepositAccountTaken {
         /// Account named.
         account: u64,
@@ -179,10 +189,8 @@ pub enum ExecError {
         /// Index in the transaction.
         got: u64,
     },
-    /// The fee account is outside the tree.
-    #[error("fee account {0} is outside the account tree")]
-    FeeAccountOutOfRange(u64),
-    /// A balance or reserve would reach 2^62 (the L2's supply bound per asset).
+    /// A balance or reserve would reach 2^62 (the L2's supply bound per asset). The
+    /// bridge caps its escrow at that bound, so no batch the L1 accepts reaches it.
     #[error("transaction {position}: a balance would exceed the supply bound 2^62 - 1")]
     SupplyBound {
         /// Position in the batch.
@@ -229,11 +237,13 @@ pub struct SlotTrace {
     pub a: LeafWitness,
     /// The transfer receiver (index 0 for other kinds), after `a` was updated.
     pub b: LeafWitness,
-    /// Whether the ETH balance covers the ETH debit.
+    /// Whether the ETH balance covers the ETH debit (fees plus an ETH amount, compared
+    /// as integers: a debit of 2^62 or more is never covered).
     pub funds_eth: bool,
     /// Whether the token balance covers the token debit.
     pub funds_token: bool,
-    /// Swap division.
+    /// Swap division (zeros unless the swap is funded: an unfunded swap's input may be
+    /// too large for the pool's arithmetic).
     pub swap: SwapWitness,
     /// Whether the swap output meets its bound (true for other kinds).
     pub bound_ok: bool,
@@ -244,11 +254,19 @@ pub struct SlotTrace {
 impl SlotTrace {
     /// The debits the circuit compares against the sender's balances, from the words
     /// alone (whatever the kind): ETH = fees + amount if the asset is ETH; token = amount
-    /// if the asset is the token.
-    pub fn debits(words: &[u64; TX_WORDS]) -> [u64; 2] {
-        let mut d = [words[word::FEE_BASE] + words[word::FEE_TIP], 0];
-        d[(words[word::ASSET] & 1) as usize] += words[word::AMOUNT];
+    /// if the asset is the token. Exact integers: the ETH debit can reach 3 * 2^62.
+    pub fn debits(words: &[u64; TX_WORDS]) -> [u128; 2] {
+        let mut d = [
+            words[word::FEE_BASE] as u128 + words[word::FEE_TIP] as u128,
+            0,
+        ];
+        d[(words[word::ASSET] & 1) as usize] += words[word::AMOUNT] as u128;
         d
+    }
+
+    /// Whether the sender's balances cover both debits.
+    pub fn funded(&self) -> bool {
+        self.funds_eth && self.funds_token
     }
 
     /// Sets the comparison bits the circuit checks, from the words, the sender's leaf
@@ -256,8 +274,8 @@ impl SlotTrace {
     fn set_comparators(&mut self) {
         let bal = self.a.before.unwrap_or_default().balances;
         let d = Self::debits(&self.words);
-        self.funds_eth = bal[0] >= d[0];
-        self.funds_token = bal[1] >= d[1];
+        self.funds_eth = bal[0] as u128 >= d[0];
+        self.funds_token = bal[1] as u128 >= d[1];
         self.bound_ok = self.swap.out >= self.words[word::MIN_OUT];
     }
 
@@ -309,8 +327,11 @@ pub struct BatchOutcome {
     pub receipts: Vec<TxReceipt>,
     /// Withdrawals to pay on L1, in order.
     pub withdrawals: Vec<Withdrawal>,
-    /// Base fees and tips credited to the fee account.
+    /// Base fees and tips the applied transactions paid.
     pub fees: super::tx::Fee,
+    /// Whether they went to the batch's fee account (false: it is outside the tree,
+    /// and the fees are burnt).
+    pub fees_credited: bool,
     /// Circuit witness.
     pub trace: BatchTrace,
 }
@@ -462,9 +483,6 @@ impl L2State {
     }
 
     fn apply_in_place(&mut self, batch: &Batch) -> Result<BatchOutcome, ExecError> {
-        if !self.in_tree(batch.fee_account) {
-            return Err(ExecError::FeeAccountOutOfRange(batch.fee_account));
-        }
         let old_root = self.root();
         let mut trace = BatchTrace {
             header: batch.header_words(),
@@ -480,17 +498,26 @@ impl L2State {
         let mut fees = super::tx::Fee::default();
         for (position, tx) in batch.txs.iter().enumerate() {
             let (slot, outcome) = self.apply_tx(batch.sequencer, position, tx)?;
-            if let (TxOutcome::Applied { .. }, L2Tx::User(u)) = (&outcome, tx) {
-                fees.base += u.fee.base;
-                fees.tip += u.fee.tip;
-                if let Action::Withdraw { asset, amount } = u.action {
-                    let owner = self.accounts[&u.from].owner;
-                    withdrawals.push(Withdrawal {
-                        owner,
-                        asset,
-                        amount,
-                    });
+            match (&outcome, tx) {
+                (TxOutcome::Applied { .. }, L2Tx::User(u)) => {
+                    fees.base = fees.base.saturating_add(u.fee.base);
+                    fees.tip = fees.tip.saturating_add(u.fee.tip);
+                    if let Action::Withdraw { asset, amount } = u.action {
+                        let owner = self.accounts[&u.from].owner;
+                        withdrawals.push(Withdrawal {
+                            owner,
+                            asset,
+                            amount,
+                        });
+                    }
                 }
+                // A deposit that cannot be placed goes back to its owner on L1.
+                (TxOutcome::Skipped(_), L2Tx::Deposit(d)) => withdrawals.push(Withdrawal {
+                    owner: d.owner,
+                    asset: d.asset,
+                    amount: d.amount,
+                }),
+                _ => {}
             }
             trace.slots.push(slot);
             receipts.push(TxReceipt {
@@ -500,15 +527,21 @@ impl L2State {
         }
         trace.padding = SlotTrace::padding(&self.leaf_witness(0), self.reserves);
         trace.fee_leaf = self.leaf_witness(batch.fee_account);
-        let mut fee_acc = trace.fee_leaf.before.unwrap_or_default();
-        fee_acc.balances[0] = checked(fee_acc.balances[0], fees.total(), batch.txs.len())?;
-        self.write(batch.fee_account, fee_acc);
+        // Fees to the fee account, opened if empty; burnt if it is outside the tree.
+        let fees_credited = self.in_tree(batch.fee_account);
+        if fees_credited {
+            let mut fee_acc = trace.fee_leaf.before.unwrap_or_default();
+            let total = fees.base.saturating_add(fees.tip);
+            fee_acc.balances[0] = checked(fee_acc.balances[0], total, batch.txs.len())?;
+            self.write(batch.fee_account, fee_acc);
+        }
         Ok(BatchOutcome {
             old_root,
             new_root: self.root(),
             receipts,
             withdrawals,
             fees,
+            fees_credited,
             trace,
         })
     }
@@ -545,7 +578,7 @@ impl L2State {
                 }
                 self.deposits_consumed += 1;
                 let skip = if !self.in_tree(d.account) {
-                    Some(SkipReason::UnknownAccount(d.account))
+                    Some(SkipReason::DepositAccountOutOfTree(d.account))
                 } else if a.before.is_some_and(|acc| acc.owner != d.owner) {
                     Some(SkipReason::DepositAccountTaken {
                         account: d.account,
@@ -573,18 +606,15 @@ impl L2State {
             }
             L2Tx::User(u) => {
                 let asset = words[word::ASSET] as usize;
-                let amount = words[word::AMOUNT];
-                let debit = {
-                    let mut d = [u.fee.total(), 0];
-                    d[asset] += amount;
-                    d
-                };
+                let debit = SlotTrace::debits(&words);
                 let acc = a.before.filter(|_| self.in_tree(from));
                 if let Some(acc) = acc {
                     slot.sig_ok = u.signer() == Some(acc.owner);
                 }
                 let (r_in, r_out) = (self.reserves[asset], self.reserves[1 - asset]);
-                if let Action::Swap { amount_in, .. } = u.action {
+                // The pool quotes only a funded swap: its input is then at most the
+                // sender's balance, so reserve + input stays within the supply bound.
+                if let (Action::Swap { amount_in, .. }, true) = (u.action, slot.funded()) {
                     slot.swap = swap_quote(amount_in, r_in, r_out).1;
                 }
                 slot.set_comparators();
@@ -635,8 +665,9 @@ impl L2State {
                     None => {
                         let mut acc = acc.expect("checked above");
                         acc.nonce += 1;
-                        acc.balances[0] -= debit[0];
-                        acc.balances[1] -= debit[1];
+                        // Funded: each debit is at most its balance.
+                        acc.balances[0] -= debit[0] as u64;
+                        acc.balances[1] -= debit[1] as u64;
                         let mut swap_out = 0;
                         if let Action::Swap { amount_in, .. } = u.action {
                             swap_out = slot.swap.out;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// modulus, which is what the circuit's comparisons rely on.
 pub const MAX_AMOUNT: u64 = (1 << 62) - 1;
 
+/// Largest nonce a transaction may carry: one below [`MAX_AMOUNT`], so that the
+/// account's next nonce is still below 2^62.
+pub const MAX_NONCE: u64 = MAX_AMOUNT - 1;
+
 /// Number of field words one transaction occupies in the batch commitment.
 pub const TX_WORDS: usize = 16;
 
@@ -65,9 +69,10 @@ pub struct Fee {
 }
 
 impl Fee {
-    /// Base fee plus tip.
+    /// Base fee plus tip (saturating: each is below 2^62 in any decoded batch, so the
+    /// sum is exact there).
     pub fn total(&self) -> u64 {
-        self.base + self.tip
+        self.base.saturating_add(self.tip)
     }
 }
 
@@ -140,8 +145,9 @@ pub struct Deposit {
 
 impl Deposit {
     /// The bridge's running hash after this deposit, from `prev` (the hash before it):
-    /// `keccak256(abi.encode(prev, index, asset, owner, amount))`, the asset being
-    /// address(0) for ETH and `token` for the network token.
+    /// `keccak256(abi.encode(prev, index, asset, owner, account, amount))`, the asset
+    /// being address(0) for ETH and `token` for the network token. The L2 account is
+    /// the depositor's choice, committed here so that no sequencer can redirect it.
     pub fn l1_hash_step(&self, prev: B256, token: Address) -> B256 {
         use alloy_sol_types::SolValue;
         let asset = match self.asset {
@@ -154,6 +160,7 @@ impl Deposit {
                 alloy_primitives::U256::from(self.index),
                 asset,
                 self.owner,
+                self.account,
                 self.amount,
             )
                 .abi_encode(),

@@ -1,7 +1,7 @@
 //! The aggregation circuit: verifies two proofs of one child circuit (two batch proofs,
 //! or two aggregation proofs of the level below) and proves that they join: the first's
 //! new root, batch accumulator and withdrawal accumulator are the second's starting
-//! ones. It exposes the joined range, so rollers and a federated prover tree can split
+//! ones, and both carry the same binding (rollup and prover), which it exposes. It exposes the joined range, so rollers and a federated prover tree can split
 //! work and merge it in a binary tree.
 
 use anyhow::Context as _;
@@ -36,13 +36,14 @@ impl AggregationCircuit {
         let r = &right.public_inputs;
         let digest = |pis: &[Target], i: usize| pis[i * 4..i * 4 + 4].to_vec();
         // left.new_root == right.old_root; left.batch_out == right.batch_in;
-        // left.withdrawals_out == right.withdrawals_in.
-        for (lo, ri) in [(1, 0), (3, 2), (5, 4)] {
+        // left.withdrawals_out == right.withdrawals_in; both made for one binding (one
+        // prover on one rollup: nobody merges proofs copied from someone else).
+        for (lo, ri) in [(1, 0), (3, 2), (5, 4), (6, 6)] {
             for (x, y) in digest(l, lo).into_iter().zip(digest(r, ri)) {
                 b.connect(x, y);
             }
         }
-        for (pis, i) in [(l, 0), (r, 1), (l, 2), (r, 3), (l, 4), (r, 5)] {
+        for (pis, i) in [(l, 0), (r, 1), (l, 2), (r, 3), (l, 4), (r, 5), (l, 6)] {
             b.register_public_inputs(&digest(pis, i));
         }
         debug_assert_eq!(b.num_public_inputs(), AGG_PUBLIC_INPUTS);

@@ -2,8 +2,13 @@
 //! transactions (shorter batches are padded with no-ops) over an account tree of
 //! `depth`. Per slot it checks the sender's and the receiver's Merkle paths and
 //! updates, the nonce, the balances, the chain-id rule, the swap arithmetic with its fee
-//! and bound, and it skips exactly the transactions the native executor skips. The
-//! signature check is the one rule it takes from the prover (see docs/ARCHITECTURE.md).
+//! and bound, and it skips exactly the transactions the native executor skips. Every
+//! value it stores or compares is range-checked below 2^62 (see [`super::gadgets`]); a
+//! deposit it cannot place is refunded through the withdrawal accumulator; a fee
+//! account outside the tree burns the batch's fees. The public inputs end with the
+//! proof's binding (the rollup and the prover it was made for) and, for a batch proof,
+//! the sequencer. The signature check is the one rule it takes from the prover (see
+//! docs/ARCHITECTURE.md).
 
 use anyhow::Context as _;
 use plonky2::field::types::Field;
@@ -19,7 +24,8 @@ use crate::l2::state::{BatchTrace, SlotTrace};
 use crate::l2::tx::{kind, word, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS};
 
 use super::gadgets::{
-    assert_geq_bit, leaf_digest, merkle_root, Builder, LeafTargets, Limbs, WideEq,
+    assert_geq_bit, assert_value, leaf_digest, merkle_root, split_sum, Builder, LeafTargets, Limbs,
+    WideEq, VALUE_BITS,
 };
 use super::{C, D};
 
@@ -33,7 +39,9 @@ struct SlotTargets {
     sig_ok: BoolTarget,
     a: LeafTargets,
     b: LeafTargets,
-    funds_eth: BoolTarget,
+    /// Whether the ETH balance is at least the low 62 bits of the ETH debit (the debit
+    /// is covered iff this holds and the debit fits 62 bits).
+    ge_eth: BoolTarget,
     funds_token: BoolTarget,
     bound_ok: BoolTarget,
     out: Target,
@@ -50,6 +58,7 @@ struct Targets {
     accounts_root_before: HashOutTarget,
     batch_in: HashOutTarget,
     withdrawals_in: HashOutTarget,
+    binding: HashOutTarget,
     slots: Vec<SlotTargets>,
     fee_leaf: LeafTargets,
 }
@@ -156,6 +165,12 @@ impl BatchCircuit {
             let asset = BoolTarget::new_unsafe(words[word::ASSET]);
             b.assert_bool(asset);
             let amount = words[word::AMOUNT];
+            // Every operand below 2^62 (the amount through its split below).
+            for w in [word::NONCE, word::FEE_BASE, word::FEE_TIP, word::MIN_OUT] {
+                assert_value(&mut b, words[w]);
+            }
+            assert_value(&mut b, a.fields[5]);
+            assert_value(&mut b, a.fields[6]);
             let fee = b.add(words[word::FEE_BASE], words[word::FEE_TIP]);
             let chain_id = words[word::CHAIN_ID];
             let chain_any = b.is_equal(chain_id, zero);
@@ -164,23 +179,30 @@ impl BatchCircuit {
             let nonce_ok = b.is_equal(words[word::NONCE], a.fields[7]);
             let debit_token = b.mul(asset.target, amount);
             let fee_plus_amount = b.add(fee, amount);
+            // Below 3 * 2^62: covered only if it fits 62 bits and the balance reaches it.
             let debit_eth = b.sub(fee_plus_amount, debit_token);
-            let funds_eth = b.add_virtual_bool_target_safe();
+            let (debit_eth_low, debit_eth_fits) = split_sum(&mut b, debit_eth);
+            let ge_eth = b.add_virtual_bool_target_safe();
+            assert_geq_bit(&mut b, a.fields[5], debit_eth_low, ge_eth);
+            let funds_eth = b.and(debit_eth_fits, ge_eth);
             let funds_token = b.add_virtual_bool_target_safe();
-            assert_geq_bit(&mut b, a.fields[5], debit_eth, funds_eth);
             assert_geq_bit(&mut b, a.fields[6], debit_token, funds_token);
+            let funded = b.and(funds_eth, funds_token);
 
             // Swap: out = floor(in_net * r_out / (r_in + in_net)), proven as
-            // out * den + rem == in_net * r_out with rem < den, on limbs.
+            // out * den + rem == in_net * r_out with rem < den, on limbs. Only a funded
+            // swap is quoted: its input is then at most a balance, so r_in + in_net
+            // stays below the supply bound 2^62 that the limbs require.
             let r_in = b.select(asset, reserves[1], reserves[0]);
             let r_out = b.select(asset, reserves[0], reserves[1]);
-            let (_, blocks) = b.split_low_high(amount, SWAP_FEE_SHIFT as usize, 62);
+            let (_, blocks) = b.split_low_high(amount, SWAP_FEE_SHIFT as usize, VALUE_BITS);
             let swap_fee = b.mul_const(felt(SWAP_FEE_NUM), blocks);
             let in_net = b.sub(amount, swap_fee);
-            let in_eff = b.mul(is_swap.target, in_net);
+            let quoted = b.and(is_swap, funded);
+            let in_eff = b.mul(quoted.target, in_net);
             let den = b.add(r_in, in_net);
             let den_minus_one = b.add_const(den, -F::ONE);
-            let den_eff = b.mul_add(is_swap.target, den_minus_one, one);
+            let den_eff = b.mul_add(quoted.target, den_minus_one, one);
             let out = b.add_virtual_target();
             let rem = b.add_virtual_target();
             let limbs = [
@@ -253,8 +275,10 @@ impl BatchCircuit {
                 let user_delta = b.sub(out_credit, debit);
                 let v = b.mul_add(ok_user.target, user_delta, a.fields[field]);
                 a_new[field] = b.mul_add(ok_dep.target, dep_credit, v);
+                assert_value(&mut b, a_new[field]);
             }
             a_new[7] = b.add(a.fields[7], ok_user.target);
+            assert_value(&mut b, a_new[7]);
             let a_digest = leaf_digest(&mut b, &a_new, new_exists);
             let mid = merkle_root(&mut b, a_digest, &a_bits, &a.siblings);
 
@@ -269,6 +293,8 @@ impl BatchCircuit {
             let mut b_new = bl.fields;
             b_new[5] = b.add(bl.fields[5], credit_eth);
             b_new[6] = b.add(bl.fields[6], credit_token);
+            assert_value(&mut b, b_new[5]);
+            assert_value(&mut b, b_new[6]);
             let b_digest = leaf_digest(&mut b, &b_new, bl.exists);
             root = merkle_root(&mut b, b_digest, &b_bits, &bl.siblings);
 
@@ -281,21 +307,30 @@ impl BatchCircuit {
                 b.select(asset, r_out_new, r_in_new),
                 b.select(asset, r_in_new, r_out_new),
             ];
+            assert_value(&mut b, r_in_new);
+            assert_value(&mut b, r_out_new);
 
-            // Withdrawals.
+            // Withdrawals, and refunds of deposits that could not be placed (to the
+            // deposit's owner, same asset and amount).
             let ok_withdraw = b.and(ok_user, is_withdraw);
+            let not_placed = b.not(ok_dep);
+            let refund = b.and(is_deposit, not_placed);
+            let pays = BoolTarget::new_unsafe(b.add(ok_withdraw.target, refund.target));
+            let payee: [Target; 5] =
+                std::array::from_fn(|i| b.select(is_deposit, words[word::OWNER + i], a.fields[i]));
             let packed = b.mul_const_add(felt(1 << 62), asset.target, amount);
-            let next_w = hash(&mut b, &[&w.elements, &a.fields[..5], &[packed]]);
-            w = select_hash(&mut b, ok_withdraw, next_w, w);
+            let next_w = hash(&mut b, &[&w.elements, &payee, &[packed]]);
+            w = select_hash(&mut b, pays, next_w, w);
 
             fees = b.mul_add(ok_user.target, fee, fees);
+            assert_value(&mut b, fees);
             slot_targets.push(SlotTargets {
                 words,
                 kinds,
                 sig_ok,
                 a,
                 b: bl,
-                funds_eth,
+                ge_eth,
                 funds_token,
                 bound_ok,
                 out,
@@ -306,19 +341,25 @@ impl BatchCircuit {
         }
         let rows_per_slot = (b.num_gates() - gates_before_slots) / slots.max(1);
 
-        // The batch's fees to its fee account (opened if empty).
-        let fee_bits = b.split_le(header[2], depth);
+        // The batch's fees to its fee account (opened if empty), or burnt if the fee
+        // account is outside the tree (the leaf at its truncated index is untouched).
+        let (fee_bits, fee_in_tree) = index_bits(&mut b, header[2], depth);
         let fee_leaf = LeafTargets::new(&mut b, depth);
         let f_old = leaf_digest(&mut b, &fee_leaf.fields, fee_leaf.exists);
         let r = merkle_root(&mut b, f_old, &fee_bits, &fee_leaf.siblings);
         b.connect_hashes(r, root);
         let mut f_new = fee_leaf.fields;
-        f_new[5] = b.add(f_new[5], fees);
-        let f_digest = b.hash_n_to_hash_no_pad::<PoseidonHash>(f_new.to_vec());
+        f_new[5] = b.mul_add(fee_in_tree.target, fees, f_new[5]);
+        assert_value(&mut b, f_new[5]);
+        let f_exists = b.or(fee_leaf.exists, fee_in_tree);
+        let f_digest = leaf_digest(&mut b, &f_new, f_exists);
         let accounts_root = merkle_root(&mut b, f_digest, &fee_bits, &fee_leaf.siblings);
         let new_root = hash(&mut b, &[&accounts_root.elements, &reserves, &[deposits]]);
 
-        for d in [old_root, new_root, batch_in, h, withdrawals_in, w] {
+        // The binding (rollup and prover) is a free public input: the proof is valid
+        // for the value it was made with and no other.
+        let binding = b.add_virtual_hash();
+        for d in [old_root, new_root, batch_in, h, withdrawals_in, w, binding] {
             b.register_public_inputs(&d.elements);
         }
         b.register_public_input(sequencer);
@@ -335,6 +376,7 @@ impl BatchCircuit {
                 accounts_root_before,
                 batch_in,
                 withdrawals_in,
+                binding,
                 slots: slot_targets,
                 fee_leaf,
             },
@@ -368,12 +410,15 @@ impl BatchCircuit {
     }
 
     /// Proves the batch whose execution `trace` records, continuing the accumulators
-    /// `batch_in` and `withdrawals_in`. Fails if the trace does not satisfy the circuit.
+    /// `batch_in` and `withdrawals_in`, for `binding` (see
+    /// [`super::public::proof_binding`]). Fails if the trace does not satisfy the
+    /// circuit.
     pub fn prove(
         &self,
         trace: &BatchTrace,
         batch_in: Digest,
         withdrawals_in: Digest,
+        binding: Digest,
     ) -> anyhow::Result<ProofWithPublicInputs<F, C, D>> {
         anyhow::ensure!(
             trace.slots.len() <= self.slots,
@@ -383,6 +428,7 @@ impl BatchCircuit {
         );
         let mut pw = PartialWitness::new();
         self.fill(&mut pw, trace, batch_in, withdrawals_in)?;
+        pw.set_hash_target(self.targets.binding, binding)?;
         // plonky2's witness generation panics on some contradictions instead of
         // returning an error; a bad witness is an error here, never a crash.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.data.prove(pw)))
@@ -430,7 +476,17 @@ impl BatchCircuit {
         pw.set_bool_target(st.sig_ok, s.sig_ok)?;
         st.a.set(pw, &s.a)?;
         st.b.set(pw, &s.b)?;
-        pw.set_bool_target(st.funds_eth, s.funds_eth)?;
+        // The ETH comparison is against the debit's low 62 bits; when the debit does
+        // not fit, the comparison's honest answer is that of the low bits (and the
+        // debit is not covered whatever it says).
+        let debit_eth = SlotTrace::debits(&s.words)[0];
+        let ge_eth = if debit_eth >> VALUE_BITS == 0 {
+            s.funds_eth
+        } else {
+            let low = (debit_eth & ((1 << VALUE_BITS) - 1)) as u64;
+            s.a.before.unwrap_or_default().balances[0] >= low
+        };
+        pw.set_bool_target(st.ge_eth, ge_eth)?;
         pw.set_bool_target(st.funds_token, s.funds_token)?;
         pw.set_bool_target(st.bound_ok, s.bound_ok)?;
         pw.set_target(st.out, felt(s.swap.out))?;
@@ -438,9 +494,9 @@ impl BatchCircuit {
         let asset = (s.words[word::ASSET] & 1) as usize;
         let (r_in, r_out) = (s.reserves[asset], s.reserves[1 - asset]);
         let amount = s.words[word::AMOUNT];
-        let (in_eff, den_eff) = if k == kind::SWAP {
+        let (in_eff, den_eff) = if k == kind::SWAP && s.funded() {
             let in_net = amount - SWAP_FEE_NUM * (amount >> SWAP_FEE_SHIFT);
-            (in_net, r_in + in_net)
+            (in_net, r_in.saturating_add(in_net))
         } else {
             (0, 1)
         };

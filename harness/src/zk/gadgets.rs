@@ -1,7 +1,16 @@
 //! Circuit building blocks of the batch circuit: Merkle paths over the account tree,
-//! account leaves, comparisons of values below 2^63, and exact products of values
-//! below 2^62 (the pool's arithmetic), which overflow the 64-bit field and so are done
-//! on 21-bit limbs.
+//! account leaves, range checks and comparisons of values below 2^62 (every balance,
+//! amount, fee, nonce and reserve the L2 stores), sums of up to three such values, and
+//! exact products of values below 2^62 (the pool's arithmetic), which overflow the
+//! 64-bit field and so are done on 21-bit limbs.
+//!
+//! Why 62 bits: the Goldilocks modulus is p = 2^64 - 2^32 + 1. A comparison proves
+//! `x >= y` by range-checking `x - y` (or `y - x - 1`) to k bits; with x, y < 2^k a
+//! wrapped difference is at least p - 2^k, which is out of range only if 2^(k+1) <= p,
+//! i.e. k <= 63 with a margin: at k = 63 a wrapped difference can be as small as
+//! 2^63 - 2^32 + 2 and pass. So every operand is range-checked to 62 bits and so is
+//! every difference; a sum of three operands (3 * 2^62 < p) does not wrap and is split
+//! into its low 62 bits and a carry of 0, 1 or 2.
 
 use plonky2::field::types::{Field, Field64};
 use plonky2::hash::hash_types::{HashOutTarget, NUM_HASH_OUT_ELTS};
@@ -12,13 +21,16 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::config::AlgebraicHasher;
 
-use crate::l2::smt::{felt, MerkleProof, F};
+use crate::l2::smt::{felt, MerkleProof, F, LEAF_DOMAIN};
 use crate::l2::state::LeafWitness;
 
 use super::D;
 
 /// Builder of the batch and aggregation circuits.
 pub type Builder = CircuitBuilder<F, D>;
+
+/// Bits of every value the L2 stores (balances, amounts, fees, nonces, reserves).
+pub const VALUE_BITS: usize = 62;
 
 /// Bits per limb of the wide arithmetic.
 pub const LIMB_BITS: usize = 21;
@@ -104,21 +116,53 @@ pub fn set_path(
     Ok(())
 }
 
+/// The leaf hash of `fields` ([`crate::l2::smt::leaf_hash`]): one permutation with
+/// the leaf domain in the capacity.
+pub fn leaf_hash(b: &mut Builder, fields: &[Target; 8]) -> HashOutTarget {
+    let zero = b.zero();
+    let domain = b.constant(felt(LEAF_DOMAIN));
+    let mut perm = PoseidonPermutation::new(std::iter::repeat(zero));
+    perm.set_from_slice(fields, 0);
+    perm.set_elt(domain, NUM_HASH_OUT_ELTS * 2);
+    let out = b.permute::<PoseidonHash>(perm);
+    HashOutTarget::from_vec(out.squeeze()[..NUM_HASH_OUT_ELTS].to_vec())
+}
+
 /// The digest of a leaf with `fields` that exists iff `exists` (else the zero digest).
 pub fn leaf_digest(b: &mut Builder, fields: &[Target; 8], exists: BoolTarget) -> HashOutTarget {
-    let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(fields.to_vec());
+    let h = leaf_hash(b, fields);
     let elements = h.elements.map(|e| b.mul(exists.target, e));
     HashOutTarget { elements }
 }
 
-/// Constrains `bit == (x >= y)` for `x, y < 2^63`: the difference in the claimed
-/// direction must fit 63 bits, which a wrapped (negative) difference never does.
+/// Range-checks `x < 2^62`.
+pub fn assert_value(b: &mut Builder, x: Target) {
+    b.range_check(x, VALUE_BITS);
+}
+
+/// Constrains `bit == (x >= y)`. Precondition, which the caller enforces in the
+/// circuit: `x, y < 2^62` (see the module doc for why 62 and not 63).
 pub fn assert_geq_bit(b: &mut Builder, x: Target, y: Target, bit: BoolTarget) {
     let diff = b.sub(x, y);
     let neg = b.neg(diff);
     let neg_minus_one = b.add_const(neg, -F::ONE);
     let d = b.select(bit, diff, neg_minus_one);
-    b.range_check(d, 63);
+    b.range_check(d, VALUE_BITS);
+}
+
+/// A sum of up to three values below 2^62 (so below 3 * 2^62 < p: it does not wrap),
+/// split as `sum = low + 2^62 * carry` with `low < 2^62` and `carry` in {0, 1, 2}.
+/// Returns `low` and whether the sum fits 62 bits (`carry == 0`). The split is unique:
+/// carry = 3 is excluded, so `low + 2^62 * carry` stays below p.
+pub fn split_sum(b: &mut Builder, sum: Target) -> (Target, BoolTarget) {
+    let (low, carry) = b.split_low_high(sum, VALUE_BITS, 64);
+    let bits = b.split_le(carry, 2);
+    let both = b.and(bits[0], bits[1]);
+    b.assert_zero(both.target);
+    let either = b.add(bits[0].target, bits[1].target);
+    let one = b.one();
+    let fits = BoolTarget::new_unsafe(b.sub(one, either));
+    (low, fits)
 }
 
 /// Limbs of `x < 2^62`, range-checked, tied to `x`.

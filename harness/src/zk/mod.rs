@@ -28,8 +28,8 @@ use crate::l2::state::{state_root, BatchOutcome};
 pub use aggregate::AggregationCircuit;
 pub use batch::BatchCircuit;
 pub use public::{
-    b256_to_digest, batch_commitment, commitment_over, digest_to_b256, withdrawal_commitment,
-    PublicInputs,
+    b256_to_digest, batch_commitment, commitment_over, digest_to_b256, proof_binding,
+    withdrawal_commitment, PublicInputs,
 };
 
 /// Extension degree of the proofs.
@@ -42,7 +42,7 @@ pub const SHAPES: [usize; 3] = [4, 16, 64];
 
 /// Rows one transaction slot of the batch circuit takes (a test checks it against the
 /// built circuit).
-pub const ROWS_PER_SLOT: usize = 131;
+pub const ROWS_PER_SLOT: usize = 149;
 
 /// Rows of the batch circuit with `slots` slots, without building it: what a prover's
 /// simulated latency is computed from.
@@ -208,6 +208,7 @@ pub fn expected_public_inputs(
     outcome: &BatchOutcome,
     batch_in: Digest,
     withdrawals_in: Digest,
+    binding: Digest,
 ) -> PublicInputs {
     let t = &outcome.trace;
     let h = commitment_over(batch_in, t.header, t.slots.iter().map(|s| s.words));
@@ -225,6 +226,7 @@ pub fn expected_public_inputs(
             withdrawals_in,
             &outcome.withdrawals,
         )),
+        binding: digest_to_b256(&binding),
         sequencer: Some(t.header[0]),
     }
 }
@@ -318,17 +320,19 @@ impl Prover {
         }
     }
 
-    /// Proves the batch that produced `outcome`, continuing the accumulators.
+    /// Proves the batch that produced `outcome`, continuing the accumulators, bound to
+    /// `binding` ([`proof_binding`] of the rollup and the prover who will submit it).
     pub fn prove_batch(
         &self,
         depth: usize,
         outcome: &BatchOutcome,
         batch_in: Digest,
         withdrawals_in: Digest,
+        binding: Digest,
     ) -> Result<Proof, ZkError> {
         let txs = outcome.trace.slots.len();
         let slots = shape_for(txs).ok_or(ZkError::TooLong(txs))?;
-        let public = expected_public_inputs(outcome, batch_in, withdrawals_in);
+        let public = expected_public_inputs(outcome, batch_in, withdrawals_in, binding);
         let kind = ProofKind::Batch { depth, slots };
         let start = Instant::now();
         match self.mode {
@@ -336,7 +340,7 @@ impl Prover {
             ProofMode::Real => {
                 let circuit = CircuitCache::global().batch(depth, slots);
                 let proof = circuit
-                    .prove(&outcome.trace, batch_in, withdrawals_in)
+                    .prove(&outcome.trace, batch_in, withdrawals_in, binding)
                     .map_err(|e| ZkError::Prove(format!("{e:#}")))?;
                 finish(self.mode, kind, public, circuit.data(), proof, start)
             }
@@ -366,6 +370,11 @@ impl Prover {
                 )));
             }
         }
+        if l.binding != r.binding {
+            return Err(ZkError::Aggregate(
+                "the two proofs are bound to different provers or rollups".into(),
+            ));
+        }
         let level = match left.kind {
             ProofKind::Batch { .. } => 1,
             ProofKind::Aggregate { level } => level + 1,
@@ -377,6 +386,7 @@ impl Prover {
             batch_out: r.batch_out,
             withdrawals_in: l.withdrawals_in,
             withdrawals_out: r.withdrawals_out,
+            binding: l.binding,
             sequencer: None,
         };
         let start = Instant::now();
@@ -430,6 +440,7 @@ fn check_agree(got: &PublicInputs, want: &PublicInputs) -> Result<(), ZkError> {
             got.withdrawals_out,
             want.withdrawals_out,
         ),
+        ("the binding", got.binding, want.binding),
     ] {
         if a != b {
             return Err(ZkError::Disagree(what));

@@ -425,40 +425,26 @@ fn commit(
         malformedAt: alloy_primitives::U256::from(at),
         malformed: why,
     };
-    let ret = match Batch::decode(batch_bytes) {
+    let ret = match Batch::sequenced(batch_bytes, first_deposit) {
         Err(e) => noop(e.offset, e.kind.to_string()),
         Ok(batch) => {
             // The deposits it consumes, in queue order from `firstDeposit`, chained
             // into the bridge's running hash for the contract to compare.
             let mut deposit_hash = deposit_hash_in;
-            let mut deposits = 0u64;
-            let mut bad = None;
             for tx in &batch.txs {
                 if let L2Tx::Deposit(d) = tx {
-                    let expected = first_deposit + deposits;
-                    if d.index != expected {
-                        bad = Some(format!(
-                            "deposit {} where the queue is at {expected}",
-                            d.index
-                        ));
-                        break;
-                    }
                     deposit_hash = d.l1_hash_step(deposit_hash, token);
-                    deposits += 1;
                 }
             }
-            match bad {
-                Some(why) => noop(0, why),
-                None => commitBatchReturn {
-                    acc: digest_to_b256(&batch_commitment(prev, &batch)),
-                    sequencer: batch.sequencer,
-                    l1Block: batch.l1_block,
-                    txCount: batch.txs.len() as u64,
-                    depositCount: deposits,
-                    depositHashAfter: deposit_hash,
-                    malformedAt: alloy_primitives::U256::ZERO,
-                    malformed: String::new(),
-                },
+            commitBatchReturn {
+                acc: digest_to_b256(&batch_commitment(prev, &batch)),
+                sequencer: batch.sequencer,
+                l1Block: batch.l1_block,
+                txCount: batch.txs.len() as u64,
+                depositCount: batch.deposit_count(),
+                depositHashAfter: deposit_hash,
+                malformedAt: alloy_primitives::U256::ZERO,
+                malformed: String::new(),
             }
         }
     };

@@ -3,7 +3,7 @@
 //! sequenced) and the withdrawal accumulator (what the bridge must pay). Both chain
 //! Poseidon over field words, so a proof of a range of batches joins proofs of its halves.
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
 use serde::{Deserialize, Serialize};
@@ -11,16 +11,17 @@ use serde::{Deserialize, Serialize};
 use crate::l2::codec::Batch;
 use crate::l2::smt::{felt, hash_fields, Digest, F};
 use crate::l2::state::Withdrawal;
-use crate::l2::tx::TX_WORDS;
+use crate::l2::tx::{address_limbs, TX_WORDS};
 
 /// Field elements of a batch proof's public inputs (an aggregation proof has the first
 /// [`AGG_PUBLIC_INPUTS`]).
-pub const BATCH_PUBLIC_INPUTS: usize = 25;
+pub const BATCH_PUBLIC_INPUTS: usize = 29;
 /// Field elements of an aggregation proof's public inputs.
-pub const AGG_PUBLIC_INPUTS: usize = 24;
+pub const AGG_PUBLIC_INPUTS: usize = 28;
 
-/// The public inputs, in order: six digests (old root, new root, batch accumulator in and
-/// out, withdrawal accumulator in and out), then, for a batch proof only, its sequencer.
+/// The public inputs, in order: seven digests (old root, new root, batch accumulator in
+/// and out, withdrawal accumulator in and out, the binding), then, for a batch proof
+/// only, its sequencer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicInputs {
     /// State root before.
@@ -35,6 +36,11 @@ pub struct PublicInputs {
     pub withdrawals_in: B256,
     /// Withdrawal accumulator after.
     pub withdrawals_out: B256,
+    /// What the proof is bound to: [`proof_binding`] of the rollup contract and the
+    /// prover's L1 address. A rollup that binds proofs accepts it only from that prover
+    /// and only on that rollup, so a proof copied from the mempool or replayed on
+    /// another instance is worthless.
+    pub binding: B256,
     /// The batch's sequencer (batch proofs only).
     pub sequencer: Option<u64>,
 }
@@ -82,7 +88,8 @@ impl PublicInputs {
             batch_out: d(3),
             withdrawals_in: d(4),
             withdrawals_out: d(5),
-            sequencer: fields.get(24).copied(),
+            binding: d(6),
+            sequencer: fields.get(AGG_PUBLIC_INPUTS).copied(),
         })
     }
 
@@ -96,6 +103,7 @@ impl PublicInputs {
             &self.batch_out,
             &self.withdrawals_in,
             &self.withdrawals_out,
+            &self.binding,
         ] {
             for k in 0..4 {
                 out.push(u64::from_be_bytes(
@@ -106,6 +114,15 @@ impl PublicInputs {
         out.extend(self.sequencer);
         out
     }
+}
+
+/// The binding of a proof made by `prover` for the rollup contract `rollup`:
+/// `Poseidon(rollup as five 32-bit limbs ‖ prover as five 32-bit limbs)`, what
+/// `ZkRollup.proofBinding(prover)` computes on L1 with the POSEIDON precompile.
+pub fn proof_binding(rollup: &Address, prover: &Address) -> Digest {
+    let mut v: Vec<F> = address_limbs(rollup).map(felt).to_vec();
+    v.extend(address_limbs(prover).map(felt));
+    hash_fields(&v)
 }
 
 /// The batch accumulator after `batch`, starting from `prev`:
