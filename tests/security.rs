@@ -557,3 +557,135 @@ fn leaves_and_inner_nodes_hash_in_separate_domains() {
     };
     assert_ne!(leaf_hash(&fields), PoseidonHash::two_to_one(left, right));
 }
+
+/// A transaction with extreme fields: fees, amounts and nonces at 0, 1, ordinary and the
+/// codec's largest values; senders and receivers inside and outside the tree; every
+/// kind; deposits (in queue order, within the escrow cap) to free, taken and
+/// out-of-tree accounts.
+fn extreme_tx(w: &World, rng: &mut zkarena_harness::sim::SimRng, deposits: &mut u64) -> L2Tx {
+    use zkarena_harness::l2::tx::MAX_NONCE;
+    let pick = |rng: &mut zkarena_harness::sim::SimRng, xs: &[u64]| {
+        xs[rng.below(xs.len() as u64) as usize]
+    };
+    let value = [0, 1, 1_000, FUNDS, FUNDS + 1, MAX_AMOUNT / 2, MAX_AMOUNT];
+    let index = [0, 1, 2, 3, 1 << DEPTH, (1 << DEPTH) + 1, u32::MAX as u64];
+    let asset = if rng.chance(0.5) {
+        Asset::Eth
+    } else {
+        Asset::Token
+    };
+    if rng.chance(0.15) {
+        *deposits += 1;
+        return L2Tx::Deposit(Deposit {
+            index: *deposits - 1,
+            account: pick(rng, &index),
+            owner: if rng.chance(0.5) {
+                key_address(&w.keys[0])
+            } else {
+                Address::repeat_byte(0xd0)
+            },
+            asset,
+            // Within the bridge's escrow cap (the L2 supply stays below 2^62), as on L1.
+            amount: pick(rng, &[1, 1_000, FUNDS]),
+        });
+    }
+    let amount = pick(rng, &value);
+    let action = match rng.below(3) {
+        0 => Action::Transfer {
+            to: pick(rng, &index),
+            asset,
+            amount,
+        },
+        1 => Action::Swap {
+            asset_in: asset,
+            amount_in: amount.max(1),
+            min_out: pick(rng, &value),
+        },
+        _ => Action::Withdraw { asset, amount },
+    };
+    let u = rng.below(w.keys.len() as u64) as usize;
+    let from = if rng.chance(0.8) {
+        u as u64 + 1
+    } else {
+        pick(rng, &index)
+    };
+    // Half the time an ordinary transaction (the account's nonce, small fees and
+    // amount), so that both outcomes are common.
+    if rng.chance(0.5) {
+        let nonce = w.state.account(u as u64 + 1).map_or(0, |a| a.nonce);
+        let action = Action::Transfer {
+            to: pick(rng, &[1, 2, 3]),
+            asset,
+            amount: 1 + rng.below(1_000),
+        };
+        return L2Tx::User(UserTx::sign(
+            &w.keys[u],
+            u as u64 + 1,
+            nonce,
+            FEE,
+            0,
+            action,
+        ));
+    }
+    let nonce = pick(rng, &[0, 0, 0, 1, MAX_NONCE]);
+    let fee = Fee {
+        base: pick(rng, &[0, 10, MAX_AMOUNT]),
+        tip: pick(rng, &[0, 5, MAX_AMOUNT]),
+    };
+    L2Tx::User(UserTx::sign(&w.keys[u], from, nonce, fee, 0, action))
+}
+
+/// Drives `cases` extreme transactions, four per batch, through the native executor and
+/// the real circuit: every batch must prove, and `prove_batch` checks that the proof's
+/// roots, batch accumulator and withdrawals are exactly the native execution's (so a
+/// transaction applied natively is applied in the proof and a skipped one is skipped).
+fn native_and_circuit_agree_on_extreme_transactions(cases: usize, seed: u64) {
+    let mut w = World::new(3);
+    let mut rng = zkarena_harness::sim::SimRng::stream(seed, "extreme");
+    let mut deposits = 0;
+    let prover = Prover::new(ProofMode::Real);
+    let (mut applied, mut skipped_n) = (0, 0);
+    for round in 0..cases.div_ceil(4) {
+        let txs = (0..4)
+            .map(|_| extreme_tx(&w, &mut rng, &mut deposits))
+            .collect();
+        let mut b = batch(1, txs);
+        b.fee_account = *[1, 2, 1 << DEPTH].get(rng.below(3) as usize).unwrap();
+        // Round-trip through the codec: these are batches the L1 would accept.
+        let b = Batch::sequenced(&b.encode(Format::Compact), w.state.deposits_consumed())
+            .expect("within the codec's bounds");
+        let out = w.state.apply(&b).unwrap();
+        for s in skipped(&out) {
+            if s.is_some() {
+                skipped_n += 1
+            } else {
+                applied += 1
+            }
+        }
+        prover
+            .prove_batch(
+                DEPTH,
+                &out,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            )
+            .unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}\n{b:?}"));
+    }
+    assert!(
+        applied > cases / 10 && skipped_n > cases / 10,
+        "{applied} applied, {skipped_n} skipped"
+    );
+}
+
+#[test]
+fn native_and_circuit_agree_on_200_extreme_transactions() {
+    native_and_circuit_agree_on_extreme_transactions(200, 1);
+}
+
+/// The long run: `cargo test --test security -- --ignored` (about 20 minutes).
+#[test]
+#[ignore]
+fn native_and_circuit_agree_on_5000_extreme_transactions() {
+    native_and_circuit_agree_on_extreme_transactions(5000, 2);
+}
