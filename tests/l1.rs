@@ -1066,3 +1066,46 @@ fn mempool_and_block_builder_match_a_model_of_the_rules() {
         assert!(fates["included"] > 50, "seed {seed}: {fates:?}");
     }
 }
+
+/// Genesis reports no gas and no blob gas (nothing executed in it), and block 1 still
+/// charges the initial base fee and a blob base fee of 1 wei.
+#[test]
+fn genesis_reports_no_phantom_gas() {
+    let config = ChainConfig::default();
+    let (mut chain, users) = chain_with_users(config.clone(), 1);
+    let genesis = chain.head().clone();
+    assert_eq!(genesis.number, 0);
+    assert!(genesis.receipts.is_empty());
+    assert_eq!(
+        genesis.gas_used,
+        genesis.receipts.iter().map(|r| r.gas_used).sum::<u64>()
+    );
+    assert_eq!(genesis.gas_used, 0);
+    assert_eq!(genesis.blob_gas_used, 0);
+    assert_eq!(genesis.burnt(), 0);
+    assert_eq!(chain.next_base_fee(), config.initial_base_fee);
+    assert_eq!(chain.next_excess_blob_gas(), 0);
+    assert_eq!(chain.next_blob_base_fee(), 1);
+
+    chain
+        .submit(TxRequest::transfer(users[0], Address::repeat_byte(3), U256::from(1)))
+        .unwrap();
+    chain.seal_block();
+    chain.seal_block();
+    let b1 = chain.block(1).unwrap();
+    assert_eq!(b1.base_fee, config.initial_base_fee);
+    assert_eq!((b1.excess_blob_gas, b1.blob_base_fee), (0, 1));
+    // From block 1 on, EIP-1559 applies: block 1 used 21 000 of 15 M.
+    let b2 = chain.block(2).unwrap();
+    assert_eq!(b2.base_fee, eip1559(b1.base_fee, 21_000, b1.gas_target()));
+    // Sums over blocks are the sums of their receipts.
+    let gas: u64 = chain.blocks().iter().map(|b| b.gas_used).sum();
+    let receipts: u64 = chain
+        .blocks()
+        .iter()
+        .flat_map(|b| &b.receipts)
+        .map(|r| r.gas_used)
+        .sum();
+    assert_eq!((gas, receipts), (21_000, 21_000));
+    assert_eq!(chain.blocks().iter().map(|b| b.blob_gas_used).sum::<u64>(), 0);
+}

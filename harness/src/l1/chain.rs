@@ -288,11 +288,14 @@ impl Chain {
             coinbase: config.coinbase,
             base_fee: config.initial_base_fee,
             gas_limit: config.gas_limit,
-            // Genesis is exactly at target so that block 1 keeps the initial base fee.
-            gas_used: config.gas_limit / fees::ELASTICITY_MULTIPLIER,
+            // Genesis carries no transactions, so it reports no gas: its figures are the
+            // sum of its (no) receipts like any block's. Block 1 still charges the
+            // initial base fee (`next_base_fee` does not apply EIP-1559 to genesis) and a
+            // blob base fee of 1 wei (excess blob gas 0).
+            gas_used: 0,
             prevrandao: prevrandao(config.seed, 0),
             excess_blob_gas: 0,
-            blob_gas_used: config.da.target_blob_gas(),
+            blob_gas_used: 0,
             blob_base_fee: fees::blob_base_fee(0, config.da.blob_base_fee_update_fraction),
             calldata_bytes: 0,
             blob_data_bytes: 0,
@@ -337,7 +340,8 @@ impl Chain {
         &self.blocks
     }
 
-    /// The base fee the next block will charge.
+    /// The base fee the next block will charge: the initial base fee after genesis
+    /// (which has no parent to update from), then EIP-1559 from the head.
     pub fn next_base_fee(&self) -> u64 {
         let head = self.head();
         if head.number == 0 {
