@@ -1109,3 +1109,206 @@ fn genesis_reports_no_phantom_gas() {
     assert_eq!((gas, receipts), (21_000, 21_000));
     assert_eq!(chain.blocks().iter().map(|b| b.blob_gas_used).sum::<u64>(), 0);
 }
+
+/// JSON and back, unchanged.
+fn round_trip<T>(value: &T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value)
+        .unwrap_or_else(|e| panic!("{value:?} does not serialize: {e}"));
+    let back: T =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json} does not deserialize: {e}"));
+    assert_eq!(&back, value, "{json}");
+    back
+}
+
+/// Every variant of the L1's status, fate and drop types serializes to JSON and back,
+/// including the drops revm words (`DropReason::Invalid`, which could not serialize as
+/// a newtype variant under the `kind` tag): below intrinsic gas, below the EIP-7623
+/// calldata floor, oversized initcode.
+#[test]
+fn every_status_fate_and_drop_round_trips_through_json() {
+    // Listing every variant: a new one fails to compile here until it is added below.
+    fn drop_kind(r: &DropReason) -> &'static str {
+        match r {
+            DropReason::StaleNonce { .. } => "stale_nonce",
+            DropReason::PriorityFeeAboveMaxFee { .. } => "priority_fee_above_max_fee",
+            DropReason::InsufficientFunds { .. } => "insufficient_funds",
+            DropReason::GasLimitAboveBlockLimit { .. } => "gas_limit_above_block_limit",
+            DropReason::CalldataAboveBlockBudget { .. } => "calldata_above_block_budget",
+            DropReason::Invalid { .. } => "invalid",
+        }
+    }
+    fn status_kind(s: &TxStatus) -> &'static str {
+        match s {
+            TxStatus::Pending => "pending",
+            TxStatus::Included { .. } => "included",
+            TxStatus::Dropped { .. } => "dropped",
+            TxStatus::Replaced { .. } => "replaced",
+        }
+    }
+    fn exec_kind(s: &ExecStatus) -> &'static str {
+        match s {
+            ExecStatus::Success => "success",
+            ExecStatus::Reverted { .. } => "reverted",
+            ExecStatus::Halted { .. } => "halted",
+        }
+    }
+    fn revert_kind(r: &RevertReason) -> &'static str {
+        match r {
+            RevertReason::Empty => "empty",
+            RevertReason::Message { .. } => "message",
+            RevertReason::Panic { .. } => "panic",
+            RevertReason::Custom { .. } => "custom",
+            RevertReason::Unknown { .. } => "unknown",
+        }
+    }
+
+    // Drops as the chain records them, revm's included.
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 4);
+    let to = Address::repeat_byte(5);
+    let poor = named_address("poor");
+    chain.set_balance(poor, U256::from(1_000u64));
+    let heavy = Bytes::from(vec![0xab; 1_000]);
+    let submitted = [
+        chain.submit(TxRequest::transfer(poor, to, U256::from(1))),
+        chain.submit(TxRequest::transfer(users[0], to, U256::from(1)).fees(2 * GWEI, 3 * GWEI)),
+        chain.submit(TxRequest::transfer(users[1], to, U256::from(1)).gas_limit(40_000_000)),
+        chain.submit(TxRequest::call(users[3], to, vec![1u8; 200 * 1024])),
+        // Below the intrinsic gas of a transfer.
+        chain.submit(TxRequest::transfer(users[2], to, U256::from(1)).gas_limit(20_000)),
+    ];
+    chain.seal_block();
+    let more = [
+        // Intrinsic gas 37 000 but an EIP-7623 floor of 61 000.
+        chain.submit(TxRequest::call(users[2], to, heavy).gas_limit(40_000)),
+    ];
+    chain.seal_block();
+    let last = [
+        // Initcode above EIP-3860's 49 152 bytes.
+        chain.submit(TxRequest::create(users[2], vec![0u8; 50_000]).gas_limit(20_000_000)),
+    ];
+    chain.seal_block();
+    let mut drops: Vec<DropReason> = submitted
+        .into_iter()
+        .chain(more)
+        .chain(last)
+        .map(|h| match chain.status(&h.unwrap()) {
+            Some(TxStatus::Dropped { reason }) => reason,
+            other => panic!("expected a drop, got {other:?}"),
+        })
+        .collect();
+    let invalid: Vec<String> = drops
+        .iter()
+        .filter_map(|d| match d {
+            DropReason::Invalid { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(invalid.len(), 3, "revm's drops: {invalid:?}");
+    drops.push(DropReason::StaleNonce {
+        nonce: 0,
+        account_nonce: 1,
+    });
+    // Fees beyond 64 bits too (written as decimal strings).
+    drops.push(DropReason::PriorityFeeAboveMaxFee {
+        priority_fee: u128::MAX,
+        max_fee: u128::from(u64::MAX) + 1,
+    });
+    let mut kinds: Vec<_> = drops.iter().map(drop_kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), 6, "every drop reason: {kinds:?}");
+    for drop in &drops {
+        round_trip(drop);
+        // The tag names the variant; revm's words are a field.
+        let json = serde_json::to_value(drop).unwrap();
+        assert_eq!(json["kind"], drop_kind(drop));
+    }
+    let json = serde_json::to_value(DropReason::Invalid {
+        reason: "intrinsic gas too low".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "invalid", "reason": "intrinsic gas too low"})
+    );
+
+    let reverts = [
+        RevertReason::Empty,
+        RevertReason::Message {
+            message: "no".into(),
+        },
+        RevertReason::Panic {
+            code: 0x11,
+            meaning: "arithmetic overflow".into(),
+        },
+        RevertReason::Custom {
+            name: "InsufficientBalance".into(),
+            args: vec!["0x01".into(), "0".into()],
+        },
+        RevertReason::Unknown {
+            data: "0xdeadbeef".into(),
+        },
+    ];
+    let execs: Vec<ExecStatus> = [
+        ExecStatus::Success,
+        ExecStatus::Halted {
+            reason: "OutOfGas(Basic)".into(),
+        },
+    ]
+    .into_iter()
+    .chain(reverts.iter().map(|r| ExecStatus::Reverted { reason: r.clone() }))
+    .collect();
+    let statuses: Vec<TxStatus> = [
+        TxStatus::Pending,
+        TxStatus::Included { block: 3, index: 7 },
+        TxStatus::Replaced {
+            by: B256::repeat_byte(9),
+        },
+    ]
+    .into_iter()
+    .chain(drops.iter().map(|reason| TxStatus::Dropped {
+        reason: reason.clone(),
+    }))
+    .collect();
+    let count = |kinds: Vec<&'static str>| {
+        let mut kinds = kinds;
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds.len()
+    };
+    assert_eq!(count(reverts.iter().map(revert_kind).collect()), 5);
+    assert_eq!(count(execs.iter().map(exec_kind).collect()), 3);
+    assert_eq!(count(statuses.iter().map(status_kind).collect()), 4);
+    for r in &reverts {
+        round_trip(r);
+    }
+    for e in &execs {
+        round_trip(e);
+    }
+    for s in &statuses {
+        round_trip(s);
+    }
+
+    // Receipts carry them: a success with logs and a decoded revert.
+    let (mut chain, d, alice) = deploy_genesis();
+    let dep = bindings::Bridge::depositEthCall { l2Recipient: alice };
+    let ok = chain
+        .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(1)))
+        .unwrap();
+    assert!(!ok.logs.is_empty());
+    round_trip(&ok);
+    let transfer = bindings::NetworkToken::transferCall {
+        to: d.deployer,
+        amount: U256::from(5),
+    };
+    let hash = chain
+        .submit(TxRequest::call(alice, d.token, transfer.abi_encode()))
+        .unwrap();
+    chain.seal_block();
+    let reverted = chain.receipt(&hash).unwrap().clone();
+    assert_eq!(exec_kind(&reverted.status), "reverted");
+    round_trip(&reverted);
+}

@@ -937,9 +937,13 @@ fn drop_reason<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Dr
             }
         }
         EVMError::Transaction(InvalidTransaction::PriorityFeeGreaterThanMaxFee) => {
-            DropReason::Invalid("priority fee is greater than max fee".into())
+            DropReason::Invalid {
+                reason: "priority fee is greater than max fee".into(),
+            }
         }
-        other => DropReason::Invalid(other.to_string()),
+        other => DropReason::Invalid {
+            reason: other.to_string(),
+        },
     }
 }
 
