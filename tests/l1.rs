@@ -1312,3 +1312,102 @@ fn every_status_fate_and_drop_round_trips_through_json() {
     assert_eq!(exec_kind(&reverted.status), "reverted");
     round_trip(&reverted);
 }
+
+/// A chain whose blob base fee has risen to 2 wei: 9 blocks of 9 one-blob
+/// transactions against the target of 6 (excess 27 blobs: e^(27 x 2^17 / 5 007 716)).
+fn chain_with_blob_fee_2() -> (Chain, Vec<Address>) {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 10);
+    for round in 0..9u8 {
+        for (i, u) in users[..9].iter().enumerate() {
+            chain
+                .submit(
+                    TxRequest::call(*u, Address::repeat_byte(6), Bytes::new())
+                        .blob(vec![round, i as u8], 10)
+                        .gas_limit(50_000),
+                )
+                .unwrap();
+        }
+        assert_eq!(chain.seal_block().blob_gas_used, 9 << 17);
+    }
+    assert_eq!(chain.next_excess_blob_gas(), 27 << 17);
+    assert_eq!(chain.next_blob_base_fee(), 2);
+    (chain, users)
+}
+
+/// A blob transaction whose max fee per blob gas is under the blob base fee waits in the
+/// mempool, as one under the base fee does, and is included once the blob base fee falls
+/// to its cap; or a replacement with a higher cap takes its place.
+#[test]
+fn blob_transaction_under_the_blob_base_fee_waits() {
+    let blob_tx = |from: Address, cap: u128| {
+        TxRequest::call(from, Address::repeat_byte(6), Bytes::new())
+            .blob(vec![0xbb; 64], cap)
+            .gas_limit(50_000)
+    };
+
+    // Waits, then lands when the blob base fee falls to 1 wei.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let waiting = chain.submit(blob_tx(users[9], 1)).unwrap();
+    // Behind it, the sender's next nonce waits too.
+    let behind = chain
+        .submit(TxRequest::transfer(users[9], Address::repeat_byte(4), U256::from(1)))
+        .unwrap();
+    let mut landed = None;
+    for _ in 0..5 {
+        let blob_base_fee = chain.next_blob_base_fee();
+        let block = chain.seal_block();
+        let included = block.tx_hashes().any(|h| h == waiting);
+        assert_eq!(included, blob_base_fee <= 1, "block {}", block.number);
+        if included {
+            landed = Some(block.number);
+            break;
+        }
+        assert_eq!(chain.status(&waiting), Some(TxStatus::Pending));
+        assert_eq!(chain.status(&behind), Some(TxStatus::Pending));
+    }
+    let landed = landed.expect("included once the blob base fee falls under its cap");
+    assert!(landed > 10, "it waited at least one block");
+    let receipt = chain.receipt(&waiting).unwrap();
+    assert_eq!((receipt.blob_gas_used, receipt.blob_gas_price), (1 << 17, 1));
+    assert!(chain.receipt(&behind).is_some(), "its next nonce followed");
+
+    // Or a replacement raising the cap (and both gas fees by 10%) is included at once.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let first = chain.submit(blob_tx(users[9], 1)).unwrap();
+    // Six other blobs (the target) keep the blob base fee at 2 wei; three more would fit.
+    for (i, u) in users[..6].iter().enumerate() {
+        chain
+            .submit(
+                TxRequest::call(*u, Address::repeat_byte(6), Bytes::new())
+                    .blob(vec![0xcc, i as u8], 10)
+                    .gas_limit(50_000),
+            )
+            .unwrap();
+    }
+    let block = chain.seal_block();
+    assert_eq!(
+        (block.blob_base_fee, block.blob_gas_used),
+        (2, 6 << 17)
+    );
+    assert_eq!(chain.status(&first), Some(TxStatus::Pending));
+    assert_eq!(chain.next_blob_base_fee(), 2);
+    let bumped = blob_tx(users[9], 2)
+        .fees(
+            TxRequest::DEFAULT_MAX_FEE * 11 / 10,
+            TxRequest::DEFAULT_TIP * 11 / 10,
+        )
+        .nonce(0);
+    let second = chain.submit(bumped).unwrap();
+    assert_eq!(chain.status(&first), Some(TxStatus::Replaced { by: second }));
+    let block = chain.seal_block().clone();
+    assert_eq!(block.blob_base_fee, 2);
+    assert!(block.tx_hashes().any(|h| h == second));
+    assert_eq!(chain.receipt(&second).unwrap().blob_gas_price, 2);
+
+    // A block built to order leaves it waiting too.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let low = chain.submit(blob_tx(users[9], 1)).unwrap();
+    let block = chain.seal_block_with(&[low]);
+    assert!(block.receipts.is_empty());
+    assert_eq!(chain.status(&low), Some(TxStatus::Pending));
+}
