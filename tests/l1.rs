@@ -1078,3 +1078,348 @@ fn mempool_and_block_builder_match_a_model_of_the_rules() {
         assert!(fates["included"] > 50, "seed {seed}: {fates:?}");
     }
 }
+
+/// Genesis reports no gas and no blob gas (nothing executed in it), and block 1 still
+/// charges the initial base fee and a blob base fee of 1 wei.
+#[test]
+fn genesis_reports_no_phantom_gas() {
+    let config = ChainConfig::default();
+    let (mut chain, users) = chain_with_users(config.clone(), 1);
+    let genesis = chain.head().clone();
+    assert_eq!(genesis.number, 0);
+    assert!(genesis.receipts.is_empty());
+    assert_eq!(
+        genesis.gas_used,
+        genesis.receipts.iter().map(|r| r.gas_used).sum::<u64>()
+    );
+    assert_eq!(genesis.gas_used, 0);
+    assert_eq!(genesis.blob_gas_used, 0);
+    assert_eq!(genesis.burnt(), 0);
+    assert_eq!(chain.next_base_fee(), config.initial_base_fee);
+    assert_eq!(chain.next_excess_blob_gas(), 0);
+    assert_eq!(chain.next_blob_base_fee(), 1);
+
+    chain
+        .submit(TxRequest::transfer(users[0], Address::repeat_byte(3), U256::from(1)))
+        .unwrap();
+    chain.seal_block();
+    chain.seal_block();
+    let b1 = chain.block(1).unwrap();
+    assert_eq!(b1.base_fee, config.initial_base_fee);
+    assert_eq!((b1.excess_blob_gas, b1.blob_base_fee), (0, 1));
+    // From block 1 on, EIP-1559 applies: block 1 used 21 000 of 15 M.
+    let b2 = chain.block(2).unwrap();
+    assert_eq!(b2.base_fee, eip1559(b1.base_fee, 21_000, b1.gas_target()));
+    // Sums over blocks are the sums of their receipts.
+    let gas: u64 = chain.blocks().iter().map(|b| b.gas_used).sum();
+    let receipts: u64 = chain
+        .blocks()
+        .iter()
+        .flat_map(|b| &b.receipts)
+        .map(|r| r.gas_used)
+        .sum();
+    assert_eq!((gas, receipts), (21_000, 21_000));
+    assert_eq!(chain.blocks().iter().map(|b| b.blob_gas_used).sum::<u64>(), 0);
+}
+
+/// JSON and back, unchanged.
+fn round_trip<T>(value: &T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value)
+        .unwrap_or_else(|e| panic!("{value:?} does not serialize: {e}"));
+    let back: T =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json} does not deserialize: {e}"));
+    assert_eq!(&back, value, "{json}");
+    back
+}
+
+/// Every variant of the L1's status, fate and drop types serializes to JSON and back,
+/// including the drops revm words (`DropReason::Invalid`, which could not serialize as
+/// a newtype variant under the `kind` tag): below intrinsic gas, below the EIP-7623
+/// calldata floor, oversized initcode.
+#[test]
+fn every_status_fate_and_drop_round_trips_through_json() {
+    // Listing every variant: a new one fails to compile here until it is added below.
+    fn drop_kind(r: &DropReason) -> &'static str {
+        match r {
+            DropReason::StaleNonce { .. } => "stale_nonce",
+            DropReason::PriorityFeeAboveMaxFee { .. } => "priority_fee_above_max_fee",
+            DropReason::InsufficientFunds { .. } => "insufficient_funds",
+            DropReason::GasLimitAboveBlockLimit { .. } => "gas_limit_above_block_limit",
+            DropReason::CalldataAboveBlockBudget { .. } => "calldata_above_block_budget",
+            DropReason::Invalid { .. } => "invalid",
+        }
+    }
+    fn status_kind(s: &TxStatus) -> &'static str {
+        match s {
+            TxStatus::Pending => "pending",
+            TxStatus::Included { .. } => "included",
+            TxStatus::Dropped { .. } => "dropped",
+            TxStatus::Replaced { .. } => "replaced",
+        }
+    }
+    fn exec_kind(s: &ExecStatus) -> &'static str {
+        match s {
+            ExecStatus::Success => "success",
+            ExecStatus::Reverted { .. } => "reverted",
+            ExecStatus::Halted { .. } => "halted",
+        }
+    }
+    fn revert_kind(r: &RevertReason) -> &'static str {
+        match r {
+            RevertReason::Empty => "empty",
+            RevertReason::Message { .. } => "message",
+            RevertReason::Panic { .. } => "panic",
+            RevertReason::Custom { .. } => "custom",
+            RevertReason::Unknown { .. } => "unknown",
+        }
+    }
+
+    // Drops as the chain records them, revm's included.
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 4);
+    let to = Address::repeat_byte(5);
+    let poor = named_address("poor");
+    chain.set_balance(poor, U256::from(1_000u64));
+    let heavy = Bytes::from(vec![0xab; 1_000]);
+    let submitted = [
+        chain.submit(TxRequest::transfer(poor, to, U256::from(1))),
+        chain.submit(TxRequest::transfer(users[0], to, U256::from(1)).fees(2 * GWEI, 3 * GWEI)),
+        chain.submit(TxRequest::transfer(users[1], to, U256::from(1)).gas_limit(40_000_000)),
+        chain.submit(TxRequest::call(users[3], to, vec![1u8; 200 * 1024])),
+        // Below the intrinsic gas of a transfer.
+        chain.submit(TxRequest::transfer(users[2], to, U256::from(1)).gas_limit(20_000)),
+    ];
+    chain.seal_block();
+    let more = [
+        // Intrinsic gas 37 000 but an EIP-7623 floor of 61 000.
+        chain.submit(TxRequest::call(users[2], to, heavy).gas_limit(40_000)),
+    ];
+    chain.seal_block();
+    let last = [
+        // Initcode above EIP-3860's 49 152 bytes.
+        chain.submit(TxRequest::create(users[2], vec![0u8; 50_000]).gas_limit(20_000_000)),
+    ];
+    chain.seal_block();
+    let mut drops: Vec<DropReason> = submitted
+        .into_iter()
+        .chain(more)
+        .chain(last)
+        .map(|h| match chain.status(&h.unwrap()) {
+            Some(TxStatus::Dropped { reason }) => reason,
+            other => panic!("expected a drop, got {other:?}"),
+        })
+        .collect();
+    let invalid: Vec<String> = drops
+        .iter()
+        .filter_map(|d| match d {
+            DropReason::Invalid { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(invalid.len(), 3, "revm's drops: {invalid:?}");
+    drops.push(DropReason::StaleNonce {
+        nonce: 0,
+        account_nonce: 1,
+    });
+    // Fees beyond 64 bits too (written as decimal strings).
+    drops.push(DropReason::PriorityFeeAboveMaxFee {
+        priority_fee: u128::MAX,
+        max_fee: u128::from(u64::MAX) + 1,
+    });
+    let mut kinds: Vec<_> = drops.iter().map(drop_kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), 6, "every drop reason: {kinds:?}");
+    for drop in &drops {
+        round_trip(drop);
+        // The tag names the variant; revm's words are a field.
+        let json = serde_json::to_value(drop).unwrap();
+        assert_eq!(json["kind"], drop_kind(drop));
+    }
+    let json = serde_json::to_value(DropReason::Invalid {
+        reason: "intrinsic gas too low".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "invalid", "reason": "intrinsic gas too low"})
+    );
+
+    let reverts = [
+        RevertReason::Empty,
+        RevertReason::Message {
+            message: "no".into(),
+        },
+        RevertReason::Panic {
+            code: 0x11,
+            meaning: "arithmetic overflow".into(),
+        },
+        RevertReason::Custom {
+            name: "InsufficientBalance".into(),
+            args: vec!["0x01".into(), "0".into()],
+        },
+        RevertReason::Unknown {
+            data: "0xdeadbeef".into(),
+        },
+    ];
+    let execs: Vec<ExecStatus> = [
+        ExecStatus::Success,
+        ExecStatus::Halted {
+            reason: "OutOfGas(Basic)".into(),
+        },
+    ]
+    .into_iter()
+    .chain(reverts.iter().map(|r| ExecStatus::Reverted { reason: r.clone() }))
+    .collect();
+    let statuses: Vec<TxStatus> = [
+        TxStatus::Pending,
+        TxStatus::Included { block: 3, index: 7 },
+        TxStatus::Replaced {
+            by: B256::repeat_byte(9),
+        },
+    ]
+    .into_iter()
+    .chain(drops.iter().map(|reason| TxStatus::Dropped {
+        reason: reason.clone(),
+    }))
+    .collect();
+    let count = |kinds: Vec<&'static str>| {
+        let mut kinds = kinds;
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds.len()
+    };
+    assert_eq!(count(reverts.iter().map(revert_kind).collect()), 5);
+    assert_eq!(count(execs.iter().map(exec_kind).collect()), 3);
+    assert_eq!(count(statuses.iter().map(status_kind).collect()), 4);
+    for r in &reverts {
+        round_trip(r);
+    }
+    for e in &execs {
+        round_trip(e);
+    }
+    for s in &statuses {
+        round_trip(s);
+    }
+
+    // Receipts carry them: a success with logs and a decoded revert.
+    let (mut chain, d, alice) = deploy_genesis();
+    let dep = bindings::Bridge::depositEthCall { l2Recipient: alice };
+    let ok = chain
+        .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(1)))
+        .unwrap();
+    assert!(!ok.logs.is_empty());
+    round_trip(&ok);
+    let transfer = bindings::NetworkToken::transferCall {
+        to: d.deployer,
+        amount: U256::from(5),
+    };
+    let hash = chain
+        .submit(TxRequest::call(alice, d.token, transfer.abi_encode()))
+        .unwrap();
+    chain.seal_block();
+    let reverted = chain.receipt(&hash).unwrap().clone();
+    assert_eq!(exec_kind(&reverted.status), "reverted");
+    round_trip(&reverted);
+}
+
+/// A chain whose blob base fee has risen to 2 wei: 9 blocks of 9 one-blob
+/// transactions against the target of 6 (excess 27 blobs: e^(27 x 2^17 / 5 007 716)).
+fn chain_with_blob_fee_2() -> (Chain, Vec<Address>) {
+    let (mut chain, users) = chain_with_users(ChainConfig::default(), 10);
+    for round in 0..9u8 {
+        for (i, u) in users[..9].iter().enumerate() {
+            chain
+                .submit(
+                    TxRequest::call(*u, Address::repeat_byte(6), Bytes::new())
+                        .blob(vec![round, i as u8], 10)
+                        .gas_limit(50_000),
+                )
+                .unwrap();
+        }
+        assert_eq!(chain.seal_block().blob_gas_used, 9 << 17);
+    }
+    assert_eq!(chain.next_excess_blob_gas(), 27 << 17);
+    assert_eq!(chain.next_blob_base_fee(), 2);
+    (chain, users)
+}
+
+/// A blob transaction whose max fee per blob gas is under the blob base fee waits in the
+/// mempool, as one under the base fee does, and is included once the blob base fee falls
+/// to its cap; or a replacement with a higher cap takes its place.
+#[test]
+fn blob_transaction_under_the_blob_base_fee_waits() {
+    let blob_tx = |from: Address, cap: u128| {
+        TxRequest::call(from, Address::repeat_byte(6), Bytes::new())
+            .blob(vec![0xbb; 64], cap)
+            .gas_limit(50_000)
+    };
+
+    // Waits, then lands when the blob base fee falls to 1 wei.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let waiting = chain.submit(blob_tx(users[9], 1)).unwrap();
+    // Behind it, the sender's next nonce waits too.
+    let behind = chain
+        .submit(TxRequest::transfer(users[9], Address::repeat_byte(4), U256::from(1)))
+        .unwrap();
+    let mut landed = None;
+    for _ in 0..5 {
+        let blob_base_fee = chain.next_blob_base_fee();
+        let block = chain.seal_block();
+        let included = block.tx_hashes().any(|h| h == waiting);
+        assert_eq!(included, blob_base_fee <= 1, "block {}", block.number);
+        if included {
+            landed = Some(block.number);
+            break;
+        }
+        assert_eq!(chain.status(&waiting), Some(TxStatus::Pending));
+        assert_eq!(chain.status(&behind), Some(TxStatus::Pending));
+    }
+    let landed = landed.expect("included once the blob base fee falls under its cap");
+    assert!(landed > 10, "it waited at least one block");
+    let receipt = chain.receipt(&waiting).unwrap();
+    assert_eq!((receipt.blob_gas_used, receipt.blob_gas_price), (1 << 17, 1));
+    assert!(chain.receipt(&behind).is_some(), "its next nonce followed");
+
+    // Or a replacement raising the cap (and both gas fees by 10%) is included at once.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let first = chain.submit(blob_tx(users[9], 1)).unwrap();
+    // Six other blobs (the target) keep the blob base fee at 2 wei; three more would fit.
+    for (i, u) in users[..6].iter().enumerate() {
+        chain
+            .submit(
+                TxRequest::call(*u, Address::repeat_byte(6), Bytes::new())
+                    .blob(vec![0xcc, i as u8], 10)
+                    .gas_limit(50_000),
+            )
+            .unwrap();
+    }
+    let block = chain.seal_block();
+    assert_eq!(
+        (block.blob_base_fee, block.blob_gas_used),
+        (2, 6 << 17)
+    );
+    assert_eq!(chain.status(&first), Some(TxStatus::Pending));
+    assert_eq!(chain.next_blob_base_fee(), 2);
+    let bumped = blob_tx(users[9], 2)
+        .fees(
+            TxRequest::DEFAULT_MAX_FEE * 11 / 10,
+            TxRequest::DEFAULT_TIP * 11 / 10,
+        )
+        .nonce(0);
+    let second = chain.submit(bumped).unwrap();
+    assert_eq!(chain.status(&first), Some(TxStatus::Replaced { by: second }));
+    let block = chain.seal_block().clone();
+    assert_eq!(block.blob_base_fee, 2);
+    assert!(block.tx_hashes().any(|h| h == second));
+    assert_eq!(chain.receipt(&second).unwrap().blob_gas_price, 2);
+
+    // A block built to order leaves it waiting too.
+    let (mut chain, users) = chain_with_blob_fee_2();
+    let low = chain.submit(blob_tx(users[9], 1)).unwrap();
+    let block = chain.seal_block_with(&[low]);
+    assert!(block.receipts.is_empty());
+    assert_eq!(chain.status(&low), Some(TxStatus::Pending));
+}

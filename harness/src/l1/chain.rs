@@ -288,11 +288,14 @@ impl Chain {
             coinbase: config.coinbase,
             base_fee: config.initial_base_fee,
             gas_limit: config.gas_limit,
-            // Genesis is exactly at target so that block 1 keeps the initial base fee.
-            gas_used: config.gas_limit / fees::ELASTICITY_MULTIPLIER,
+            // Genesis carries no transactions, so it reports no gas: its figures are the
+            // sum of its (no) receipts like any block's. Block 1 still charges the
+            // initial base fee (`next_base_fee` does not apply EIP-1559 to genesis) and a
+            // blob base fee of 1 wei (excess blob gas 0).
+            gas_used: 0,
             prevrandao: prevrandao(config.seed, 0),
             excess_blob_gas: 0,
-            blob_gas_used: config.da.target_blob_gas(),
+            blob_gas_used: 0,
             blob_base_fee: fees::blob_base_fee(0, config.da.blob_base_fee_update_fraction),
             calldata_bytes: 0,
             blob_data_bytes: 0,
@@ -337,7 +340,8 @@ impl Chain {
         &self.blocks
     }
 
-    /// The base fee the next block will charge.
+    /// The base fee the next block will charge: the initial base fee after genesis
+    /// (which has no parent to update from), then EIP-1559 from the head.
     pub fn next_base_fee(&self) -> u64 {
         let head = self.head();
         if head.number == 0 {
@@ -521,8 +525,9 @@ impl Chain {
     /// Seals the next block with exactly the pending transactions `order` names, in that
     /// order (the way a test plays a block builder, as in op-e2e's action tests). Hashes
     /// that are not pending are ignored; a transaction that is not executable when its
-    /// turn comes (wrong nonce, no funds) is dropped with its reason, as the normal
-    /// builder would. Everything else stays in the mempool.
+    /// turn comes (wrong nonce, no funds) is dropped with its reason, and one under the
+    /// base fee or the blob base fee waits, as with the normal builder. Everything else
+    /// stays in the mempool.
     pub fn seal_block_with(&mut self, order: &[TxHash]) -> &Block {
         let picked = order
             .iter()
@@ -551,7 +556,7 @@ impl Chain {
             blob_data_bytes: 0,
             receipts: Vec::new(),
         };
-        let plan = self.plan_candidates(base_fee);
+        let plan = self.plan_candidates(base_fee, blob_base_fee);
         block.receipts.reserve(plan.len());
         let by_tip = exact.is_none();
         let mut exact = exact.unwrap_or_default();
@@ -565,6 +570,13 @@ impl Chain {
             let req = &tx.request;
             if let Some(reason) = never_fits(req, &block, &self.config.da) {
                 self.pool.drop_tx(&tx.hash, reason);
+                continue;
+            }
+            if !by_tip
+                && req.max_priority_fee_per_gas <= req.max_fee_per_gas
+                && !pays_fees(req, base_fee, blob_base_fee)
+            {
+                // As in the normal plan: under the base fee or the blob base fee, it waits.
                 continue;
             }
             let calldata = req.data.len() as u64;
@@ -592,10 +604,10 @@ impl Chain {
                     let next = self.pool.include(&tx.hash, number, receipt.index);
                     block.receipts.push(receipt);
                     if let Some(next) = next.filter(|_| by_tip) {
-                        builder.push(candidate(&mut self.pool, next, base_fee));
+                        builder.push(candidate(&mut self.pool, next, base_fee, blob_base_fee));
                     }
                 }
-                Err(err) => self.pool.drop_tx(&tx.hash, drop_reason(err)),
+                Err(err) => self.pool.drop_tx(&tx.hash, drop_reason(err, req)),
             }
         }
         drop(evm);
@@ -623,12 +635,12 @@ impl Chain {
     }
 
     /// Drops stale transactions and returns each sender's first executable one.
-    fn plan_candidates(&mut self, base_fee: u64) -> Vec<Candidate> {
+    fn plan_candidates(&mut self, base_fee: u64, blob_base_fee: u128) -> Vec<Candidate> {
         let db = &self.db;
         let heads = self.pool.heads(|sender| account_nonce(db, sender));
         heads
             .into_iter()
-            .filter_map(|tx| candidate(&mut self.pool, tx, base_fee))
+            .filter_map(|tx| candidate(&mut self.pool, tx, base_fee, blob_base_fee))
             .collect()
     }
 
@@ -924,7 +936,10 @@ fn never_fits(req: &TxRequest, block: &Block, da: &DaConfig) -> Option<DropReaso
     }
 }
 
-fn drop_reason<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> DropReason {
+fn drop_reason<E: std::fmt::Display>(
+    err: EVMError<E, InvalidTransaction>,
+    req: &TxRequest,
+) -> DropReason {
     match err {
         EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { fee, balance }) => {
             DropReason::InsufficientFunds {
@@ -933,10 +948,23 @@ fn drop_reason<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Dr
             }
         }
         EVMError::Transaction(InvalidTransaction::PriorityFeeGreaterThanMaxFee) => {
-            DropReason::Invalid("priority fee is greater than max fee".into())
+            DropReason::PriorityFeeAboveMaxFee {
+                priority_fee: req.max_priority_fee_per_gas,
+                max_fee: req.max_fee_per_gas,
+            }
         }
-        other => DropReason::Invalid(other.to_string()),
+        other => DropReason::Invalid {
+            reason: other.to_string(),
+        },
     }
+}
+
+/// Whether `req` can pay the block's base fee and, if it carries blobs, its blob base
+/// fee. One that cannot waits in the mempool for the fees to fall (or for a
+/// replacement), the blob fee cap like the gas fee cap.
+fn pays_fees(req: &TxRequest, base_fee: u64, blob_base_fee: u128) -> bool {
+    req.max_fee_per_gas >= u128::from(base_fee)
+        && (req.blobs.is_empty() || req.max_fee_per_blob_gas >= blob_base_fee)
 }
 
 /// A sender's next executable transaction, ranked for inclusion by (tip, arrival);
@@ -971,9 +999,14 @@ impl PartialOrd for Candidate {
     }
 }
 
-/// Pending `tx` as a candidate, if it can pay `base_fee`. A transaction whose tip
-/// exceeds its max fee is dropped here.
-fn candidate(pool: &mut Mempool, tx: Arc<PendingTx>, base_fee: u64) -> Option<Candidate> {
+/// Pending `tx` as a candidate, if it can pay `base_fee` and, with blobs,
+/// `blob_base_fee`. A transaction whose tip exceeds its max fee is dropped here.
+fn candidate(
+    pool: &mut Mempool,
+    tx: Arc<PendingTx>,
+    base_fee: u64,
+    blob_base_fee: u128,
+) -> Option<Candidate> {
     let req = &tx.request;
     if req.max_priority_fee_per_gas > req.max_fee_per_gas {
         let reason = DropReason::PriorityFeeAboveMaxFee {
@@ -982,6 +1015,9 @@ fn candidate(pool: &mut Mempool, tx: Arc<PendingTx>, base_fee: u64) -> Option<Ca
         };
         let hash = tx.hash;
         pool.drop_tx(&hash, reason);
+        return None;
+    }
+    if !pays_fees(req, base_fee, blob_base_fee) {
         return None;
     }
     let tip = fees::effective_tip(req.max_fee_per_gas, req.max_priority_fee_per_gas, base_fee)?;

@@ -7,7 +7,7 @@ use std::fmt;
 use alloy_dyn_abi::{DynSolValue, JsonAbiExt};
 use alloy_json_abi::{Error as AbiError, JsonAbi};
 use alloy_primitives::{hex, Bytes, Selector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Selector of `Error(string)`.
 const ERROR_STRING: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
@@ -15,7 +15,7 @@ const ERROR_STRING: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
 const PANIC: [u8; 4] = [0x4e, 0x48, 0x7b, 0x71];
 
 /// A decoded revert.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RevertReason {
     /// Reverted without data.

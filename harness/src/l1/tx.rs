@@ -2,7 +2,7 @@
 //! mempool, and the receipts that blocks record.
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::revert::RevertReason;
@@ -250,7 +250,7 @@ pub struct PendingTx {
 }
 
 /// Why the block builder dropped a transaction from the mempool.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DropReason {
     /// The sender's account nonce has moved past this transaction's nonce.
@@ -265,8 +265,10 @@ pub enum DropReason {
     #[error("priority fee {priority_fee} is above max fee {max_fee}")]
     PriorityFeeAboveMaxFee {
         /// Max priority fee per gas.
+        #[serde(with = "wide_wei")]
         priority_fee: u128,
         /// Max fee per gas.
+        #[serde(with = "wide_wei")]
         max_fee: u128,
     },
     /// The sender cannot pay gas limit x max fee + value (+ blob fee).
@@ -293,13 +295,45 @@ pub enum DropReason {
         /// Block calldata budget.
         budget: u64,
     },
-    /// Any other rule of transaction validity (intrinsic gas, chain id, ...), as revm words it.
-    #[error("invalid transaction: {0}")]
-    Invalid(String),
+    /// Any other rule of transaction validity (intrinsic gas, the EIP-7623 floor,
+    /// initcode size, chain id, ...), as revm words it. A struct variant: a newtype
+    /// variant cannot be serialized under the enum's internal `kind` tag.
+    #[error("invalid transaction: {reason}")]
+    Invalid {
+        /// revm's words.
+        reason: String,
+    },
+}
+
+/// A `u128` of wei in a variant of an internally tagged enum, whose fields serde buffers
+/// in a form without 128-bit integers: a JSON number when it fits in 64 bits (every
+/// realistic fee), a decimal string beyond. Either reads back.
+mod wide_wei {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(wei: &u128, s: S) -> Result<S::Ok, S::Error> {
+        match u64::try_from(*wei) {
+            Ok(small) => s.serialize_u64(small),
+            Err(_) => s.collect_str(wei),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wei {
+            Small(u64),
+            Decimal(String),
+        }
+        match Wei::deserialize(d)? {
+            Wei::Small(wei) => Ok(wei.into()),
+            Wei::Decimal(text) => text.parse().map_err(D::Error::custom),
+        }
+    }
 }
 
 /// Where a submitted transaction is now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum TxStatus {
     /// In the mempool, waiting for a block.
@@ -324,7 +358,7 @@ pub enum TxStatus {
 }
 
 /// How the execution of an included transaction ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ExecStatus {
     /// Success.
@@ -349,7 +383,7 @@ impl ExecStatus {
 }
 
 /// The record of an included transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     /// Transaction hash.
     pub tx_hash: TxHash,
