@@ -89,6 +89,15 @@ fn chain_ids_make_frontrunning_a_loss() {
     assert!(honest.l2_fees_earned > 0);
     assert_eq!(mev.l2_fees_earned, 0);
     assert!(mev.profit_gwei <= 0);
+    // The smarter frontrunner claims the honest sequencer's id in its header and its
+    // own transactions: the contract binds ids to the address that claimed them, so
+    // every one of its batches reverts (SequencerIdNotOwned) and it only pays gas.
+    let impostor = actor(&r, "impostor");
+    assert!(impostor.l1_txs_sent > 0, "it tried");
+    assert_eq!(impostor.batches_sequenced, 0);
+    assert_eq!(impostor.l1_txs_failed, impostor.l1_txs_sent);
+    assert!(r.batches.iter().all(|b| b.sequencer != "impostor"));
+    assert!(impostor.profit_gwei < 0);
     insta::assert_yaml_snapshot!("poe_frontrun_chainid_report", r);
 }
 

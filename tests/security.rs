@@ -180,7 +180,7 @@ fn a_fee_overflow_cannot_mint_money_and_the_batch_still_proves() {
         let w_out = zkarena_harness::zk::PublicInputs::from_fields(
             &p.public_inputs
                 .iter()
-                .map(|f| plonky2::field::types::PrimeField64::to_canonical_u64(f))
+                .map(plonky2::field::types::PrimeField64::to_canonical_u64)
                 .collect::<Vec<_>>(),
         )
         .unwrap()
