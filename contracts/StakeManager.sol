@@ -19,8 +19,10 @@ interface IPosRollup {
 ///         starts at (which the leader cannot choose); an L2 block becomes canonical
 ///         once attestations from at least 2/3 of the active stake are posted (by
 ///         anyone, in aggregate); a leader whose slot has no canonical block within
-///         `timeoutSlots` is slashed by `slashBps`, burnt or paid to the reporter;
-///         exits wait `exitDelayBlocks`, during which stake stays slashable.
+///         `timeoutSlots` is slashed by `slashBps`, burnt, or at most 1/8 of it paid
+///         to the reporter and the rest burnt; exits wait `exitDelayBlocks`, during
+///         which stake stays slashable. A stake is at least `minStake`, and at most
+///         `maxValidators` ever stake, so the loops over validators stay bounded.
 ///         Canonical blocks form one chain (each names the previous canonical block as
 ///         its parent) and their batches are sequenced in the bound rollup, which
 ///         proves and finalizes them like any other batch.
@@ -28,10 +30,30 @@ interface IPosRollup {
 ///      (slot, parent, batch) with hash keccak256(abi.encode(slot, parent,
 ///      keccak256(batch))). Stake changes (staking, slashing) take effect from the next
 ///      L1 block and are checkpointed, so the leader, the voting power and the 2/3 base
-///      of a slot are those at its start block, whenever they are read. Attestation
+///      of a slot are those at its start block, whenever they are read. The start
+///      block's hash (the draw's seed) is recorded the first time the slot is touched
+///      (`attest`, `slashMissed`, `recordSeed`) while BLOCKHASH still returns it; a slot
+///      not touched within 256 blocks has no leader any more (`SeedExpired`) rather
+///      than a redrawn one, and the timeout leaves reports `REPORT_MARGIN_BLOCKS` inside
+///      that window. Attestation
 ///      digest: keccak256(abi.encode("zkarena/attest", address(this), slot,
 ///      blockHash)), signed as a raw 32-byte hash (v = 27/28).
 contract StakeManager {
+    /// @notice Blocks back BLOCKHASH answers (older: 0).
+    uint256 public constant BLOCKHASH_WINDOW = 256;
+    /// @notice Blocks a slot's seed stays readable after its timeout has passed: the
+    ///         window in which the first report records it.
+    uint256 public constant REPORT_MARGIN_BLOCKS = 64;
+    /// @notice Most L1 blocks from a slot's start to its slashable block:
+    ///         (1 + timeoutSlots) * blocksPerSlot may not exceed it.
+    uint256 public constant MAX_TIMEOUT_BLOCKS = BLOCKHASH_WINDOW - REPORT_MARGIN_BLOCKS;
+    /// @notice Ceiling of `maxValidators` (Polygon PoS has 105 seats): with every
+    ///         validator signing, `attest` takes about 4.6 M gas, `slashMissed` 1.6 M.
+    uint256 public constant MAX_VALIDATORS_CEILING = 100;
+    /// @notice Ceiling of `reporterBps`: 1/8 of the slash (Ethereum pays its
+    ///         whistleblower 1/16 of the initial slashing penalty).
+    uint16 public constant MAX_REPORTER_BPS = 1_250;
+
     IStakeToken public immutable token;
     /// @notice L1 block slot 0 starts at (0: not started).
     uint64 public genesisBlock;
@@ -40,6 +62,14 @@ contract StakeManager {
     uint16 public immutable slashBps;
     uint64 public immutable exitDelayBlocks;
     bool public immutable burnSlash;
+    /// @notice Smallest stake (token wei).
+    uint256 public immutable minStake;
+    /// @notice Most validators that may ever stake (seats are not reused: a withdrawn
+    ///         validator's history still draws the leaders of past slots).
+    uint256 public immutable maxValidators;
+    /// @notice Share of a slash paid to its reporter when not burnt (basis points); the
+    ///         rest is burnt.
+    uint16 public immutable reporterBps;
     /// @notice Who may start the election (once).
     address public immutable admin;
     /// @notice The rollup canonical batches are sequenced in (0: none bound).
@@ -69,6 +99,9 @@ contract StakeManager {
     mapping(uint64 => mapping(bytes32 => uint256)) public attestedStake;
     mapping(uint64 => mapping(bytes32 => mapping(address => bool))) internal attestedBy;
     mapping(uint64 => bool) public slashed;
+    /// @notice The hash of each slot's start block, recorded the first time the slot is
+    ///         touched (0: not recorded).
+    mapping(uint64 => bytes32) public seedOf;
     /// @notice Stake burnt by slashing.
     uint256 public burnt;
 
@@ -77,9 +110,10 @@ contract StakeManager {
     event Withdrawn(address indexed validator, uint256 amount);
     event Attested(uint64 indexed slot, bytes32 indexed blockHash, uint256 stake, uint256 activeStake);
     event Canonical(uint64 indexed slot, bytes32 indexed blockHash, address indexed leader);
-    event Slashed(uint64 indexed slot, address indexed validator, uint256 amount, address reporter);
+    event Slashed(
+        uint64 indexed slot, address indexed validator, uint256 amount, address reporter, uint256 reward
+    );
 
-    error ZeroStake();
     error AlreadyStaked(address validator);
     error Exiting(address validator);
     error NotExiting(address validator);
@@ -98,6 +132,14 @@ contract StakeManager {
     error SlotBehindHead(uint64 slot, uint64 headSlot);
     error SlotSlashed(uint64 slot);
     error SelfReport(uint64 slot, address leader);
+    error SeedExpired(uint64 slot, uint64 startBlock);
+    error StakeBelowMinimum(uint256 amount, uint256 minStake);
+    error ValidatorSetFull(uint256 maxValidators);
+    error InvalidBlocksPerSlot(uint64 blocksPerSlot);
+    error TimeoutTooLong(uint64 timeoutSlots, uint64 blocksPerSlot, uint256 maxTimeoutBlocks);
+    error InvalidMinStake(uint256 minStake);
+    error InvalidMaxValidators(uint256 maxValidators, uint256 ceiling);
+    error ReporterShareTooHigh(uint16 reporterBps, uint16 maxBps);
 
     constructor(
         IStakeToken token_,
@@ -105,14 +147,29 @@ contract StakeManager {
         uint64 timeoutSlots_,
         uint16 slashBps_,
         uint64 exitDelayBlocks_,
-        bool burnSlash_
+        bool burnSlash_,
+        uint256 minStake_,
+        uint256 maxValidators_,
+        uint16 reporterBps_
     ) {
+        if (blocksPerSlot_ == 0) revert InvalidBlocksPerSlot(blocksPerSlot_);
+        if ((uint256(timeoutSlots_) + 1) * blocksPerSlot_ > MAX_TIMEOUT_BLOCKS) {
+            revert TimeoutTooLong(timeoutSlots_, blocksPerSlot_, MAX_TIMEOUT_BLOCKS);
+        }
+        if (minStake_ == 0) revert InvalidMinStake(minStake_);
+        if (maxValidators_ == 0 || maxValidators_ > MAX_VALIDATORS_CEILING) {
+            revert InvalidMaxValidators(maxValidators_, MAX_VALIDATORS_CEILING);
+        }
+        if (reporterBps_ > MAX_REPORTER_BPS) revert ReporterShareTooHigh(reporterBps_, MAX_REPORTER_BPS);
         token = token_;
         blocksPerSlot = blocksPerSlot_;
         timeoutSlots = timeoutSlots_;
         slashBps = slashBps_;
         exitDelayBlocks = exitDelayBlocks_;
         burnSlash = burnSlash_;
+        minStake = minStake_;
+        maxValidators = maxValidators_;
+        reporterBps = reporterBps_;
         admin = msg.sender;
     }
 
@@ -157,10 +214,12 @@ contract StakeManager {
         return validators.length;
     }
 
-    /// @notice Stakes `amount` tokens, once per validator; it counts from the next block.
+    /// @notice Stakes `amount` tokens (at least `minStake`), once per validator, while
+    ///         fewer than `maxValidators` ever staked; it counts from the next block.
     function stake(uint256 amount) external {
-        if (amount == 0) revert ZeroStake();
+        if (amount < minStake) revert StakeBelowMinimum(amount, minStake);
         if (activeFrom[msg.sender] != 0) revert AlreadyStaked(msg.sender);
+        if (validators.length >= maxValidators) revert ValidatorSetFull(maxValidators);
         if (!token.transferFrom(msg.sender, address(this), amount)) revert TransferFailed();
         activeFrom[msg.sender] = uint64(block.number) + 1;
         validators.push(msg.sender);
@@ -198,14 +257,40 @@ contract StakeManager {
         return genesisBlock + slot * blocksPerSlot;
     }
 
-    /// @notice The leader of `slot`: a stake-weighted draw (stake at the slot's start)
-    ///         from the hash of the slot's first L1 block.
-    function leader(uint64 slot) public view returns (address) {
+    /// @notice The seed of `slot`'s draw: the hash of its start block, as recorded, or
+    ///         else as BLOCKHASH returns it (`fresh`: not recorded yet). Reverts once the
+    ///         hash has left BLOCKHASH's window unrecorded: another draw would name
+    ///         another leader.
+    function _seed(uint64 slot) internal view returns (bytes32 seed, bool fresh) {
+        seed = seedOf[slot];
+        if (seed != bytes32(0)) return (seed, false);
         uint64 start = slotStart(slot);
         if (block.number <= start) revert SlotNotStarted(slot, start);
+        seed = blockhash(start);
+        if (seed == bytes32(0)) revert SeedExpired(slot, start);
+        fresh = true;
+    }
+
+    /// @notice Records `slot`'s seed (anyone; `attest` and `slashMissed` do it too), so
+    ///         its leader can still be read after 256 blocks.
+    function recordSeed(uint64 slot) public returns (bytes32 seed) {
+        bool fresh;
+        (seed, fresh) = _seed(slot);
+        if (fresh) seedOf[slot] = seed;
+    }
+
+    /// @notice The leader of `slot`: a stake-weighted draw (stake at the slot's start)
+    ///         from the hash of the slot's first L1 block, recorded or still readable.
+    function leader(uint64 slot) public view returns (address) {
+        (bytes32 seed,) = _seed(slot);
+        return _draw(slot, seed);
+    }
+
+    function _draw(uint64 slot, bytes32 seed) internal view returns (address) {
+        uint64 start = slotStart(slot);
         uint256 total = stakeAt(slot);
         if (total == 0) revert NoActiveStake();
-        uint256 r = uint256(keccak256(abi.encode(blockhash(start), slot))) % total;
+        uint256 r = uint256(keccak256(abi.encode(seed, slot))) % total;
         for (uint256 i = 0; i < validators.length; i++) {
             uint256 s = stakeOfAt(validators[i], start);
             if (r < s) return validators[i];
@@ -244,7 +329,7 @@ contract StakeManager {
         if (slashed[slot]) revert SlotSlashed(slot);
         if (parent != head) revert NotOnHead(parent, head);
         if (head != bytes32(0) && slot <= headSlot) revert SlotBehindHead(slot, headSlot);
-        address l = leader(slot);
+        address l = _draw(slot, recordSeed(slot));
         bytes32 blockHash = blockHashOf(slot, parent, batch);
         uint256 total = _count(slot, blockHash, l, signatures);
         uint256 base = stakeAt(slot);
@@ -280,27 +365,26 @@ contract StakeManager {
     }
 
     /// @notice Slashes the leader of `slot` if the slot has no canonical block once the
-    ///         timeout has passed; the slash is burnt or paid to the caller. When it is
-    ///         paid, the leader cannot be the caller: its own report would refund it.
+    ///         timeout has passed; the slash is burnt, or `reporterBps` of it paid to the
+    ///         caller and the rest burnt, so a leader reporting itself from any address
+    ///         still loses the rest. When it is paid, the leader cannot be the caller.
     function slashMissed(uint64 slot) external returns (uint256 amount) {
         uint64 from = slotStart(slot + 1 + timeoutSlots);
         if (block.number < from) revert TimeoutNotReached(slot, from);
         if (slashed[slot]) revert AlreadySlashed(slot);
         bytes32 c = canonical[slot];
         if (c != bytes32(0)) revert AlreadyCanonical(slot, c);
-        address l = leader(slot);
+        address l = _draw(slot, recordSeed(slot));
         if (!burnSlash && msg.sender == l) revert SelfReport(slot, l);
         slashed[slot] = true;
         amount = stakeOf[l] * slashBps / 10_000;
         stakeOf[l] -= amount;
         _checkpoint(l, stakeOf[l]);
         if (exitAt[l] == 0) activeStake -= amount;
-        if (burnSlash) {
-            burnt += amount;
-        } else if (amount > 0 && !token.transfer(msg.sender, amount)) {
-            revert TransferFailed();
-        }
-        emit Slashed(slot, l, amount, msg.sender);
+        uint256 reward = burnSlash ? 0 : amount * reporterBps / 10_000;
+        burnt += amount - reward;
+        if (reward > 0 && !token.transfer(msg.sender, reward)) revert TransferFailed();
+        emit Slashed(slot, l, amount, msg.sender, reward);
     }
 
     function _recover(bytes32 digest, bytes calldata sig) internal pure returns (address) {

@@ -228,17 +228,24 @@ impl Prepared {
         let rollup = setup.rollup;
         let stakers = setup.stakers.clone();
         let addresses: Vec<Address> = stakers.iter().map(|v| v.address).collect();
+        let layout = setup.clone();
         let read = move |n: &mut L1Node| {
             let chain = n.chain_mut();
             let head = chain.head().number;
             let mut slots = Vec::new();
             for slot in 0.. {
-                let leader = chain.call_sol(
-                    Address::ZERO,
-                    manager,
-                    &bindings::StakeManager::leaderCall { slot },
-                );
-                let Ok(leader) = leader else { break };
+                if layout.slot_start(slot) >= head {
+                    break;
+                }
+                // A slot nobody touched while its start hash was readable has no
+                // leader any more (SeedExpired): reported as the zero address.
+                let leader = chain
+                    .call_sol(
+                        Address::ZERO,
+                        manager,
+                        &bindings::StakeManager::leaderCall { slot },
+                    )
+                    .unwrap_or(Address::ZERO);
                 let canonical = view(
                     chain,
                     manager,
@@ -617,6 +624,9 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             slash_bps,
             burn_slash,
             exit_delay_blocks,
+            reporter_bps,
+            min_stake,
+            max_validators,
             ..
         } => {
             let args = bindings::StakeManager::constructorCall {
@@ -626,6 +636,9 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 slashBps_: slash_bps,
                 exitDelayBlocks_: exit_delay_blocks,
                 burnSlash_: burn_slash,
+                minStake_: U256::from(min_stake) * U256::from(ETH),
+                maxValidators_: U256::from(max_validators),
+                reporterBps_: reporter_bps,
             };
             let code = Artifact::get("StakeManager")
                 .expect("shipped")

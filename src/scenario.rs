@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
-use zkarena_actors::validator::{CartelStrategy, ValidatorParams};
+use zkarena_actors::validator::{rules as pos, CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
@@ -53,9 +53,25 @@ pub enum Mechanism {
         /// Share of the leader's stake slashed (basis points).
         #[serde(default = "default_slash_bps")]
         slash_bps: u16,
-        /// Burn the slash (else it pays the reporter).
+        /// Burn the slash (else `reporter_bps` of it pays the reporter, the rest is
+        /// burnt).
         #[serde(default)]
         burn_slash: bool,
+        /// Share of a slash paid to its reporter when not burnt (basis points, at most
+        /// the StakeManager's 1/8). Default 1/16, the share of the initial slashing
+        /// penalty Ethereum pays its whistleblower (1/512 of the balance against 1/32).
+        #[serde(default = "default_reporter_bps")]
+        reporter_bps: u16,
+        /// Smallest stake, in whole network tokens. Default 10: 1% of the shipped
+        /// scenarios' 1000 tokens (Polygon PoS asks 10,000 POL of ~10 billion, with
+        /// 105 seats; Ethereum 32 ETH).
+        #[serde(default = "default_min_stake")]
+        min_stake: u64,
+        /// Most validators that may ever stake (at most the StakeManager's ceiling, 100:
+        /// `attest` with everyone signing takes about 4.6 M gas). Default 100:
+        /// Polygon PoS has 105 seats, the Cosmos Hub launched with 100.
+        #[serde(default = "default_max_validators")]
+        max_validators: u64,
         /// L1 blocks an exit waits before the stake can be withdrawn.
         #[serde(default = "default_exit_delay")]
         exit_delay_blocks: u64,
@@ -83,6 +99,15 @@ fn default_timeout_slots() -> u64 {
 }
 fn default_slash_bps() -> u16 {
     1_000
+}
+fn default_reporter_bps() -> u16 {
+    625
+}
+fn default_min_stake() -> u64 {
+    10
+}
+fn default_max_validators() -> u64 {
+    100
 }
 fn default_exit_delay() -> u64 {
     64
@@ -737,15 +762,8 @@ impl Scenario {
         {
             return Err(bad("cast".into(), "needs an aggregator".into()));
         }
-        if let Mechanism::ProofOfStake {
-            blocks_per_slot,
-            timeout_slots,
-            slash_bps,
-            collect_ms,
-            ..
-        } = self.mechanism
-        {
-            self.validate_pos(file, blocks_per_slot, timeout_slots, slash_bps, collect_ms)?;
+        if let Mechanism::ProofOfStake { .. } = self.mechanism {
+            self.validate_pos(file)?;
         } else {
             let sequencers: Vec<&str> = self
                 .cast
@@ -825,30 +843,79 @@ impl Scenario {
 }
 
 impl Scenario {
-    fn validate_pos(
-        &self,
-        file: &str,
-        blocks_per_slot: u64,
-        timeout_slots: u64,
-        slash_bps: u16,
-        collect_ms: u64,
-    ) -> Result<(), ScenarioError> {
+    fn validate_pos(&self, file: &str) -> Result<(), ScenarioError> {
+        let Mechanism::ProofOfStake {
+            blocks_per_slot,
+            timeout_slots,
+            slash_bps,
+            collect_ms,
+            reporter_bps,
+            min_stake,
+            max_validators,
+            ..
+        } = self.mechanism
+        else {
+            return Ok(());
+        };
         let bad = |path: &str, message: String| ScenarioError::Invalid {
             file: file.into(),
             path: path.into(),
             message,
         };
-        if timeout_slots > 10_000 {
-            return Err(bad(
-                "mechanism.timeout_slots",
-                format!("{timeout_slots} is above 10000"),
-            ));
-        }
         if !(1..=64).contains(&blocks_per_slot) {
             return Err(bad(
                 "mechanism.blocks_per_slot",
                 format!("{blocks_per_slot} is outside 1..=64"),
             ));
+        }
+        // The slot's start hash (its leader's seed) must still be readable when the
+        // timeout passes, with a margin for the reports (StakeManager
+        // MAX_TIMEOUT_BLOCKS).
+        let timeout_blocks = (timeout_slots as u128 + 1) * blocks_per_slot as u128;
+        if timeout_blocks > pos::MAX_TIMEOUT_BLOCKS as u128 {
+            return Err(bad(
+                "mechanism.timeout_slots",
+                format!(
+                    "{timeout_slots}: (1 + timeout_slots) x blocks_per_slot = {timeout_blocks} L1 blocks, above {} (BLOCKHASH's {} blocks less a {}-block margin for reports)",
+                    pos::MAX_TIMEOUT_BLOCKS,
+                    pos::BLOCKHASH_WINDOW,
+                    pos::REPORT_MARGIN_BLOCKS
+                ),
+            ));
+        }
+        if reporter_bps > pos::MAX_REPORTER_BPS {
+            return Err(bad(
+                "mechanism.reporter_bps",
+                format!(
+                    "{reporter_bps} is above {} (1/8 of the slash)",
+                    pos::MAX_REPORTER_BPS
+                ),
+            ));
+        }
+        if !(1..=pos::MAX_VALIDATORS_CEILING).contains(&max_validators) {
+            return Err(bad(
+                "mechanism.max_validators",
+                format!(
+                    "{max_validators} is outside 1..={}",
+                    pos::MAX_VALIDATORS_CEILING
+                ),
+            ));
+        }
+        if min_stake == 0 {
+            return Err(bad(
+                "mechanism.min_stake",
+                "must be at least 1 token".into(),
+            ));
+        }
+        for (i, m) in self.cast.iter().enumerate() {
+            if let CastMember::Validator { stake, .. } = m {
+                if *stake < min_stake {
+                    return Err(bad(
+                        &format!("cast[{i}].stake"),
+                        format!("{stake} is below mechanism.min_stake ({min_stake} tokens)"),
+                    ));
+                }
+            }
         }
         if slash_bps > 10_000 {
             return Err(bad(
@@ -870,6 +937,15 @@ impl Scenario {
             .collect();
         if validators.is_empty() {
             return Err(bad("cast", "needs a validator".into()));
+        }
+        if validators.len() as u64 > max_validators {
+            return Err(bad(
+                "cast",
+                format!(
+                    "{} validators, above mechanism.max_validators ({max_validators})",
+                    validators.len()
+                ),
+            ));
         }
         if !self.workload.sequencer.is_empty() {
             return Err(bad(
@@ -897,6 +973,27 @@ impl Scenario {
                     &format!("sweep.cartel_pct[{k}]"),
                     format!("{p} is outside 0..=95"),
                 ));
+            }
+            // Every run's stakes must reach the minimum (a member left without stake
+            // leaves the cast).
+            for (k, &p) in sweep.cartel_pct.iter().enumerate() {
+                let small = self
+                    .with_cartel_share(p, self.seed)
+                    .cast
+                    .iter()
+                    .filter_map(|m| match m {
+                        CastMember::Validator { stake, .. } => Some(*stake),
+                        _ => None,
+                    })
+                    .min();
+                if let Some(s) = small.filter(|s| *s < min_stake) {
+                    return Err(bad(
+                        &format!("sweep.cartel_pct[{k}]"),
+                        format!(
+                            "at {p}% a validator stakes {s} tokens, below mechanism.min_stake ({min_stake})"
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

@@ -193,6 +193,7 @@ impl L1Node {
                             validator: e.validator,
                             amount: e.amount.to::<u128>(),
                             reporter: e.reporter,
+                            reward: e.reward.to::<u128>(),
                         });
                     }
                 } else if log.address == self.bridge {

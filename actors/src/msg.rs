@@ -75,6 +75,8 @@ pub enum RollupEvent {
         amount: u128,
         /// Who reported it.
         reporter: Address,
+        /// What the reporter was paid (token wei; the rest of `amount` is burnt).
+        reward: u128,
     },
     /// A range was verified.
     RangeVerified {

@@ -25,6 +25,26 @@ use crate::msg::{forced_record, BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 use crate::sequencer::Policy;
 
+/// The StakeManager's bounds, mirrored for scenario validation and the validators'
+/// gas limits (`tests/security_staking.rs` reads them back from the contract).
+pub mod rules {
+    /// Blocks back BLOCKHASH answers (`BLOCKHASH_WINDOW`).
+    pub const BLOCKHASH_WINDOW: u64 = 256;
+    /// Blocks a slot's seed stays readable after its timeout (`REPORT_MARGIN_BLOCKS`).
+    pub const REPORT_MARGIN_BLOCKS: u64 = 64;
+    /// Most L1 blocks from a slot's start to its slashable block, (1 + timeout_slots) x
+    /// blocks_per_slot (`MAX_TIMEOUT_BLOCKS`).
+    pub const MAX_TIMEOUT_BLOCKS: u64 = BLOCKHASH_WINDOW - REPORT_MARGIN_BLOCKS;
+    /// Ceiling of the validator cap (`MAX_VALIDATORS_CEILING`).
+    pub const MAX_VALIDATORS_CEILING: u64 = 100;
+    /// Ceiling of the reporter's share of a slash, basis points (`MAX_REPORTER_BPS`).
+    pub const MAX_REPORTER_BPS: u16 = 1_250;
+    /// Gas limit of a validator's `attest`.
+    pub const ATTEST_GAS_LIMIT: u64 = 6_000_000;
+    /// Gas limit of a validator's `slashMissed`.
+    pub const SLASH_GAS_LIMIT: u64 = 2_000_000;
+}
+
 /// What a validator does; everything but `honest` makes it a member of the stake
 /// cartel (the attacker).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,7 +430,7 @@ impl Validator {
             self.submit(
                 call.abi_encode(),
                 manager,
-                6_000_000,
+                rules::ATTEST_GAS_LIMIT,
                 format!("attest@{slot}"),
                 out,
             );
@@ -480,7 +500,7 @@ impl Validator {
                 self.submit(
                     call.abi_encode(),
                     manager,
-                    500_000,
+                    rules::SLASH_GAS_LIMIT,
                     format!("slash@{s}"),
                     out,
                 );
@@ -556,6 +576,7 @@ impl Validator {
                     validator,
                     amount,
                     reporter,
+                    reward,
                 } => {
                     self.slashed.insert(slot);
                     if let Some(i) = self
@@ -570,12 +591,11 @@ impl Validator {
                             Some(c) if c.0 == number + 1 => c.1 = left,
                             _ => checkpoints.push((number + 1, left)),
                         }
-                        let units = (amount / 1_000_000_000) as u64;
                         if i == self.me {
-                            self.report.fines += units;
+                            self.report.fines += (amount / 1_000_000_000) as u64;
                         }
                         if reporter == self.setup.stakers[self.me].address {
-                            self.report.rewards += units;
+                            self.report.rewards += (reward / 1_000_000_000) as u64;
                         }
                     }
                 }
