@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use zkarena_actors::aggregator::Aggregator;
-use zkarena_actors::attack::{Frontrunner, GarbagePoster};
+use zkarena_actors::attack::{CopierParams, Frontrunner, GarbagePoster, ProofCopier};
 use zkarena_actors::l1node::{L1Node, L1};
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, SwapSeen, REFEREE};
@@ -880,6 +880,17 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             ));
         } else if let CastMember::Garbage { name } = m {
             roles.push(Box::new(GarbagePoster::new(name, address, rollup, s.seed)));
+        } else if let CastMember::Copier { name, tip_factor } = m {
+            let params = CopierParams {
+                tip_factor: *tip_factor,
+            };
+            roles.push(Box::new(ProofCopier::new(
+                name,
+                address,
+                rollup,
+                params,
+                nonces[m.name()],
+            )));
         } else if let Some(p) = m.frontrunner() {
             let (key, account) = trading[m.name()].clone();
             roles.push(Box::new(Frontrunner::new(

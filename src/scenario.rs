@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use zkarena_actors::aggregator::{AggregatorParams, Hardware, Strategy};
+use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
 use zkarena_actors::validator::{rules as pos, CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
@@ -268,6 +268,18 @@ pub enum CastMember {
         /// What it does with its proofs.
         #[serde(default)]
         strategy: Strategy,
+        /// Where its proofs go on L1: `blobs` (default) or `calldata`.
+        #[serde(default)]
+        proof_da: ProofDa,
+    },
+    /// Copies verifications with calldata proofs from the L1 mempool and sends them
+    /// first from its own address (attacker).
+    Copier {
+        /// Name.
+        name: String,
+        /// Its L1 tip as a multiple of the victim's.
+        #[serde(default = "default_tip_factor")]
+        tip_factor: u64,
     },
 }
 
@@ -293,6 +305,7 @@ impl CastMember {
             | CastMember::Validator { name, .. }
             | CastMember::Aggregator { name, .. }
             | CastMember::Frontrunner { name, .. }
+            | CastMember::Copier { name, .. }
             | CastMember::Garbage { name } => name,
         }
     }
@@ -373,11 +386,13 @@ impl CastMember {
                 hardware,
                 l1_tip_gwei,
                 strategy,
+                proof_da,
                 ..
             } => Some(AggregatorParams {
                 hardware: *hardware,
                 l1_tip_gwei: *l1_tip_gwei,
                 strategy: *strategy,
+                proof_da: *proof_da,
             }),
             _ => None,
         }
@@ -1127,6 +1142,7 @@ impl ScenarioBuilder {
                     },
                     l1_tip_gwei: default_tip(),
                     strategy: Strategy::Honest,
+                    proof_da: ProofDa::Blobs,
                 },
             ],
             workload: Workload {

@@ -94,8 +94,9 @@ fn chain_ids_make_frontrunning_a_loss() {
     // every one of its batches reverts (SequencerIdNotOwned) and it only pays gas.
     let impostor = actor(&r, "impostor");
     assert!(impostor.l1_txs_sent > 0, "it tried");
+    assert!(impostor.l1_txs_failed > 0, "its batches reverted");
     assert_eq!(impostor.batches_sequenced, 0);
-    assert_eq!(impostor.l1_txs_failed, impostor.l1_txs_sent);
+    assert_eq!(impostor.l2_fees_earned, 0);
     assert!(r.batches.iter().all(|b| b.sequencer != "impostor"));
     assert!(impostor.profit_gwei < 0);
     insta::assert_yaml_snapshot!("poe_frontrun_chainid_report", r);
@@ -266,4 +267,54 @@ fn a_gas_based_policy_starves_simple_transactions_under_congestion() {
     );
     assert!(gas_swap < gas_transfer, "heavy ones go first");
     insta::assert_yaml_snapshot!("poe_congestion_gas_report", gas);
+}
+
+#[test]
+fn a_copied_proof_is_refused_and_the_real_prover_is_paid() {
+    let r = shipped("poe-proof-copy");
+    let (prover, thief) = (actor(&r, "prover"), actor(&r, "thief"));
+    let verified = r.batches.iter().filter(|b| b.prover.is_some()).count() as u64;
+    assert!(verified > 0);
+    // The copier resent every proof first (twice the tip), and every copy reverted
+    // (ProofNotBound): it paid gas for nothing. The prover took every range's fees.
+    assert_eq!(thief.proofs_submitted, prover.proofs_submitted);
+    assert_eq!((thief.proofs_accepted, thief.l1_token_delta), (0, 0));
+    assert_eq!(thief.l1_txs_failed, thief.l1_txs_sent);
+    assert!(thief.profit_gwei < 0);
+    assert_eq!(prover.proofs_accepted, verified);
+    assert!(prover.l1_token_delta > 0);
+    assert!(r
+        .batches
+        .iter()
+        .filter_map(|b| b.prover.as_deref())
+        .all(|p| p == "prover"));
+    insta::assert_yaml_snapshot!("poe_proof_copy_report", r);
+}
+
+#[test]
+fn without_the_binding_the_copier_takes_every_range() {
+    use zkarena::scenario::Mechanism;
+    let mut s = Scenario::load("poe-proof-copy").unwrap();
+    let Mechanism::ProofOfEfficiency { bind_proofs, .. } = &mut s.mechanism else {
+        panic!("a PoE scenario")
+    };
+    *bind_proofs = false;
+    s.expect.clear();
+    let out = run(&s, &RunOptions::default()).unwrap();
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    let r = out.report;
+    let (prover, thief) = (actor(&r, "prover"), actor(&r, "thief"));
+    let verified = r.batches.iter().filter(|b| b.prover.is_some()).count() as u64;
+    assert!(verified > 0);
+    // Its copies land first and are paid; the real prover's verifications revert
+    // (RangeNotNext) and its proving work is wasted.
+    assert_eq!(thief.proofs_accepted, verified);
+    assert!(thief.l1_token_delta > 0);
+    assert_eq!((prover.proofs_accepted, prover.l1_token_delta), (0, 0));
+    assert!(prover.proving_wasted_ms > 0);
+    assert!(r
+        .batches
+        .iter()
+        .filter_map(|b| b.prover.as_deref())
+        .all(|p| p == "thief"));
 }

@@ -49,6 +49,20 @@ pub enum Strategy {
     ForgeRoot,
 }
 
+/// Where an aggregator puts its proofs on L1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofDa {
+    /// In blobs: the transaction's gas does not depend on the proof's bytes (real
+    /// proofs vary from run to run), so reports stay reproducible.
+    #[default]
+    Blobs,
+    /// In calldata, visible to everyone watching the mempool (what a proof copier
+    /// needs). With real proofs the gas varies with the proof's bytes: use it with dev
+    /// proofs where a report must be reproducible.
+    Calldata,
+}
+
 /// How an aggregator behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +75,9 @@ pub struct AggregatorParams {
     /// Strategy.
     #[serde(default)]
     pub strategy: Strategy,
+    /// Where its proofs go on L1.
+    #[serde(default)]
+    pub proof_da: ProofDa,
 }
 
 fn default_tip() -> u64 {
@@ -209,29 +226,45 @@ impl Role for Aggregator {
                             .get(&label)
                             .map(|o| o.withdrawals.clone())
                             .unwrap_or_default();
-                        // The proof travels in blobs: the gas of this transaction does
-                        // not depend on the proof's bytes, so runs stay reproducible.
-                        let call = CentralizedRollup::verifyBatchesFromBlobsCall {
-                            from: label,
-                            to: label,
-                            key: proof.verifier_key,
-                            withdrawals: withdrawals
-                                .iter()
-                                .map(|w| ZkRollup::Withdrawal {
-                                    owner: w.owner,
-                                    asset: w.asset.code() as u8,
-                                    amount: w.amount,
-                                })
-                                .collect(),
-                        };
+                        let withdrawals: Vec<_> = withdrawals
+                            .iter()
+                            .map(|w| ZkRollup::Withdrawal {
+                                owner: w.owner,
+                                asset: w.asset.code() as u8,
+                                amount: w.amount,
+                            })
+                            .collect();
                         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
-                        let mut request =
-                            TxRequest::call(self.address, self.rollup, call.abi_encode())
-                                .gas_limit(2_000_000)
-                                .fees(200_000_000_000, tip);
-                        for blob in proof.blobs() {
-                            request = request.blob(blob, 1_000_000_000_000);
-                        }
+                        let request = match self.params.proof_da {
+                            ProofDa::Blobs => {
+                                let call = CentralizedRollup::verifyBatchesFromBlobsCall {
+                                    from: label,
+                                    to: label,
+                                    key: proof.verifier_key,
+                                    withdrawals,
+                                };
+                                let mut request =
+                                    TxRequest::call(self.address, self.rollup, call.abi_encode())
+                                        .gas_limit(2_000_000)
+                                        .fees(200_000_000_000, tip);
+                                for blob in proof.blobs() {
+                                    request = request.blob(blob, 1_000_000_000_000);
+                                }
+                                request
+                            }
+                            ProofDa::Calldata => {
+                                let call = CentralizedRollup::verifyBatchesCall {
+                                    from: label,
+                                    to: label,
+                                    key: proof.verifier_key,
+                                    proof: proof.bytes.clone(),
+                                    withdrawals,
+                                };
+                                TxRequest::call(self.address, self.rollup, call.abi_encode())
+                                    .gas_limit(10_000_000)
+                                    .fees(200_000_000_000, tip)
+                            }
+                        };
                         out.send(
                             L1,
                             Msg::SubmitL1 {

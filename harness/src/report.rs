@@ -715,7 +715,7 @@ impl Report {
         let attackers: Vec<&str> = self
             .actors
             .iter()
-            .filter(|a| matches!(a.role.as_str(), "frontrunner" | "garbage"))
+            .filter(|a| matches!(a.role.as_str(), "frontrunner" | "garbage" | "copier"))
             .map(|a| a.name.as_str())
             .collect();
         let faulted: Vec<&str> = self
