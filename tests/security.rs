@@ -689,3 +689,117 @@ fn native_and_circuit_agree_on_200_extreme_transactions() {
 fn native_and_circuit_agree_on_5000_extreme_transactions() {
     native_and_circuit_agree_on_extreme_transactions(5000, 2);
 }
+
+#[test]
+fn a_garbage_forced_transaction_is_refused_and_a_valid_one_pays_its_includer() {
+    // PoS: a forced record the codec cannot decode would be refused at sequencing by a
+    // rollup that refuses malformed batches, and once past the timeout every canonical
+    // block would revert ForcedBatchesPending (and leaders be slashed for it).
+    let w = World::new(2);
+    let registry = VerifierRegistry::new(false);
+    let (mut chain, d, _) = l1_with_rollup(&registry, digest_to_b256(&w.state.root()), vec![]);
+    let force_fee = U256::from(1_000_000_000u64);
+    let args = bindings::PosRollup::constructorCall {
+        bridge_: d.bridge,
+        genesisRoot: digest_to_b256(&w.state.root()),
+        keys: vec![],
+        stakeManager_: Address::repeat_byte(0x51),
+        forceFee_: force_fee,
+        forceTimeout_: U256::from(60),
+    };
+    let rollup = chain
+        .deploy(
+            d.deployer,
+            Artifact::get("PosRollup")
+                .unwrap()
+                .init_code(&args.abi_encode()),
+        )
+        .unwrap();
+    let user = key_address(&w.keys[0]);
+    let includer = Address::repeat_byte(0x1c);
+    for a in [user, includer] {
+        chain.set_balance(a, U256::from(ONE_ETH));
+    }
+    d.mint(&mut chain, user, U256::from(ONE_ETH)).unwrap();
+    chain
+        .transact(TxRequest::call(
+            user,
+            d.token,
+            bindings::NetworkToken::approveCall {
+                spender: rollup,
+                amount: U256::MAX,
+            }
+            .abi_encode(),
+        ))
+        .unwrap();
+    let force = |record: Vec<u8>| {
+        TxRequest::call(
+            user,
+            rollup,
+            bindings::PosRollup::forceBatchCall {
+                l2Tx: record.into(),
+            }
+            .abi_encode(),
+        )
+        .gas_limit(1_000_000)
+    };
+    // A record is one transaction as the plain codec writes it inside a batch (after
+    // the 21-byte header).
+    let record = |tx: L2Tx| batch(0, vec![tx]).encode(Format::Plain)[21..].to_vec();
+    let valid = record(w.tx(0, 0, 0, eth(2, 5)));
+    for (garbage, why) in [
+        (vec![0xde, 0xad], "MalformedForcedTx(0, "),
+        (valid[..valid.len() - 1].to_vec(), "MalformedForcedTx("),
+        ([valid.clone(), vec![0]].concat(), "MalformedForcedTx("),
+        (
+            record(L2Tx::Deposit(Deposit {
+                index: 0,
+                account: 1,
+                owner: user,
+                asset: Asset::Eth,
+                amount: 1,
+            })),
+            "MalformedForcedTx(0, \"not a user transaction",
+        ),
+    ] {
+        let reason = revert_reason(&mut chain, force(garbage));
+        assert!(reason.starts_with(why), "{reason}");
+    }
+    let tokens = |chain: &mut Chain, a: Address| -> U256 {
+        chain
+            .call_sol(
+                a,
+                d.token,
+                &bindings::NetworkToken::balanceOfCall::new((a,)),
+            )
+            .unwrap()
+    };
+    let user_before = tokens(&mut chain, user);
+    chain.transact(force(valid.clone())).unwrap();
+    assert_eq!(user_before - tokens(&mut chain, user), force_fee);
+    // Anyone sequences it; the fee goes to whoever did, and nothing stays forced.
+    chain
+        .transact(
+            TxRequest::call(
+                includer,
+                rollup,
+                bindings::PosRollup::sequenceForceBatchCall { l2Tx: valid.into() }.abi_encode(),
+            )
+            .gas_limit(1_000_000),
+        )
+        .unwrap();
+    assert_eq!(tokens(&mut chain, includer), force_fee);
+    let (done, posted): (u64, u64) = (
+        chain
+            .call_sol(
+                includer,
+                rollup,
+                &bindings::PosRollup::lastForcedSequencedCall {},
+            )
+            .unwrap(),
+        chain
+            .call_sol(includer, rollup, &bindings::PosRollup::lastForcedCall {})
+            .unwrap(),
+    );
+    assert_eq!((done, posted), (1, 1));
+}
