@@ -1088,7 +1088,11 @@ fn genesis_reports_no_phantom_gas() {
     assert_eq!(chain.next_blob_base_fee(), 1);
 
     chain
-        .submit(TxRequest::transfer(users[0], Address::repeat_byte(3), U256::from(1)))
+        .submit(TxRequest::transfer(
+            users[0],
+            Address::repeat_byte(3),
+            U256::from(1),
+        ))
         .unwrap();
     chain.seal_block();
     chain.seal_block();
@@ -1107,7 +1111,10 @@ fn genesis_reports_no_phantom_gas() {
         .map(|r| r.gas_used)
         .sum();
     assert_eq!((gas, receipts), (21_000, 21_000));
-    assert_eq!(chain.blocks().iter().map(|b| b.blob_gas_used).sum::<u64>(), 0);
+    assert_eq!(
+        chain.blocks().iter().map(|b| b.blob_gas_used).sum::<u64>(),
+        0
+    );
 }
 
 /// JSON and back, unchanged.
@@ -1259,7 +1266,11 @@ fn every_status_fate_and_drop_round_trips_through_json() {
         },
     ]
     .into_iter()
-    .chain(reverts.iter().map(|r| ExecStatus::Reverted { reason: r.clone() }))
+    .chain(
+        reverts
+            .iter()
+            .map(|r| ExecStatus::Reverted { reason: r.clone() }),
+    )
     .collect();
     let statuses: Vec<TxStatus> = [
         TxStatus::Pending,
@@ -1350,7 +1361,11 @@ fn blob_transaction_under_the_blob_base_fee_waits() {
     let waiting = chain.submit(blob_tx(users[9], 1)).unwrap();
     // Behind it, the sender's next nonce waits too.
     let behind = chain
-        .submit(TxRequest::transfer(users[9], Address::repeat_byte(4), U256::from(1)))
+        .submit(TxRequest::transfer(
+            users[9],
+            Address::repeat_byte(4),
+            U256::from(1),
+        ))
         .unwrap();
     let mut landed = None;
     for _ in 0..5 {
@@ -1368,7 +1383,10 @@ fn blob_transaction_under_the_blob_base_fee_waits() {
     let landed = landed.expect("included once the blob base fee falls under its cap");
     assert!(landed > 10, "it waited at least one block");
     let receipt = chain.receipt(&waiting).unwrap();
-    assert_eq!((receipt.blob_gas_used, receipt.blob_gas_price), (1 << 17, 1));
+    assert_eq!(
+        (receipt.blob_gas_used, receipt.blob_gas_price),
+        (1 << 17, 1)
+    );
     assert!(chain.receipt(&behind).is_some(), "its next nonce followed");
 
     // Or a replacement raising the cap (and both gas fees by 10%) is included at once.
@@ -1385,10 +1403,7 @@ fn blob_transaction_under_the_blob_base_fee_waits() {
             .unwrap();
     }
     let block = chain.seal_block();
-    assert_eq!(
-        (block.blob_base_fee, block.blob_gas_used),
-        (2, 6 << 17)
-    );
+    assert_eq!((block.blob_base_fee, block.blob_gas_used), (2, 6 << 17));
     assert_eq!(chain.status(&first), Some(TxStatus::Pending));
     assert_eq!(chain.next_blob_base_fee(), 2);
     let bumped = blob_tx(users[9], 2)
@@ -1398,7 +1413,10 @@ fn blob_transaction_under_the_blob_base_fee_waits() {
         )
         .nonce(0);
     let second = chain.submit(bumped).unwrap();
-    assert_eq!(chain.status(&first), Some(TxStatus::Replaced { by: second }));
+    assert_eq!(
+        chain.status(&first),
+        Some(TxStatus::Replaced { by: second })
+    );
     let block = chain.seal_block().clone();
     assert_eq!(block.blob_base_fee, 2);
     assert!(block.tx_hashes().any(|h| h == second));
