@@ -427,6 +427,11 @@ impl Chain {
         Ok(())
     }
 
+    /// The Rust precompile registered at `address`.
+    pub fn precompile(&self, address: &Address) -> Option<&Arc<dyn L1Precompile>> {
+        self.precompiles.get(address)
+    }
+
     /// The revert decoder (knows every shipped contract's errors).
     pub fn decoder(&self) -> &RevertDecoder {
         &self.decoder

@@ -2,11 +2,20 @@
 //!
 //! | address | name | input (ABI, no selector) | output | gas |
 //! |---|---|---|---|---|
-//! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 250 000 + 2 per proof byte |
-//! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 100 per permutation (8 words) |
-//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 6 per byte + 100 per permutation |
+//! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 1 000 000 + 8 per input byte |
+//! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 300 per permutation (8 input words) |
+//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 4 per input byte + 300 per permutation (1 + 3 per 25 bytes) |
 //! | `0x…0a04` | `BATCH_COMMITMENT_BLOB` | `(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash)` | as `BATCH_COMMITMENT` | as `BATCH_COMMITMENT` over the blob data + 5 000 per blob |
-//! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 250 000 + 50 000 per blob |
+//! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 1 000 000 + 50 000 per blob |
+//!
+//! Prices follow CPU time (`benches/precompiles.rs`): each precompile charges at least
+//! `ecrecover`'s gas per microsecond on its worst-case input, with a margin. A proof's
+//! verification costs about the same for every proof of a circuit (the constant covers
+//! the largest circuit, the 64-slot batch and aggregations); decompressing a calldata
+//! proof grows with its bytes. A permutation is one Poseidon permutation (8 words
+//! absorbed); a batch needs one for its header and three per transaction, and its
+//! shortest record is 25 bytes (a compact deposit, which also costs a keccak step), so
+//! a batch's bytes bound its permutations whatever its transaction count.
 //!
 //! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
 //! its circuit digest) in a [`VerifierRegistry`]; dev proofs pass only when the registry
@@ -248,7 +257,7 @@ impl L1Precompile for ZkVerifier {
     }
 
     fn gas(&self, input: &[u8]) -> u64 {
-        250_000 + 2 * input.len() as u64
+        1_000_000 + 8 * input.len() as u64
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
@@ -267,6 +276,13 @@ fn permutations(words: usize) -> u64 {
     words.div_ceil(8).max(1) as u64
 }
 
+/// BATCH_COMMITMENT's gas over `bytes` of batch data: 3 000, 4 per byte (decoding, a
+/// deposit's keccak step) and 300 per permutation the bytes can need: one for the
+/// header and three per 25-byte record, the shortest (a compact deposit).
+fn commitment_gas(bytes: u64) -> u64 {
+    3_000 + 4 * bytes + 300 * (1 + 3 * bytes.div_ceil(25))
+}
+
 /// The Poseidon precompile.
 pub struct Poseidon;
 
@@ -276,7 +292,7 @@ impl L1Precompile for Poseidon {
     }
 
     fn gas(&self, input: &[u8]) -> u64 {
-        60 + 100 * permutations(input.len() / 32)
+        60 + 300 * permutations(input.len() / 32)
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
@@ -311,8 +327,7 @@ impl L1Precompile for BatchCommitment {
     }
 
     fn gas(&self, input: &[u8]) -> u64 {
-        // One permutation for the header, three per transaction of about 100 bytes.
-        3_000 + 6 * input.len() as u64 + 100 * (1 + 3 * (input.len() as u64 / 100))
+        commitment_gas(input.len() as u64)
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
@@ -353,10 +368,7 @@ impl L1Precompile for BatchCommitmentBlobs {
             .filter_map(|h| self.0.get(h))
             .map(|b| b.len() as u64)
             .sum();
-        3_000
-            + 5_000 * call.versionedHashes.len() as u64
-            + 6 * bytes
-            + 100 * (1 + 3 * (bytes / 100))
+        commitment_gas(bytes) + 5_000 * call.versionedHashes.len() as u64
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
@@ -465,8 +477,8 @@ impl L1Precompile for ZkBlobVerifier {
     }
 
     fn gas(&self, input: &[u8]) -> u64 {
-        // 250 000 plus 50 000 per blob read (a versioned hash is one 32-byte word).
-        250_000 + 50_000 * (input.len().saturating_sub(96) / 32) as u64
+        // 1 000 000 plus 50 000 per blob read (a versioned hash is one 32-byte word).
+        1_000_000 + 50_000 * (input.len().saturating_sub(96) / 32) as u64
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
