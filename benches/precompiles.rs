@@ -99,7 +99,13 @@ fn proof_pair(prover: &Prover, n: usize) -> (Proof, Proof) {
     let mut users = Users::new();
     let (first, second) = (users.transfers(n), users.transfers(n));
     let p1 = prover
-        .prove_batch(DEPTH, &first, Default::default(), Default::default())
+        .prove_batch(
+            DEPTH,
+            &first,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        )
         .expect("proof");
     let digest = |b| b256_to_digest(&b).expect("digest");
     let p2 = prover
@@ -108,6 +114,7 @@ fn proof_pair(prover: &Prover, n: usize) -> (Proof, Proof) {
             &second,
             digest(p1.public.batch_out),
             digest(p1.public.withdrawals_out),
+            Default::default(),
         )
         .expect("proof");
     (p1, p2)
@@ -258,7 +265,7 @@ fn cases() -> Vec<Case> {
             };
             batch_proofs.push(
                 prover
-                    .prove_batch(DEPTH, &outcome, bin, win)
+                    .prove_batch(DEPTH, &outcome, bin, win, Default::default())
                     .expect("proof"),
             );
         }

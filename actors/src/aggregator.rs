@@ -243,9 +243,11 @@ impl Role for Aggregator {
                                     key: proof.verifier_key,
                                     withdrawals,
                                 };
+                                // Room for the verifier (about 1.1 M) and a payout for
+                                // each of up to 64 withdrawals.
                                 let mut request =
                                     TxRequest::call(self.address, self.rollup, call.abi_encode())
-                                        .gas_limit(2_000_000)
+                                        .gas_limit(6_000_000)
                                         .fees(200_000_000_000, tip);
                                 for blob in proof.blobs() {
                                     request = request.blob(blob, 1_000_000_000_000);
