@@ -106,6 +106,32 @@ fn prove_real(
         .unwrap()
 }
 
+/// Sequences `b` as batch `index`, executes it on `state`, proves it after `prev` (the
+/// previous batch's proof; none for the first) and verifies it with its withdrawals:
+/// the rollup advances by one batch.
+fn advance(
+    chain: &mut Chain,
+    rollup: Address,
+    state: &mut zkarena_harness::l2::state::L2State,
+    b: &Batch,
+    index: u64,
+    prev: Option<&zkarena_harness::zk::Proof>,
+) -> zkarena_harness::zk::Proof {
+    let out = state.apply(b).unwrap();
+    sequence(chain, rollup, b, Format::Compact);
+    let (batch_in, withdrawals_in) = prev.map_or((B256::ZERO, B256::ZERO), |p| {
+        (p.public.batch_out, p.public.withdrawals_out)
+    });
+    let p = prove_real(&out, batch_in, withdrawals_in, &rollup);
+    chain
+        .transact(prover_tx(
+            rollup,
+            verify_call(index, index, &p, p.bytes.clone(), &out.withdrawals),
+        ))
+        .unwrap();
+    p
+}
+
 #[test]
 fn a_fee_overflow_cannot_mint_money_and_the_batch_still_proves() {
     // An account with nothing sends the largest base fee and tip the codec admits and
@@ -204,20 +230,7 @@ fn a_fee_overflow_cannot_mint_money_and_the_batch_still_proves() {
 
     // The rollup keeps going: the next batch verifies on top.
     let b2 = batch(1, vec![w.tx(1, 0, 0, eth(1, 7))]);
-    let out2 = state.apply(&b2).unwrap();
-    sequence(&mut chain, rollup, &b2, Format::Compact);
-    let p2 = prove_real(
-        &out2,
-        p1.public.batch_out,
-        p1.public.withdrawals_out,
-        &rollup,
-    );
-    chain
-        .transact(prover_tx(
-            rollup,
-            verify_call(2, 2, &p2, p2.bytes.clone(), &[]),
-        ))
-        .unwrap();
+    advance(&mut chain, rollup, &mut state, &b2, 2, Some(&p1));
 }
 
 #[test]
@@ -272,37 +285,17 @@ fn every_batch_the_l1_accepts_is_provable_and_the_rollup_keeps_verifying() {
     // proves and verifies like any other; so does the next one.
     let mut b1 = batch(1, vec![w.tx(0, 0, 0, eth(2, 100))]);
     b1.fee_account = 1 << DEPTH;
-    let out1 = w.state.apply(&b1).unwrap();
+    let out1 = w.state.clone().apply(&b1).unwrap();
     assert!(!out1.fees_credited);
     assert_eq!(skipped(&out1), vec![None]);
+    let p1 = advance(&mut chain, rollup, &mut w.state, &b1, 1, None);
     assert_eq!(
         w.balance(1, Asset::Eth),
         FUNDS - 100 - FEE.total(),
         "the sender paid the fee"
     );
-    sequence(&mut chain, rollup, &b1, Format::Compact);
-    let p1 = prove_real(&out1, B256::ZERO, B256::ZERO, &rollup);
-    chain
-        .transact(prover_tx(
-            rollup,
-            verify_call(1, 1, &p1, p1.bytes.clone(), &[]),
-        ))
-        .unwrap();
     let b2 = batch(1, vec![w.tx(1, 0, 0, eth(1, 5))]);
-    let out2 = w.state.apply(&b2).unwrap();
-    sequence(&mut chain, rollup, &b2, Format::Compact);
-    let p2 = prove_real(
-        &out2,
-        p1.public.batch_out,
-        p1.public.withdrawals_out,
-        &rollup,
-    );
-    chain
-        .transact(prover_tx(
-            rollup,
-            verify_call(2, 2, &p2, p2.bytes.clone(), &[]),
-        ))
-        .unwrap();
+    advance(&mut chain, rollup, &mut w.state, &b2, 2, Some(&p1));
 }
 
 #[test]
@@ -393,19 +386,7 @@ fn a_copied_or_replayed_proof_is_worthless() {
             .data()
             .verifier_data(),
     );
-    let args = bindings::TestRollup::constructorCall {
-        bridge_: d.bridge,
-        genesisRoot: genesis,
-        keys: vec![p.verifier_key],
-    };
-    let twin = chain
-        .deploy(
-            d.deployer,
-            Artifact::get("TestRollup")
-                .unwrap()
-                .init_code(&args.abi_encode()),
-        )
-        .unwrap();
+    let twin = deploy_test_rollup(&mut chain, &d, genesis, vec![p.verifier_key]);
     sequence(&mut chain, twin, &b, Format::Compact);
     let reason = revert_of(&mut chain, twin, data.clone());
     assert!(reason.starts_with("ProofNotBound("), "{reason}");

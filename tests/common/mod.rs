@@ -107,19 +107,7 @@ pub fn l1_with_rollup(
     let mut chain = Chain::new(ChainConfig::default());
     install(&mut chain, registry).unwrap();
     let d = Deployment::deploy(&mut chain, &GenesisConfig::default()).unwrap();
-    let args = bindings::TestRollup::constructorCall {
-        bridge_: d.bridge,
-        genesisRoot: genesis_root,
-        keys,
-    };
-    let rollup = chain
-        .deploy(
-            d.deployer,
-            Artifact::get("TestRollup")
-                .unwrap()
-                .init_code(&args.abi_encode()),
-        )
-        .unwrap();
+    let rollup = deploy_test_rollup(&mut chain, &d, genesis_root, keys);
     chain
         .transact(TxRequest::call(
             d.deployer,
@@ -128,6 +116,28 @@ pub fn l1_with_rollup(
         ))
         .unwrap();
     (chain, d, rollup)
+}
+
+/// A TestRollup over `d`'s bridge starting from `genesis_root`, accepting `keys`.
+pub fn deploy_test_rollup(
+    chain: &mut Chain,
+    d: &Deployment,
+    genesis_root: B256,
+    keys: Vec<B256>,
+) -> Address {
+    let args = bindings::TestRollup::constructorCall {
+        bridge_: d.bridge,
+        genesisRoot: genesis_root,
+        keys,
+    };
+    chain
+        .deploy(
+            d.deployer,
+            Artifact::get("TestRollup")
+                .unwrap()
+                .init_code(&args.abi_encode()),
+        )
+        .unwrap()
 }
 
 pub fn sequence(chain: &mut Chain, rollup: Address, b: &Batch, format: Format) {
