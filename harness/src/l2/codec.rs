@@ -285,6 +285,26 @@ impl Batch {
         Ok(batch)
     }
 
+    /// The transaction count the header of `bytes` claims (at most [`MAX_BATCH_TXS`]),
+    /// without decoding the transactions; `None` if the header does not decode. What
+    /// a decoder's work is bounded by (the L1 prices the batch commitment by it).
+    pub fn claimed_tx_count(bytes: &[u8]) -> Option<u64> {
+        let format = match bytes.first()? {
+            0 => Format::Plain,
+            1 => Format::Compact,
+            _ => return None,
+        };
+        let mut r = Reader {
+            bytes,
+            pos: 1,
+            format,
+        };
+        r.uint("sequencer", 4, U32).ok()?;
+        r.uint("l1_block", 8, MAX_AMOUNT).ok()?;
+        r.uint("fee_account", 4, U32).ok()?;
+        r.uint("tx_count", 4, MAX_BATCH_TXS as u64).ok()
+    }
+
     /// Deposits the batch consumes.
     pub fn deposit_count(&self) -> u64 {
         self.txs

@@ -4,7 +4,7 @@
 //! |---|---|---|---|---|
 //! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 1 000 000 + 8 per input byte |
 //! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 300 per permutation (8 input words) |
-//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 4 per input byte + 300 per permutation (1 + 3 per 25 bytes) |
+//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 4 per input byte + 300 per permutation (1 + 3 per transaction the header claims, at most one per 25 bytes) |
 //! | `0x…0a04` | `BATCH_COMMITMENT_BLOB` | `(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash)` | as `BATCH_COMMITMENT` | as `BATCH_COMMITMENT` over the blob data + 5 000 per blob |
 //! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 1 000 000 + 50 000 per blob |
 //!
@@ -13,9 +13,10 @@
 //! verification costs about the same for every proof of a circuit (the constant covers
 //! the largest circuit, the 64-slot batch and aggregations); decompressing a calldata
 //! proof grows with its bytes. A permutation is one Poseidon permutation (8 words
-//! absorbed); a batch needs one for its header and three per transaction, and its
-//! shortest record is 25 bytes (a compact deposit, which also costs a keccak step), so
-//! a batch's bytes bound its permutations whatever its transaction count.
+//! absorbed); a batch needs one for its header and three per transaction: at most the
+//! count its header claims (decoding stops at the first missing record, and a header
+//! claiming more than 64 does not decode), and at most one per 25 bytes, its shortest
+//! record (a compact deposit, which also costs a keccak step).
 //!
 //! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
 //! its circuit digest) in a [`VerifierRegistry`]; dev proofs pass only when the registry
@@ -276,11 +277,18 @@ fn permutations(words: usize) -> u64 {
     words.div_ceil(8).max(1) as u64
 }
 
-/// BATCH_COMMITMENT's gas over `bytes` of batch data: 3 000, 4 per byte (decoding, a
-/// deposit's keccak step) and 300 per permutation the bytes can need: one for the
-/// header and three per 25-byte record, the shortest (a compact deposit).
-fn commitment_gas(bytes: u64) -> u64 {
-    3_000 + 4 * bytes + 300 * (1 + 3 * bytes.div_ceil(25))
+/// BATCH_COMMITMENT's gas over `batch` data: 3 000, 4 per byte (decoding, a deposit's
+/// keccak step) and 300 per permutation the decoder can make: one for the header and
+/// three per transaction, for at most as many transactions as the header claims (the
+/// decoder stops at the first record that is not there) and as 25-byte records fit
+/// (the shortest, a compact deposit).
+/// `bytes` is the whole input (or blob data) the precompile reads, `batch` where the
+/// batch's header starts (empty if it cannot be located: then decoding fails at once).
+fn commitment_gas(bytes: u64, batch: &[u8]) -> u64 {
+    let records = Batch::claimed_tx_count(batch)
+        .unwrap_or(0)
+        .min(bytes.div_ceil(25));
+    3_000 + 4 * bytes + 300 * (1 + 3 * records)
 }
 
 /// The Poseidon precompile.
@@ -327,7 +335,9 @@ impl L1Precompile for BatchCommitment {
     }
 
     fn gas(&self, input: &[u8]) -> u64 {
-        commitment_gas(input.len() as u64)
+        let call = commitBatchCall::abi_decode_raw_validate(input);
+        let batch = call.as_ref().map_or(&[][..], |c| &c.batch[..]);
+        commitment_gas(input.len() as u64, batch)
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
@@ -362,13 +372,15 @@ impl L1Precompile for BatchCommitmentBlobs {
         let Ok(call) = commitBatchBlobsCall::abi_decode_raw_validate(input) else {
             return 3_000;
         };
-        let bytes: u64 = call
+        let blobs: Vec<_> = call
             .versionedHashes
             .iter()
             .filter_map(|h| self.0.get(h))
-            .map(|b| b.len() as u64)
-            .sum();
-        commitment_gas(bytes) + 5_000 * call.versionedHashes.len() as u64
+            .collect();
+        let bytes: u64 = blobs.iter().map(|b| b.len() as u64).sum();
+        // The batch starts after the 4-byte length prefix of the first blob.
+        let batch = blobs.first().and_then(|b| b.get(4..)).unwrap_or(&[]);
+        commitment_gas(bytes, batch) + 5_000 * call.versionedHashes.len() as u64
     }
 
     fn run(&self, input: &[u8]) -> PrecompileAnswer {
