@@ -558,9 +558,7 @@ fn dev_proofs_pass_only_a_dev_mode_verifier() {
         sequence(&mut chain, rollup, &b, Format::Compact);
         let data = verify_call(1, 1, &p, p.bytes.clone(), &[]);
         if dev_mode {
-            chain
-                .transact(TxRequest::call(Address::repeat_byte(0xee), rollup, data))
-                .unwrap();
+            chain.transact(prover_tx(rollup, data)).unwrap();
         } else {
             assert_eq!(revert_of(&mut chain, rollup, data), "DevProofRejected()");
         }
