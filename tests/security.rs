@@ -619,7 +619,9 @@ fn extreme_tx(w: &World, rng: &mut zkarena_harness::sim::SimRng, deposits: &mut 
 /// Drives `cases` extreme transactions, four per batch, through the native executor and
 /// the real circuit: every batch must prove, and `prove_batch` checks that the proof's
 /// roots, batch accumulator and withdrawals are exactly the native execution's (so a
-/// transaction applied natively is applied in the proof and a skipped one is skipped).
+/// transaction applied natively is applied in the proof and a skipped one is skipped);
+/// and a witness claiming a skipped transaction's funds and bound held proves nothing
+/// else.
 fn native_and_circuit_agree_on_extreme_transactions(cases: usize, seed: u64) {
     let mut w = World::new(3);
     let mut rng = zkarena_harness::sim::SimRng::stream(seed, "extreme");
@@ -643,7 +645,7 @@ fn native_and_circuit_agree_on_extreme_transactions(cases: usize, seed: u64) {
                 applied += 1
             }
         }
-        prover
+        let proof = prover
             .prove_batch(
                 DEPTH,
                 &out,
@@ -652,6 +654,36 @@ fn native_and_circuit_agree_on_extreme_transactions(cases: usize, seed: u64) {
                 Default::default(),
             )
             .unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}\n{b:?}"));
+        // Every other batch: claim the first skipped user transaction's comparisons
+        // all held. The circuit must refuse, or prove the very same (skipping) state.
+        let first_skipped_user = out.receipts.iter().zip(&b.txs).position(|(r, tx)| {
+            matches!(tx, L2Tx::User(_))
+                && matches!(r.outcome, zkarena_harness::l2::TxOutcome::Skipped(_))
+        });
+        if let (0, Some(i)) = (round % 2, first_skipped_user) {
+            let mut forged = out.trace.clone();
+            let slot = &mut forged.slots[i];
+            (slot.funds_eth, slot.funds_token, slot.bound_ok) = (true, true, true);
+            let circuit = CircuitCache::global().batch(DEPTH, 4);
+            if let Ok(p) = circuit.prove(
+                &forged,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            ) {
+                let fields: Vec<u64> = p
+                    .public_inputs
+                    .iter()
+                    .map(plonky2::field::types::PrimeField64::to_canonical_u64)
+                    .collect();
+                let public = zkarena_harness::zk::PublicInputs::from_fields(&fields).unwrap();
+                assert_eq!(
+                    (public.new_root, public.withdrawals_out),
+                    (proof.public.new_root, proof.public.withdrawals_out),
+                    "seed {seed} round {round}: a skipped transaction proven applied"
+                );
+            }
+        }
     }
     assert!(
         applied > cases / 10 && skipped_n > cases / 10,
@@ -746,6 +778,11 @@ fn a_garbage_forced_transaction_is_refused_and_a_valid_one_pays_its_includer() {
         let reason = revert_reason(&mut chain, force(garbage));
         assert!(reason.starts_with(why), "{reason}");
     }
+    // Nothing was queued: no forced batch can block sequencing.
+    let queued: u64 = chain
+        .call_sol(user, rollup, &bindings::PosRollup::lastForcedCall {})
+        .unwrap();
+    assert_eq!(queued, 0);
     let tokens = |chain: &mut Chain, a: Address| -> U256 {
         chain
             .call_sol(
