@@ -19,6 +19,8 @@ use crate::l1node::L1;
 use crate::msg::{Msg, Outbox};
 use crate::node::Role;
 
+use super::nonce::OptimisticNonce;
+
 /// How a copier behaves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +48,7 @@ pub struct ProofCopier {
     address: Address,
     rollup: Address,
     params: CopierParams,
-    l1_nonce: u64,
+    l1_nonce: OptimisticNonce,
     copied: BTreeSet<B256>,
     report: ActorReport,
 }
@@ -65,7 +67,7 @@ impl ProofCopier {
             address,
             rollup,
             params,
-            l1_nonce,
+            l1_nonce: OptimisticNonce::new(l1_nonce),
             copied: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
@@ -85,8 +87,7 @@ impl ProofCopier {
         let request = TxRequest::call(self.address, self.rollup, data.to_vec())
             .gas_limit(10_000_000)
             .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
-            .nonce(self.l1_nonce);
-        self.l1_nonce += 1;
+            .nonce(self.l1_nonce.take());
         Some(request)
     }
 }
@@ -134,14 +135,15 @@ impl Role for ProofCopier {
                 fee_wei,
                 ..
             } => {
-                self.report
-                    .count_l1(included, error.is_some(), gas_used, fee_wei);
+                self.l1_nonce.settle(
+                    &mut self.report,
+                    included,
+                    error.is_some(),
+                    gas_used,
+                    fee_wei,
+                );
                 if included && error.is_none() {
                     self.report.proofs_accepted += 1;
-                }
-                if !included {
-                    // The nonce was not used: reuse it next time.
-                    self.l1_nonce = self.l1_nonce.saturating_sub(1);
                 }
             }
             _ => {}

@@ -21,6 +21,8 @@ use crate::l1node::L1;
 use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
+use super::nonce::OptimisticNonce;
+
 /// How a frontrunner behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +58,7 @@ pub struct Frontrunner {
     params: FrontrunnerParams,
     state: L2State,
     follower: BlockFollower,
-    l1_nonce: u64,
+    l1_nonce: OptimisticNonce,
     attacked: BTreeSet<B256>,
     report: ActorReport,
 }
@@ -87,7 +89,7 @@ impl Frontrunner {
             params,
             state,
             follower: BlockFollower::new(first_block),
-            l1_nonce,
+            l1_nonce: OptimisticNonce::new(l1_nonce),
             attacked: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
@@ -238,8 +240,7 @@ impl Role for Frontrunner {
                 let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
                     .gas_limit(3_000_000)
                     .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
-                    .nonce(self.l1_nonce);
-                self.l1_nonce += 1;
+                    .nonce(self.l1_nonce.take());
                 self.report.l1_txs_sent += 1;
                 out.send(
                     L1,
@@ -256,12 +257,13 @@ impl Role for Frontrunner {
                 fee_wei,
                 ..
             } => {
-                self.report
-                    .count_l1(included, error.is_some(), gas_used, fee_wei);
-                if !included {
-                    // The nonce was not used: reuse it next time.
-                    self.l1_nonce = self.l1_nonce.saturating_sub(1);
-                }
+                self.l1_nonce.settle(
+                    &mut self.report,
+                    included,
+                    error.is_some(),
+                    gas_used,
+                    fee_wei,
+                );
             }
             Msg::NewBlock { number, events, .. } => {
                 if !self.follower.accept(number, out) {
