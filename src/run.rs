@@ -11,7 +11,7 @@ use zkarena_actors::attack::{CopierParams, Frontrunner, GarbagePoster, ProofCopi
 use zkarena_actors::l1node::{L1Node, L1};
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, SwapSeen, REFEREE};
-use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation};
+use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation, DRIVER};
 use zkarena_actors::sequencer::Sequencer;
 use zkarena_actors::user::{ForceParams, User, UserParams};
 use zkarena_actors::validator::{PosSetup, Staker, Validator};
@@ -984,7 +984,9 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         mode,
         jitter_seed: opts.jitter_seed,
     };
-    let net = Testnet::new(roles, FaultPlan::new(s.faults.clone(), s.seed), &config);
+    // The referee and the driver are the run's instruments: no fault reaches them.
+    let faults = FaultPlan::new(s.faults.clone(), s.seed).exempting(&[REFEREE, DRIVER]);
+    let net = Testnet::new(roles, faults, &config);
     let mut mev_accounts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (name, (_, account)) in &trading {
         mev_accounts.insert(name.clone(), vec![*account, fee_accounts[name]]);
@@ -1169,6 +1171,17 @@ fn assemble(
             });
         }
     }
+    // The referee is the run's instrument: an invariant it could not check (blocks it
+    // never saw) is a failure, not a pass with fewer checks.
+    let published = net
+        .with(L1, |n: &mut L1Node| n.published_blocks())
+        .expect("the L1 node is in every cast");
+    invariants.push(InvariantReport {
+        name: "the referee saw every L1 block".into(),
+        checks: published,
+        violation: (blocks != published)
+            .then(|| format!("it saw {blocks} of the {published} blocks the L1 published")),
+    });
     invariants.push(InvariantReport {
         name: "every L2 tx has a fate".into(),
         checks: sent.len() as u64,

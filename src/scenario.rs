@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
+use zkarena_actors::referee::REFEREE;
+use zkarena_actors::runtime::DRIVER;
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
 use zkarena_actors::validator::{rules as pos, CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
@@ -833,9 +835,16 @@ impl Scenario {
         }
         for (i, f) in self.faults.iter().enumerate() {
             for a in f.actors() {
+                if a == REFEREE || a == DRIVER {
+                    return Err(bad(
+                        format!("faults[{i}]"),
+                        format!(
+                            "`{a}` is the test's instrument, not part of the system under test: faults cannot target it"
+                        ),
+                    ));
+                }
                 let known = names.contains(a)
                     || a == "l1"
-                    || a == "referee"
                     || a == "prover-pool"
                     || a.strip_prefix("user-")
                         .and_then(|n| n.parse::<usize>().ok())

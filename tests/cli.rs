@@ -238,6 +238,20 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             GOOD_POS.replace(r#", "strategy": "uncle""#, ""),
             &["`sweep`", "needs both cartel validators"],
         ),
+        // The safety oracle cannot be blinded: a forging aggregator with a crashed
+        // referee used to exit 0 with "safety ... 0 checks ok".
+        (
+            "crash-referee.json",
+            GOOD.replace(
+                r#""workload""#,
+                r#""faults": [{ "fault": "crash", "actor": "referee", "at_ms": 0 }], "workload""#,
+            ),
+            &[
+                "`faults[0]`",
+                "`referee` is the test's instrument",
+                "faults cannot target it",
+            ],
+        ),
     ];
     for (name, text, needles) in cases {
         let path = scenario_file(name, text);

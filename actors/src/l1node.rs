@@ -112,6 +112,11 @@ impl L1Node {
         self.next_order = Some(order);
     }
 
+    /// Blocks published to subscribers so far.
+    pub fn published_blocks(&self) -> u64 {
+        self.history.len() as u64
+    }
+
     /// The chain (for inspection between steps).
     pub fn chain(&self) -> &Chain {
         &self.chain

@@ -217,6 +217,8 @@ impl Fault {
 #[derive(Clone, Debug)]
 pub struct FaultPlan {
     faults: Vec<Fault>,
+    /// Actors no fault touches (the run's instruments).
+    exempt: Vec<String>,
     rng: SimRng,
     /// How many messages each fault touched, by position.
     pub hits: Vec<u64>,
@@ -232,9 +234,31 @@ impl FaultPlan {
         let hits = vec![0; faults.len()];
         Self {
             faults,
+            exempt: Vec::new(),
             rng: SimRng::stream(seed, "faults"),
             hits,
         }
+    }
+
+    /// The same plan, never touching `actors` (the run's instruments: the safety
+    /// oracle must see everything, whatever the faults): their messages are delivered
+    /// on time and they never crash.
+    ///
+    /// ```
+    /// use zkarena_harness::sim::{Fault, FaultPlan, SimTime};
+    /// let crash: Fault = serde_json::from_str(
+    ///     r#"{ "fault": "crash", "actor": "referee", "at_ms": 0 }"#,
+    /// ).unwrap();
+    /// let plan = FaultPlan::new(vec![crash], 1).exempting(&["referee"]);
+    /// assert!(!plan.is_down("referee", SimTime::from_millis(5)));
+    /// ```
+    pub fn exempting(mut self, actors: &[&str]) -> Self {
+        self.exempt = actors.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    fn is_exempt(&self, actor: &str) -> bool {
+        self.exempt.iter().any(|e| e == actor)
     }
 
     /// The faults.
@@ -244,6 +268,9 @@ impl FaultPlan {
 
     /// Whether `actor` is down at `t`.
     pub fn is_down(&self, actor: &str, t: SimTime) -> bool {
+        if self.is_exempt(actor) {
+            return false;
+        }
         let t = t.as_millis();
         self.faults.iter().any(|f| match f {
             Fault::Crash {
@@ -280,6 +307,9 @@ impl FaultPlan {
         kind: &str,
         due: SimTime,
     ) -> Vec<SimTime> {
+        if self.is_exempt(from) || self.is_exempt(to) {
+            return vec![due];
+        }
         let t = now.as_millis();
         let mut times = vec![due.as_millis()];
         for (i, f) in self.faults.iter().enumerate() {
