@@ -3,9 +3,15 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+/// Exit statuses, shown in `--help`.
+const EXIT_CODES: &str =
+    "Exit status: 0 every expectation and invariant held; 1 one failed (the report \
+says which); 2 the scenario or the command line is malformed (the error names the file, \
+line and field), or --out cannot be written (checked before the run).";
+
 /// zkarena: an in-process testnet for attacking decentralized ZK rollups.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -14,10 +20,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario (a path, or the name of a shipped one) and write its report.
+    #[command(after_help = EXIT_CODES)]
     Run {
-        /// Scenario file or shipped name (see `zkarena list`).
+        /// Shipped scenario name (see `zkarena list`), or a file: a path with `/` or
+        /// ending in `.json`.
         scenario: String,
-        /// Override the scenario's seed.
+        /// Override the scenario's seed (a sweep then runs with this one seed).
         #[arg(long)]
         seed: Option<u64>,
         /// Directory for report.json, trace.jsonl and timeline.html.
@@ -33,8 +41,9 @@ enum Command {
     /// List the shipped scenarios.
     List,
     /// Validate a scenario without running it.
+    #[command(after_help = EXIT_CODES)]
     Check {
-        /// Scenario file or shipped name.
+        /// Shipped scenario name, or a file: a path with `/` or ending in `.json`.
         scenario: String,
     },
     /// Boot the L1, deploy the genesis contracts, make two bridge deposits and print
@@ -49,8 +58,21 @@ enum Command {
     },
 }
 
-/// Exit status of a scenario that cannot be loaded.
+/// Exit status of a scenario that cannot be loaded, or of an unwritable `--out`.
 const BAD_SCENARIO: u8 = 2;
+
+/// Creates `out` and checks that a file can be written in it, before a run spends its
+/// time: a run's report is never lost to an unwritable folder.
+fn writable(out: &std::path::Path) -> Result<(), std::process::ExitCode> {
+    let probe = out.join(".zkarena-write-test");
+    std::fs::create_dir_all(out)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            eprintln!("error: --out {}: {e}", out.display());
+            std::process::ExitCode::from(BAD_SCENARIO)
+        })
+}
 
 fn load(arg: &str) -> Result<zkarena::scenario::Scenario, std::process::ExitCode> {
     zkarena::scenario::Scenario::load(arg).map_err(|e| {
@@ -87,6 +109,12 @@ fn run(
     };
     if let Some(seed) = seed {
         s.seed = seed;
+        if let Some(sweep) = &mut s.sweep {
+            sweep.seeds = vec![seed];
+        }
+    }
+    if let Err(code) = writable(out) {
+        return Ok(code);
     }
     if dev_proofs {
         s.proof_mode = zkarena::harness::zk::ProofMode::Dev;

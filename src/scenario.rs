@@ -4,7 +4,7 @@
 //! and column, and what was expected.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
@@ -583,6 +583,20 @@ pub enum ScenarioError {
         /// What was expected.
         message: String,
     },
+    /// Not a shipped scenario's name (a file is named by a path with `/` or `.json`).
+    #[error(
+        "no shipped scenario is named `{name}`{}; `zkarena list` shows them, and a file is named by a path (with `/` or ending in `.json`)",
+        match nearest.as_slice() {
+            [] => String::new(),
+            names => format!(" (did you mean {}?)", names.join(", ")),
+        }
+    )]
+    UnknownScenario {
+        /// The name asked for.
+        name: String,
+        /// Shipped names close to it.
+        nearest: Vec<String>,
+    },
     /// Parsed, but inconsistent.
     #[error("{file}: at `{path}`: {message}")]
     Invalid {
@@ -595,44 +609,68 @@ pub enum ScenarioError {
     },
 }
 
-/// Where the shipped scenarios are.
-pub fn shipped_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios")
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/shipped_scenarios.rs"));
+}
+
+/// The shipped scenarios (fixtures/scenarios, embedded in the binary at build time):
+/// (name, JSON text), sorted by name.
+pub fn shipped_sources() -> &'static [(&'static str, &'static str)] {
+    embedded::SHIPPED
 }
 
 /// The shipped scenarios: (name, description), by name.
 pub fn shipped() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if let Ok(dir) = std::fs::read_dir(shipped_dir()) {
-        for e in dir.flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "json") {
-                if let Ok(s) = Scenario::load(&p) {
-                    out.push((s.name, s.description));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    shipped_sources()
+        .iter()
+        .filter_map(|(name, text)| Scenario::parse(text, &shipped_file(name), name).ok())
+        .map(|s| (s.name, s.description))
+        .collect()
+}
+
+/// How a shipped scenario is named in errors.
+fn shipped_file(name: &str) -> String {
+    format!("{name} (shipped)")
+}
+
+/// Whether `arg` names a file (it has a `/` or ends in `.json`) rather than a shipped
+/// scenario.
+fn is_path(arg: &str) -> bool {
+    arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR) || arg.ends_with(".json")
+}
+
+/// Shipped names close to `arg` (edit distance at most a third of its length, or a
+/// name that contains it), closest first.
+fn nearest(arg: &str) -> Vec<String> {
+    let mut scored: Vec<(usize, &str)> = shipped_sources()
+        .iter()
+        .map(|(name, _)| (strsim::levenshtein(arg, name), *name))
+        .filter(|(d, name)| *d <= arg.len().div_ceil(3).max(2) || name.contains(arg))
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 impl Scenario {
     /// Loads `arg`: a path, or the name of a shipped scenario.
     pub fn load(arg: impl AsRef<Path>) -> Result<Self, ScenarioError> {
-        let arg = arg.as_ref();
-        let path = if arg.exists() {
-            arg.to_path_buf()
-        } else {
-            let shipped = shipped_dir().join(arg).with_extension("json");
-            if shipped.exists() {
-                shipped
-            } else {
-                arg.to_path_buf()
-            }
-        };
+        let path = arg.as_ref();
+        let text = path.to_string_lossy();
+        if !is_path(&text) {
+            return match shipped_sources().iter().find(|(name, _)| *name == text) {
+                Some((name, json)) => Self::parse(json, &shipped_file(name), name),
+                None => Err(ScenarioError::UnknownScenario {
+                    name: text.into_owned(),
+                    nearest: nearest(&path.to_string_lossy()),
+                }),
+            };
+        }
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| ScenarioError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
             file: file.clone(),
             source,
         })?;

@@ -284,3 +284,81 @@ fn list_and_check_the_shipped_scenarios() {
         );
     }
 }
+
+/// `zkarena args...` run from `dir` (not the repository).
+fn zkarena_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zkarena"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("zkarena runs")
+}
+
+#[test]
+fn names_are_shipped_scenarios_and_paths_are_files_wherever_it_runs() {
+    let dir = std::env::temp_dir().join(format!("zkarena-cwd-{}", std::process::id()));
+    // A folder named like a shipped scenario (what `--out baseline` leaves behind).
+    std::fs::create_dir_all(dir.join("baseline")).unwrap();
+    // The shipped scenarios are in the binary: listed and checked from any folder.
+    let list = String::from_utf8(zkarena_in(&dir, &["list"]).stdout).unwrap();
+    assert!(list.lines().any(|l| l.starts_with("baseline ")), "{list}");
+    assert!(
+        list.lines().any(|l| l.starts_with("poe-proof-copy ")),
+        "{list}"
+    );
+    let out = zkarena_in(&dir, &["check", "baseline"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An unknown name: exit 2, pointing at `zkarena list` and the nearest names.
+    let out = zkarena_in(&dir, &["run", "baselin", "--dev-proofs"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "no shipped scenario is named `baselin`",
+        "did you mean baseline",
+        "`zkarena list`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+    // A path is a file, even one named like a shipped scenario.
+    let out = zkarena_in(&dir, &["check", "./baseline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = zkarena_in(&dir, &["check", "nosuch.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch.json"));
+}
+
+#[test]
+fn an_unwritable_out_is_refused_before_the_run() {
+    let dir = std::env::temp_dir().join(format!("zkarena-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let out_dir = file.join("report");
+    let out = zkarena(&[
+        "run",
+        "baseline",
+        "--dev-proofs",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: --out"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("L1 blocks"),
+        "it did not run"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"]] {
+        let text = String::from_utf8(zkarena(args).stdout).unwrap();
+        assert!(text.contains("Exit status: 0"), "{args:?}: {text}");
+        assert!(text.contains("2 the scenario"), "{args:?}");
+    }
+}
