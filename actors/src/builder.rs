@@ -153,11 +153,25 @@ impl Builder {
                 by_sender.entry(u.from).or_default().push(entry);
             }
         }
-        for queue in by_sender.values_mut() {
+        for (from, queue) in by_sender.iter_mut() {
             queue.sort_by_key(|(tx, arrival)| (nonce_of(tx), *arrival));
             // What `admit` refuses holds back the sender's later nonces too: they
-            // would only be skipped for the gap.
-            let admitted = queue.iter().take_while(|(tx, _)| admit(tx)).count();
+            // would only be skipped for the gap. So does a nonce missing from the pool
+            // (lost in flight, say, while this sequencer was down): the later ones
+            // wait for its resend. Stale nonces still go in (skipped, they leave the
+            // pool).
+            let mut next = self.state.account(*from).map_or(0, |a| a.nonce);
+            let admitted = queue
+                .iter()
+                .take_while(|(tx, _)| {
+                    let nonce = nonce_of(tx);
+                    let contiguous = nonce <= next;
+                    if nonce == next {
+                        next += 1;
+                    }
+                    contiguous && admit(tx)
+                })
+                .count();
             queue.truncate(admitted);
             queue.reverse(); // pop from the back
         }
