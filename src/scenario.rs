@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
+use zkarena_actors::msg::Msg;
 use zkarena_actors::referee::REFEREE;
 use zkarena_actors::runtime::DRIVER;
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
@@ -889,6 +890,18 @@ impl Scenario {
                         .is_some_and(|n| n < w.users);
                 if !known {
                     return Err(bad(format!("faults[{i}]"), format!("unknown actor `{a}`")));
+                }
+            }
+            // A kind no message has would silently do nothing.
+            for k in f.kinds() {
+                if !Msg::KINDS.contains(&k) {
+                    return Err(bad(
+                        format!("faults[{i}]"),
+                        format!(
+                            "unknown message kind `{k}` (one of {})",
+                            Msg::KINDS.join(", ")
+                        ),
+                    ));
                 }
             }
         }

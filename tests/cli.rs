@@ -238,6 +238,14 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             GOOD_POS.replace(r#", "strategy": "uncle""#, ""),
             &["`sweep`", "needs both cartel validators"],
         ),
+        (
+            "fault-kind.json",
+            GOOD.replace(
+                r#""workload""#,
+                r#""faults": [{ "fault": "drop", "from_ms": 0, "until_ms": 9, "link": { "kind": "SubmitL1" } }], "workload""#,
+            ),
+            &["`faults[0]`", "unknown message kind `SubmitL1`", "submit_l1"],
+        ),
         // The safety oracle cannot be blinded: a forging aggregator with a crashed
         // referee used to exit 0 with "safety ... 0 checks ok".
         (

@@ -98,3 +98,36 @@ fn a_crashed_sequencer_resumes_and_no_transaction_is_lost_or_skipped() {
     assert!(r.scorecard.worst_inclusion_delay_ms >= restart - at);
     insta::assert_yaml_snapshot!("fault_sequencer_crash_outcome", outcome(&r));
 }
+
+#[test]
+fn every_fault_kind_is_documented_with_an_example_that_parses() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md")).unwrap();
+    let examples: Vec<Fault> = doc
+        .split("```json\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next())
+        .map(|json| serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}")))
+        .collect();
+    let kinds: std::collections::BTreeSet<&str> = examples
+        .iter()
+        .map(|f| match f {
+            Fault::Delay { .. } => "delay",
+            Fault::Drop { .. } => "drop",
+            Fault::Duplicate { .. } => "duplicate",
+            Fault::Reorder { .. } => "reorder",
+            Fault::Partition { .. } => "partition",
+            Fault::Crash { .. } => "crash",
+            Fault::Withhold { .. } => "withhold",
+        })
+        .collect();
+    assert_eq!(kinds.len(), 7, "every kind has an example: {kinds:?}");
+    for f in &examples {
+        for k in f.kinds() {
+            assert!(
+                zkarena::actors::msg::Msg::KINDS.contains(&k),
+                "{k} is a message kind"
+            );
+        }
+    }
+}

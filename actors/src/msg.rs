@@ -207,6 +207,22 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// Every kind [`Msg::kind`] names (what a fault's link can select).
+    pub const KINDS: [&'static str; 12] = [
+        "tick",
+        "wake",
+        "l2_tx",
+        "submit_l1",
+        "l1_receipt",
+        "new_block",
+        "proof_ready",
+        "restarted",
+        "sync_request",
+        "pending_l1",
+        "pos_block",
+        "attestation",
+    ];
+
     /// The kind, as faults and the trace name it.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -136,6 +136,18 @@ impl Fault {
         }
     }
 
+    /// The message kinds the fault selects (its link's, or a withheld kind).
+    pub fn kinds(&self) -> Vec<&str> {
+        match self {
+            Fault::Delay { link, .. }
+            | Fault::Drop { link, .. }
+            | Fault::Duplicate { link, .. }
+            | Fault::Reorder { link, .. } => link.kind.as_deref().into_iter().collect(),
+            Fault::Withhold { kind, .. } => vec![kind.as_str()],
+            Fault::Partition { .. } | Fault::Crash { .. } => Vec::new(),
+        }
+    }
+
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         let win = |a: &u64, b: &u64| format!("[{}s, {}s)", a / 1000, b / 1000);
