@@ -14,6 +14,7 @@ use zkarena_actors::runtime::DRIVER;
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
 use zkarena_actors::validator::{rules as pos, CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
+use zkarena_harness::l2::tx::MAX_AMOUNT;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
 use zkarena_harness::zk::ProofMode;
@@ -728,6 +729,7 @@ impl Scenario {
                 format!("{} is outside 1..=32", self.l2.depth),
             ));
         }
+        self.validate_genesis(file)?;
         let pos = matches!(self.mechanism, Mechanism::ProofOfStake { .. });
         let mut names = BTreeSet::new();
         for (i, m) in self.cast.iter().enumerate() {
@@ -892,6 +894,15 @@ impl Scenario {
                     return Err(bad(format!("faults[{i}]"), format!("unknown actor `{a}`")));
                 }
             }
+            // An empty window, or a restart before the crash, would silently do nothing.
+            if let Some((from, until)) = f.window() {
+                if from >= until {
+                    return Err(bad(
+                        format!("faults[{i}]"),
+                        format!("its window [{from}, {until}) ms is empty: it would do nothing"),
+                    ));
+                }
+            }
             // A kind no message has would silently do nothing.
             for k in f.kinds() {
                 if !Msg::KINDS.contains(&k) {
@@ -918,6 +929,56 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// The L2 genesis and the ids the batch codec carries: what would otherwise fail at
+    /// set-up, or run and silently do nothing.
+    fn validate_genesis(&self, file: &str) -> Result<(), ScenarioError> {
+        let bad = |path: String, message: String| ScenarioError::Invalid {
+            file: file.into(),
+            path,
+            message,
+        };
+        for (k, &r) in self.l2.pool.iter().enumerate() {
+            if r == 0 || r > MAX_AMOUNT {
+                return Err(bad(
+                    format!("l2.pool[{k}]"),
+                    format!("{r} is outside 1..={MAX_AMOUNT}: an empty reserve quotes nothing (every swap would be skipped)"),
+                ));
+            }
+        }
+        // Every L2 balance is backed by the bridge's escrow, capped at 2^62 - 1 units
+        // per asset: users and each cast member's accounts at `user_funds` (a bound),
+        // the pool, and (ETH) every user's first deposit.
+        let accounts = (self.workload.users + self.cast.len()) as u128;
+        for (k, asset) in ["ETH", "token"].into_iter().enumerate() {
+            let deposits = if k == 0 {
+                self.workload.users as u128 * self.workload.deposit_gwei as u128
+            } else {
+                0
+            };
+            let supply = accounts * self.l2.user_funds as u128 + self.l2.pool[k] as u128 + deposits;
+            if supply > MAX_AMOUNT as u128 {
+                return Err(bad(
+                    "l2.user_funds".into(),
+                    format!("the genesis {asset} supply would be up to {supply} L2 units, above the bridge's escrow cap {MAX_AMOUNT}"),
+                ));
+            }
+        }
+        for (i, m) in self.cast.iter().enumerate() {
+            let id = m
+                .sequencer()
+                .map(|p| p.id)
+                .or_else(|| m.frontrunner().map(|p| p.id))
+                .or_else(|| m.validator().map(|p| p.id));
+            if let Some(id @ 0x1_0000_0000..) = id {
+                return Err(bad(
+                    format!("cast[{i}].id"),
+                    format!("{id} does not fit the batch header's 32 bits"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_pos(&self, file: &str) -> Result<(), ScenarioError> {
         let Mechanism::ProofOfStake {
             blocks_per_slot,

@@ -246,6 +246,40 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             ),
             &["`faults[0]`", "unknown message kind `SubmitL1`", "submit_l1"],
         ),
+        (
+            "reversed-window.json",
+            GOOD.replace(
+                r#""workload""#,
+                r#""faults": [{ "fault": "drop", "from_ms": 5000, "until_ms": 1000 }], "workload""#,
+            ),
+            &["`faults[0]`", "window [5000, 1000) ms is empty"],
+        ),
+        (
+            "restart-before-crash.json",
+            GOOD.replace(
+                r#""workload""#,
+                r#""faults": [{ "fault": "crash", "actor": "seq", "at_ms": 5000, "restart_ms": 10 }], "workload""#,
+            ),
+            &["`faults[0]`", "window [5000, 10) ms is empty"],
+        ),
+        (
+            "empty-pool.json",
+            GOOD.replace(r#""slots": 3"#, r#""slots": 3, "l2": { "pool": [0, 0] }"#),
+            &["`l2.pool[0]`", "an empty reserve quotes nothing"],
+        ),
+        (
+            "huge-funds.json",
+            GOOD.replace(
+                r#""slots": 3"#,
+                r#""slots": 3, "l2": { "user_funds": 4611686018427387903 }"#,
+            ),
+            &["`l2.user_funds`", "above the bridge's escrow cap"],
+        ),
+        (
+            "wide-id.json",
+            GOOD.replace(r#""id": 1"#, r#""id": 4294967296"#),
+            &["`cast[0].id`", "4294967296 does not fit the batch header's 32 bits"],
+        ),
         // The safety oracle cannot be blinded: a forging aggregator with a crashed
         // referee used to exit 0 with "safety ... 0 checks ok".
         (

@@ -136,6 +136,34 @@ impl Fault {
         }
     }
 
+    /// The window `[from, until)` of a windowed fault, or a crash's `[at, restart)`
+    /// (`None` for a crash without restart).
+    pub fn window(&self) -> Option<(u64, u64)> {
+        match *self {
+            Fault::Delay {
+                from_ms, until_ms, ..
+            }
+            | Fault::Drop {
+                from_ms, until_ms, ..
+            }
+            | Fault::Duplicate {
+                from_ms, until_ms, ..
+            }
+            | Fault::Reorder {
+                from_ms, until_ms, ..
+            }
+            | Fault::Partition {
+                from_ms, until_ms, ..
+            }
+            | Fault::Withhold {
+                from_ms, until_ms, ..
+            } => Some((from_ms, until_ms)),
+            Fault::Crash {
+                at_ms, restart_ms, ..
+            } => restart_ms.map(|r| (at_ms, r)),
+        }
+    }
+
     /// The message kinds the fault selects (its link's, or a withheld kind).
     pub fn kinds(&self) -> Vec<&str> {
         match self {
@@ -332,7 +360,7 @@ impl FaultPlan {
                     link,
                     ms,
                 } if inside(t, *from_ms, *until_ms) && link.matches(from, to, kind) => {
-                    times.iter_mut().for_each(|x| *x += ms);
+                    times.iter_mut().for_each(|x| *x = x.saturating_add(*ms));
                     true
                 }
                 Fault::Drop {
@@ -360,7 +388,7 @@ impl FaultPlan {
                     max_ms,
                 } if inside(t, *from_ms, *until_ms) && link.matches(from, to, kind) => {
                     for x in times.iter_mut() {
-                        *x += self.rng.below(max_ms + 1);
+                        *x = x.saturating_add(self.rng.below(max_ms.saturating_add(1)));
                     }
                     true
                 }
@@ -457,6 +485,30 @@ mod tests {
         assert_eq!(plan.route(t(3500), "a", "b", "x", t(3500)), vec![t(3500)]);
         assert_eq!(plan.route(t(100), "c", "a", "proof", t(100)), vec![t(5000)]);
         assert_eq!(plan.hits, vec![1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn extreme_delays_saturate_instead_of_overflowing() {
+        let link = Link::default();
+        let mut plan = FaultPlan::new(
+            vec![
+                Fault::Delay {
+                    from_ms: 0,
+                    until_ms: u64::MAX,
+                    link: link.clone(),
+                    ms: u64::MAX,
+                },
+                Fault::Reorder {
+                    from_ms: 0,
+                    until_ms: u64::MAX,
+                    link,
+                    max_ms: u64::MAX,
+                },
+            ],
+            3,
+        );
+        let t = SimTime::from_millis;
+        assert_eq!(plan.route(t(5), "a", "b", "x", t(5)), vec![t(u64::MAX)]);
     }
 
     #[test]
