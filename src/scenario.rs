@@ -556,6 +556,16 @@ pub struct Sweep {
     pub seeds: Vec<u64>,
 }
 
+/// Most L1 blocks a run may last. Memory grows about 36 KB per slot with the shipped
+/// workloads (the trace, the chain's history and receipts), so 20,000 slots stay under
+/// a gigabyte; the longest shipped or benchmarked runs are 3,200 slots.
+pub const MAX_SLOTS: u64 = 20_000;
+
+/// Longest L1 slot, in seconds (a day; Ethereum's is 12). Simulated time is u64
+/// milliseconds: a run ends at slots x slot_seconds x 1000 <= 1.7e12 ms, which leaves a
+/// factor of five million below 2^63 for the delays, timeouts and windows added to it.
+pub const MAX_SLOT_SECONDS: u64 = 86_400;
+
 fn default_slot_seconds() -> u64 {
     12
 }
@@ -717,11 +727,17 @@ impl Scenario {
             path,
             message,
         };
-        if self.slots == 0 {
-            return Err(bad("slots".into(), "must be at least 1".into()));
+        if !(1..=MAX_SLOTS).contains(&self.slots) {
+            return Err(bad(
+                "slots".into(),
+                format!("{} is outside 1..={MAX_SLOTS}", self.slots),
+            ));
         }
-        if self.slot_seconds == 0 {
-            return Err(bad("slot_seconds".into(), "must be at least 1".into()));
+        if !(1..=MAX_SLOT_SECONDS).contains(&self.slot_seconds) {
+            return Err(bad(
+                "slot_seconds".into(),
+                format!("{} is outside 1..={MAX_SLOT_SECONDS}", self.slot_seconds),
+            ));
         }
         if !(1..=32).contains(&self.l2.depth) {
             return Err(bad(

@@ -247,6 +247,22 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["`faults[0]`", "unknown message kind `SubmitL1`", "submit_l1"],
         ),
         (
+            "huge-slot.json",
+            GOOD.replace(r#""slots": 3"#, r#""slots": 3, "slot_seconds": 18446744073709551615"#),
+            &["`slot_seconds`", "is outside 1..=86400"],
+        ),
+        (
+            // `check` itself used to panic on this one (slot_seconds * 1000 under PoS).
+            "pos-huge-slot.json",
+            GOOD_POS.replace(r#""slots": 6"#, r#""slots": 6, "slot_seconds": 18446744073709551615"#),
+            &["`slot_seconds`", "is outside 1..=86400"],
+        ),
+        (
+            "endless.json",
+            GOOD.replace(r#""slots": 3"#, r#""slots": 4000000000"#),
+            &["`slots`", "is outside 1..=20000"],
+        ),
+        (
             "reversed-window.json",
             GOOD.replace(
                 r#""workload""#,
