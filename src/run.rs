@@ -939,7 +939,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
             ) => Some(ForceParams {
                 rollup,
                 patience_slots,
-                timeout_ms: force_timeout_s * 1000,
+                timeout_ms: force_timeout_s.saturating_mul(1000),
             }),
             _ => None,
         };
@@ -1056,7 +1056,7 @@ fn pos_setup(
         timeout_slots,
         collect_ms,
         gossip_ms,
-        force_timeout_ms: force_timeout_s * 1000,
+        force_timeout_ms: force_timeout_s.saturating_mul(1000),
         l1_slot_ms: s.slot_seconds * 1000,
         stakers,
     })

@@ -887,6 +887,16 @@ impl Scenario {
                 ),
             ));
         }
+        // A fee above the codec's bound makes every batch carrying the transaction
+        // malformed: it would silently never be sequenced.
+        for (k, &f) in w.fee.iter().enumerate() {
+            if f > MAX_AMOUNT {
+                return Err(bad(
+                    format!("workload.fee[{k}]"),
+                    format!("{f} is above the codec's bound {MAX_AMOUNT}"),
+                ));
+            }
+        }
         if w.mix.iter().all(|&x| x == 0) {
             return Err(bad("workload.mix".into(), "needs a non-zero weight".into()));
         }

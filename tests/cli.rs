@@ -258,6 +258,14 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["`slot_seconds`", "is outside 1..=86400"],
         ),
         (
+            "huge-tip.json",
+            GOOD.replace(
+                r#""txs_per_slot": 1"#,
+                r#""txs_per_slot": 1, "fee": [10, 18446744073709551615]"#,
+            ),
+            &["`workload.fee[1]`", "above the codec's bound"],
+        ),
+        (
             "endless.json",
             GOOD.replace(r#""slots": 3"#, r#""slots": 4000000000"#),
             &["`slots`", "is outside 1..=20000"],

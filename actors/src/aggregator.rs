@@ -33,7 +33,8 @@ impl Hardware {
     /// Simulated time to prove a batch of `txs` transactions.
     pub fn prove_ms(&self, txs: usize) -> u64 {
         let rows = batch_rows(shape_for(txs).unwrap_or(64)) as u64;
-        self.overhead_ms + rows * 1000 / self.rows_per_sec.max(1)
+        self.overhead_ms
+            .saturating_add(rows * 1000 / self.rows_per_sec.max(1))
     }
 }
 

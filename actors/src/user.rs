@@ -149,7 +149,7 @@ impl User {
         let out_of_patience = self
             .first_sent
             .values()
-            .any(|&sent| self.slot >= sent + f.patience_slots);
+            .any(|&sent| self.slot >= sent.saturating_add(f.patience_slots));
         let mut stale: Vec<(u64, B256)> = if out_of_patience {
             self.unconfirmed
                 .iter()
@@ -230,7 +230,7 @@ impl User {
         };
         let fee = Fee {
             base: self.params.base_fee,
-            tip: self.rng.below(self.params.max_tip + 1),
+            tip: self.rng.below(self.params.max_tip.saturating_add(1)),
         };
         let tx = UserTx::sign(
             &self.key,
