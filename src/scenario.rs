@@ -116,6 +116,9 @@ fn default_max_validators() -> u64 {
 fn default_exit_delay() -> u64 {
     64
 }
+/// Shortest interval between a PoS leader's reposts of its attestations (ms).
+pub const MIN_COLLECT_MS: u64 = 100;
+
 fn default_collect_ms() -> u64 {
     2_000
 }
@@ -1086,6 +1089,15 @@ impl Scenario {
             ));
         }
         let slot_ms = self.slot_seconds * 1000;
+        // A leader reposts its block's attestations every collect_ms while it is not
+        // canonical: at 0 ms the reposts never let time advance (the run filled memory),
+        // and at MIN_COLLECT_MS a 12 s slot holds at most 120 of them.
+        if collect_ms < MIN_COLLECT_MS {
+            return Err(bad(
+                "mechanism.collect_ms",
+                format!("{collect_ms} ms is below {MIN_COLLECT_MS} ms: the leader's reposts would flood the run"),
+            ));
+        }
         if collect_ms >= slot_ms {
             return Err(bad(
                 "mechanism.collect_ms",

@@ -266,6 +266,12 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["`workload.fee[1]`", "above the codec's bound"],
         ),
         (
+            // A PoS leader reposting every 0 ms never let time advance: 2.7 GB in 20 s.
+            "pos-collect-0.json",
+            GOOD_POS.replace(r#""slash_bps": 1000"#, r#""slash_bps": 1000, "collect_ms": 0"#),
+            &["`mechanism.collect_ms`", "0 ms is below 100 ms"],
+        ),
+        (
             "endless.json",
             GOOD.replace(r#""slots": 3"#, r#""slots": 4000000000"#),
             &["`slots`", "is outside 1..=20000"],

@@ -435,7 +435,8 @@ impl Validator {
                 out,
             );
         }
-        out.wake_in(&self.name, slot, self.setup.collect_ms);
+        // Never a zero interval: a repost at the same instant would never let time pass.
+        out.wake_in(&self.name, slot, self.setup.collect_ms.max(1));
     }
 
     /// Drops the proposal once its block is canonical or can no longer be: the head
