@@ -13,8 +13,9 @@
 //! - `POSEIDON`: one word (the constant) and 4096 words (the per-permutation term).
 //! - `BATCH_COMMITMENT` / `_BLOB`: compact batches of deposits, the most expensive record
 //!   per byte (25 bytes for three Poseidon permutations and a keccak step of the deposit
-//!   hash), 64 of them (the largest circuit shape) and 4096 (the codec's bound today);
-//!   and 64 transfers (74 bytes each) for comparison.
+//!   hash), 64 of them (the largest circuit shape and the codec's bound) and 4096 (a
+//!   header the codec refuses at once, priced without permutations); and 64 transfers
+//!   (74 bytes each) for comparison.
 //!
 //! Run: `cargo bench --bench precompiles -- --warm-up-time 1 --measurement-time 3`.
 
@@ -27,98 +28,16 @@ use alloy_sol_types::SolValue;
 use criterion::{criterion_group, criterion_main, Criterion};
 use zkarena_harness::l1::precompile::PrecompileAnswer;
 use zkarena_harness::l1::{Chain, ChainConfig, L1Precompile};
-use zkarena_harness::l2::state::{Account, BatchOutcome, L2State};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
-use zkarena_harness::l2::{Action, Asset, Batch, Deposit, Fee, Format, L2Tx, UserTx};
+use zkarena_harness::l2::tx::{deterministic_key, key_address};
+use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
 use zkarena_harness::zk::precompile::{
     install, VerifierRegistry, BATCH_COMMITMENT, BATCH_COMMITMENT_BLOB, POSEIDON, ZK_BLOB_VERIFIER,
     ZK_VERIFIER,
 };
 use zkarena_harness::zk::{b256_to_digest, CircuitCache, Proof, ProofMode, Prover, SHAPES};
 
-const DEPTH: usize = 20;
-
-/// 32 funded accounts and their keys (as in `benches/proof_latency.rs`).
-struct Users {
-    state: L2State,
-    keys: Vec<SigningKey>,
-    nonces: Vec<u64>,
-}
-
-impl Users {
-    fn new() -> Self {
-        let mut state = L2State::new(DEPTH, [1 << 40, 1 << 40]).expect("genesis");
-        let keys: Vec<_> = (0..32)
-            .map(|i| deterministic_key(0, &format!("bench{i}")))
-            .collect();
-        for (i, k) in keys.iter().enumerate() {
-            let account = Account {
-                owner: key_address(k),
-                balances: [1 << 40, 1 << 40],
-                nonce: 0,
-            };
-            state.set_account(i as u64 + 1, account).expect("account");
-        }
-        Self {
-            state,
-            keys,
-            nonces: vec![0; 32],
-        }
-    }
-
-    fn transfers(&mut self, n: usize) -> BatchOutcome {
-        let batch = Batch {
-            sequencer: 1,
-            l1_block: 1,
-            fee_account: 1,
-            txs: (0..n).map(|i| self.transfer(i)).collect(),
-        };
-        self.state.apply(&batch).expect("the batch applies")
-    }
-
-    fn transfer(&mut self, i: usize) -> L2Tx {
-        let from = i % 32;
-        self.nonces[from] += 1;
-        L2Tx::User(UserTx::sign(
-            &self.keys[from],
-            from as u64 + 1,
-            self.nonces[from] - 1,
-            Fee { base: 10, tip: 1 },
-            0,
-            Action::Transfer {
-                to: ((i * 7 + 3) % 32) as u64 + 1,
-                asset: Asset::Eth,
-                amount: 1_000 + i as u64,
-            },
-        ))
-    }
-}
-
-/// Two consecutive batch proofs of `n` transfers.
-fn proof_pair(prover: &Prover, n: usize) -> (Proof, Proof) {
-    let mut users = Users::new();
-    let (first, second) = (users.transfers(n), users.transfers(n));
-    let p1 = prover
-        .prove_batch(
-            DEPTH,
-            &first,
-            Default::default(),
-            Default::default(),
-            Default::default(),
-        )
-        .expect("proof");
-    let digest = |b| b256_to_digest(&b).expect("digest");
-    let p2 = prover
-        .prove_batch(
-            DEPTH,
-            &second,
-            digest(p1.public.batch_out),
-            digest(p1.public.withdrawals_out),
-            Default::default(),
-        )
-        .expect("proof");
-    (p1, p2)
-}
+mod common;
+use common::{proof_pair, Users, DEPTH};
 
 /// A compact batch of `n` deposits from queue index 0, every field as short as it goes.
 fn deposits(n: usize) -> Vec<u8> {

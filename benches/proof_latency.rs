@@ -9,71 +9,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use zkarena_harness::l2::state::{Account, BatchOutcome, L2State};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
-use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
 use zkarena_harness::zk::precompile::VerifierRegistry;
 use zkarena_harness::zk::{CircuitCache, ProofMode, Prover, SHAPES};
 
-const DEPTH: usize = 20;
-
-/// 32 funded accounts and their keys.
-struct Users {
-    state: L2State,
-    keys: Vec<SigningKey>,
-    nonces: Vec<u64>,
-}
-
-impl Users {
-    fn new() -> Self {
-        let mut state = L2State::new(DEPTH, [1 << 40, 1 << 40]).unwrap();
-        let keys: Vec<_> = (0..32)
-            .map(|i| deterministic_key(0, &format!("bench{i}")))
-            .collect();
-        for (i, k) in keys.iter().enumerate() {
-            let account = Account {
-                owner: key_address(k),
-                balances: [1 << 40, 1 << 40],
-                nonce: 0,
-            };
-            state.set_account(i as u64 + 1, account).unwrap();
-        }
-        Self {
-            state,
-            keys,
-            nonces: vec![0; 32],
-        }
-    }
-
-    /// Applies a batch of `n` valid ETH transfers.
-    fn transfers(&mut self, n: usize) -> BatchOutcome {
-        let txs = (0..n)
-            .map(|i| {
-                let from = i % 32;
-                self.nonces[from] += 1;
-                L2Tx::User(UserTx::sign(
-                    &self.keys[from],
-                    from as u64 + 1,
-                    self.nonces[from] - 1,
-                    Fee { base: 10, tip: 1 },
-                    0,
-                    Action::Transfer {
-                        to: ((i * 7 + 3) % 32) as u64 + 1,
-                        asset: Asset::Eth,
-                        amount: 1_000 + i as u64,
-                    },
-                ))
-            })
-            .collect();
-        let batch = Batch {
-            sequencer: 1,
-            l1_block: 1,
-            fee_account: 1,
-            txs,
-        };
-        self.state.apply(&batch).unwrap()
-    }
-}
+mod common;
+use common::{proof_pair, Users, DEPTH};
 
 fn proofs(c: &mut Criterion) {
     let prover = Prover::new(ProofMode::Real);
@@ -129,27 +69,7 @@ fn proofs(c: &mut Criterion) {
         });
     }
     // Aggregation of the proofs of two consecutive 16-transfer batches.
-    let mut users = Users::new();
-    let (first, second) = (users.transfers(16), users.transfers(16));
-    let p1 = prover
-        .prove_batch(
-            DEPTH,
-            &first,
-            Default::default(),
-            Default::default(),
-            Default::default(),
-        )
-        .unwrap();
-    let digest = |b| zkarena_harness::zk::b256_to_digest(&b).unwrap();
-    let p2 = prover
-        .prove_batch(
-            DEPTH,
-            &second,
-            digest(p1.public.batch_out),
-            digest(p1.public.withdrawals_out),
-            Default::default(),
-        )
-        .unwrap();
+    let (p1, p2) = proof_pair(&prover, 16);
     let agg = prover.aggregate(&p1, &p2).unwrap();
     let agg_circuit = CircuitCache::global().aggregation(
         &CircuitCache::global()
