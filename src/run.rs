@@ -768,11 +768,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     // which binds the id to its address (nobody posts under another's id).
     if matches!(s.mechanism, Mechanism::ProofOfEfficiency { .. }) {
         for m in &s.cast {
-            let id = m
-                .sequencer()
-                .map(|p| p.id)
-                .or_else(|| m.frontrunner().map(|p| p.id));
-            if let Some(id @ 1..) = id {
+            if let Some(id @ 1..) = m.sequencer_id() {
                 chain.transact(TxRequest::call(
                     cast_address(s.seed, m),
                     rollup,

@@ -317,6 +317,17 @@ impl CastMember {
         }
     }
 
+    /// The sequencer id it puts in batch headers (sequencers, frontrunners, PoS
+    /// validators).
+    pub fn sequencer_id(&self) -> Option<u64> {
+        match self {
+            CastMember::Sequencer { id, .. }
+            | CastMember::Frontrunner { id, .. }
+            | CastMember::Validator { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
     /// Sequencer parameters, if it is one.
     pub fn sequencer(&self) -> Option<SequencerParams> {
         match self {
@@ -993,12 +1004,7 @@ impl Scenario {
             }
         }
         for (i, m) in self.cast.iter().enumerate() {
-            let id = m
-                .sequencer()
-                .map(|p| p.id)
-                .or_else(|| m.frontrunner().map(|p| p.id))
-                .or_else(|| m.validator().map(|p| p.id));
-            if let Some(id @ 0x1_0000_0000..) = id {
+            if let Some(id @ 0x1_0000_0000..) = m.sequencer_id() {
                 return Err(bad(
                     format!("cast[{i}].id"),
                     format!("{id} does not fit the batch header's 32 bits"),

@@ -34,14 +34,6 @@ fn default_factor() -> u64 {
     2
 }
 
-impl Default for CopierParams {
-    fn default() -> Self {
-        Self {
-            tip_factor: default_factor(),
-        }
-    }
-}
-
 /// The proof copier.
 pub struct ProofCopier {
     name: String,

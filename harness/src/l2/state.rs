@@ -341,7 +341,6 @@ pub struct BatchOutcome {
 pub struct L2State {
     tree: SparseMerkleTree,
     accounts: BTreeMap<u64, Account>,
-    owners: BTreeMap<Address, u64>,
     reserves: [u64; 2],
     deposits_consumed: u64,
 }
@@ -376,7 +375,6 @@ impl L2State {
         Ok(Self {
             tree: SparseMerkleTree::new(depth)?,
             accounts: BTreeMap::new(),
-            owners: BTreeMap::new(),
             reserves,
             deposits_consumed: 0,
         })
@@ -385,7 +383,6 @@ impl L2State {
     /// Opens (or overwrites) an account at genesis, outside any batch.
     pub fn set_account(&mut self, index: u64, account: Account) -> Result<(), SmtError> {
         self.tree.set(index, account.digest())?;
-        self.owners.entry(account.owner).or_insert(index);
         self.accounts.insert(index, account);
         Ok(())
     }
@@ -408,27 +405,6 @@ impl L2State {
     /// All accounts by index.
     pub fn accounts(&self) -> &BTreeMap<u64, Account> {
         &self.accounts
-    }
-
-    /// The first account owned by `owner`.
-    pub fn account_of(&self, owner: &Address) -> Option<u64> {
-        self.owners.get(owner).copied()
-    }
-
-    /// Where a deposit for `owner` should go: its account, or the lowest free index
-    /// above 0 (index 0 is left empty as the padding slot's target).
-    pub fn deposit_account(&self, owner: &Address) -> u64 {
-        if let Some(i) = self.account_of(owner) {
-            return i;
-        }
-        let mut i = 1;
-        for &used in self.accounts.keys().filter(|&&k| k >= 1) {
-            if used != i {
-                break;
-            }
-            i += 1;
-        }
-        i
     }
 
     /// Pool reserves (ETH, token).
@@ -470,7 +446,6 @@ impl L2State {
         self.tree
             .set(index, account.digest())
             .expect("index checked against the depth");
-        self.owners.entry(account.owner).or_insert(index);
         self.accounts.insert(index, account);
     }
 
@@ -531,8 +506,7 @@ impl L2State {
         let fees_credited = self.in_tree(batch.fee_account);
         if fees_credited {
             let mut fee_acc = trace.fee_leaf.before.unwrap_or_default();
-            let total = fees.base.saturating_add(fees.tip);
-            fee_acc.balances[0] = checked(fee_acc.balances[0], total, batch.txs.len())?;
+            fee_acc.balances[0] = checked(fee_acc.balances[0], fees.total(), batch.txs.len())?;
             self.write(batch.fee_account, fee_acc);
         }
         Ok(BatchOutcome {
