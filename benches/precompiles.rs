@@ -49,6 +49,7 @@ fn deposits(n: usize) -> Vec<u8> {
                 owner: Address::repeat_byte(0x5a),
                 asset: Asset::Eth,
                 amount: 1,
+                key: [0, 0],
             })
         })
         .collect();

@@ -16,9 +16,11 @@ interface IERC20Like {
 ///      the escrow of each asset is capped at MAX_L2_AMOUNT units, which bounds the L2
 ///      supply of each asset (and so every balance, fee sum and reserve) below 2^62.
 ///      Running hash: h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, i, asset, to,
-///      l2Account, l2Amount)), with asset = address(0) for ETH. The depositor names the
-///      L2 account (`l2Account`) and its owner (`to`): both are in the hash, so no
-///      sequencer can redirect the deposit. A deposit the L2 cannot place (the account
+///      l2Account, l2Key, l2Amount)), with asset = address(0) for ETH. The depositor
+///      names the L2 account (`l2Account`), its owner (`to`) and the digest of the
+///      one-time key the account opens with (`l2Key`, two Goldilocks elements as
+///      k0 << 64 | k1): all are in the hash, so no sequencer can redirect the deposit
+///      or register another key. A deposit the L2 cannot place (the account
 ///      is outside the tree or owned by another address) is refunded: the batch circuit
 ///      turns it into a withdrawal of the same asset and amount to `to`, paid here when
 ///      the batch is verified. The depositor (`from`) is only in the event.
@@ -46,6 +48,7 @@ contract Bridge {
         address indexed to,
         address asset,
         uint64 l2Account,
+        uint128 l2Key,
         uint64 l2Amount,
         bytes32 runningHash
     );
@@ -65,6 +68,7 @@ contract Bridge {
     error UnknownAsset(address asset);
     error GenesisClosed();
     error AccountNotEncodable(uint64 account);
+    error KeyNotEncodable(uint128 key);
     error EscrowCapExceeded(address asset, uint256 escrowed, uint256 amount, uint256 cap);
 
     /// @notice Most an asset's escrow may hold, in wei: MAX_L2_AMOUNT L2 units.
@@ -107,22 +111,30 @@ contract Bridge {
     }
 
     /// @notice Deposits the ETH sent with the call to L2 account `l2Account`, owned by
-    ///         (or opened for) `l2Recipient`.
-    function depositEth(address l2Recipient, uint64 l2Account) external payable returns (uint256 index) {
+    ///         (or opened for) `l2Recipient` with key digest `l2Key`.
+    function depositEth(address l2Recipient, uint64 l2Account, uint128 l2Key)
+        external
+        payable
+        returns (uint256 index)
+    {
         uint64 l2Amount = _l2Amount(msg.value);
         _escrow(address(0), msg.value);
-        return _enqueue(address(0), msg.sender, l2Recipient, l2Account, l2Amount);
+        return _enqueue(address(0), msg.sender, l2Recipient, l2Account, l2Key, l2Amount);
     }
 
     /// @notice Deposits `amount` network tokens (wei) to L2 account `l2Account` of
-    ///         `l2Recipient`; needs an allowance.
-    function depositToken(address l2Recipient, uint64 l2Account, uint256 amount) external returns (uint256 index) {
+    ///         `l2Recipient` (key digest `l2Key` if it opens the account); needs an
+    ///         allowance.
+    function depositToken(address l2Recipient, uint64 l2Account, uint128 l2Key, uint256 amount)
+        external
+        returns (uint256 index)
+    {
         uint64 l2Amount = _l2Amount(amount);
         _escrow(token, amount);
         if (!IERC20Like(token).transferFrom(msg.sender, address(this), amount)) {
             revert TokenTransferFailed(msg.sender, address(this), amount);
         }
-        return _enqueue(token, msg.sender, l2Recipient, l2Account, l2Amount);
+        return _enqueue(token, msg.sender, l2Recipient, l2Account, l2Key, l2Amount);
     }
 
     function _escrow(address asset, uint256 amount) internal {
@@ -157,18 +169,23 @@ contract Bridge {
         return uint64(amount / L2_UNIT);
     }
 
-    function _enqueue(address asset, address from, address to, uint64 account, uint64 l2Amount)
+    /// @notice The Goldilocks modulus: each half of a key digest is a field element below it.
+    uint64 public constant FIELD_ORDER = 0xffffffff00000001;
+
+    function _enqueue(address asset, address from, address to, uint64 account, uint128 key, uint64 l2Amount)
         internal
         returns (uint256 index)
     {
         if (to == address(0)) revert ZeroAddress();
-        // The batch codec carries 32-bit account indices: a larger one could never be
-        // sequenced, and would block every deposit queued after it.
+        // The batch codec carries 32-bit account indices and canonical field elements:
+        // anything else could never be sequenced, and would block every deposit queued
+        // after it.
         if (account > type(uint32).max) revert AccountNotEncodable(account);
+        if (uint64(key >> 64) >= FIELD_ORDER || uint64(key) >= FIELD_ORDER) revert KeyNotEncodable(key);
         index = depositCount;
-        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, account, l2Amount));
+        bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, account, key, l2Amount));
         depositHashAt[index + 1] = next;
         depositCount = index + 1;
-        emit DepositQueued(index, from, to, asset, account, l2Amount, next);
+        emit DepositQueued(index, from, to, asset, account, key, l2Amount, next);
     }
 }

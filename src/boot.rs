@@ -2,6 +2,8 @@
 //! deposit through the bridge and summarizes what the chain recorded. It is the smoke
 //! run of the embedded L1 until the scenario runner exists.
 
+use zkarena_harness::l2::tx::key_to_u128;
+use zkarena_harness::l2::wots::Seed;
 use alloy_primitives::U256;
 use alloy_sol_types::SolCall;
 use serde::Serialize;
@@ -73,10 +75,12 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
     chain.set_balance(depositor, eth * U256::from(10u64));
     deployment.mint(&mut chain, depositor, eth * U256::from(100u64))?;
     deployment.approve_bridge(&mut chain, depositor)?;
-    // alice's deposits open L2 account 1.
+    // alice's deposits open L2 account 1 with her key of nonce 0.
+    let l2_key = key_to_u128(Seed::derive(b"alice").key_digest(1, 0));
     let token_deposit = Bridge::depositTokenCall {
         l2Recipient: depositor,
         l2Account: 1,
+        l2Key: l2_key,
         amount: eth * U256::from(5u64),
     };
     chain.submit(TxRequest::call(
@@ -87,6 +91,7 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
     let eth_deposit = Bridge::depositEthCall {
         l2Account: 1,
         l2Recipient: depositor,
+        l2Key: l2_key,
     };
     chain.submit(
         TxRequest::call(depositor, deployment.bridge, eth_deposit.abi_encode()).value(eth),

@@ -21,7 +21,8 @@ use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::swap_quote;
 use zkarena_harness::l2::state::{Account, L2State};
-use zkarena_harness::l2::tx::{deterministic_key, key_address};
+use zkarena_harness::l2::tx::{deterministic_key, key_address, key_to_u128, l2_key};
+use zkarena_harness::l2::wots::Seed;
 use zkarena_harness::l2::Asset;
 use zkarena_harness::report::{
     gini, nakamoto, ActorReport, BatchReport, ExpectationReport, Fate, FaultReport,
@@ -538,11 +539,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         .map(|i| deterministic_key(s.seed, &format!("user-{i}")))
         .collect();
     for (i, k) in user_keys.iter().enumerate() {
-        let account = Account {
-            owner: key_address(k),
-            balances: [s.l2.user_funds, s.l2.user_funds],
-            nonce: 0,
-        };
+        let account = Account::for_key(k, i as u64 + 1, [s.l2.user_funds; 2]);
         l2.set_account(i as u64 + 1, account)
             .map_err(|e| RunError::L2(e.to_string()))?;
     }
@@ -558,10 +555,8 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 | CastMember::Validator { .. }
         ) {
             let index = (users + 1 + k) as u64;
-            let account = Account {
-                owner: named_address(m.name()),
-                ..Account::default()
-            };
+            let seed = Seed::derive(m.name().as_bytes());
+            let account = Account::open(named_address(m.name()), &seed, index, [0, 0]);
             l2.set_account(index, account)
                 .map_err(|e| RunError::L2(e.to_string()))?;
             fee_accounts.insert(m.name().to_string(), index);
@@ -569,11 +564,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         if matches!(m, CastMember::Frontrunner { .. }) {
             let key = deterministic_key(s.seed, m.name());
             let index = (users + 1 + s.cast.len() + k) as u64;
-            let account = Account {
-                owner: key_address(&key),
-                balances: [s.l2.user_funds, s.l2.user_funds],
-                nonce: 0,
-            };
+            let account = Account::for_key(&key, index, [s.l2.user_funds; 2]);
             l2.set_account(index, account)
                 .map_err(|e| RunError::L2(e.to_string()))?;
             trading.insert(m.name().to_string(), (key, index));
@@ -819,6 +810,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                         bindings::Bridge::depositEthCall {
                             l2Recipient: owner,
                             l2Account: i as u64 + 1,
+                            l2Key: key_to_u128(l2_key(k, i as u64 + 1, 0)),
                         }
                         .abi_encode(),
                     )

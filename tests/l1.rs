@@ -407,6 +407,7 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     let eth_dep = bindings::Bridge::depositEthCall {
         l2Recipient: bob,
         l2Account: 2,
+        l2Key: 0,
     };
     let r1 = chain
         .transact(TxRequest::call(alice, d.bridge, eth_dep.abi_encode()).value(ether(2)))
@@ -414,6 +415,7 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     let tok_dep = bindings::Bridge::depositTokenCall {
         l2Recipient: alice,
         l2Account: 1,
+        l2Key: 0,
         amount: ether(3),
     };
     let r2 = chain
@@ -460,6 +462,7 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
     let dust = bindings::Bridge::depositEthCall {
         l2Recipient: bob,
         l2Account: 2,
+        l2Key: 0,
     };
     let reason = expect_revert(
         &mut chain,
@@ -742,6 +745,7 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
     let dep = bindings::Bridge::depositTokenCall {
         l2Recipient: alice,
         l2Account: 1,
+        l2Key: 0,
         amount: ether(4),
     };
     chain
@@ -750,6 +754,7 @@ fn bridge_pays_withdrawals_only_for_the_rollup() {
     let dep = bindings::Bridge::depositEthCall {
         l2Recipient: alice,
         l2Account: 1,
+        l2Key: 0,
     };
     chain
         .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(3)))
@@ -1320,6 +1325,7 @@ fn every_status_fate_and_drop_round_trips_through_json() {
     let dep = bindings::Bridge::depositEthCall {
         l2Recipient: alice,
         l2Account: 1,
+        l2Key: 0,
     };
     let ok = chain
         .transact(TxRequest::call(alice, d.bridge, dep.abi_encode()).value(ether(1)))

@@ -70,6 +70,7 @@ fn fund_escrow(chain: &mut Chain, d: &Deployment, gwei: u64) {
                 bindings::Bridge::depositEthCall {
                     l2Recipient: whale,
                     l2Account: 1000,
+                    l2Key: 0,
                 }
                 .abi_encode(),
             )
@@ -142,11 +143,7 @@ fn a_fee_overflow_cannot_mint_money_and_the_batch_still_proves() {
     w.state
         .set_account(
             3,
-            Account {
-                owner: key_address(&mallory),
-                balances: [0, 0],
-                nonce: 0,
-            },
+            Account::for_key(&mallory, 3, [0, 0]),
         )
         .unwrap();
     let attack = L2Tx::User(UserTx::sign(
@@ -270,6 +267,7 @@ fn every_batch_the_l1_accepts_is_provable_and_the_rollup_keeps_verifying() {
             owner: Address::repeat_byte(1),
             asset: Asset::Eth,
             amount: 1,
+            key: [0, 0],
         })],
     );
     let err = Batch::sequenced(&stray.encode(Format::Plain), 0).unwrap_err();
@@ -434,6 +432,7 @@ fn a_deposit_names_its_account_and_an_unplaceable_one_is_refunded() {
                 bindings::Bridge::depositEthCall {
                     l2Recipient: bob,
                     l2Account: 1,
+                    l2Key: 0,
                 }
                 .abi_encode(),
             )
@@ -446,6 +445,7 @@ fn a_deposit_names_its_account_and_an_unplaceable_one_is_refunded() {
         owner: bob,
         asset: Asset::Eth,
         amount: 1_000_000_000,
+        key: [0, 0],
     };
     // A sequencer redirecting it to a fresh account of its choosing: refused by the
     // bridge's hash, which commits the account.
@@ -509,6 +509,7 @@ fn the_bridge_caps_escrow_below_the_l2_supply_bound_and_refuses_unencodable_acco
             bindings::Bridge::depositEthCall {
                 l2Recipient: whale,
                 l2Account: account,
+                l2Key: 0,
             }
             .abi_encode(),
         )
@@ -568,6 +569,7 @@ fn extreme_tx(w: &World, rng: &mut zkarena_harness::sim::SimRng, deposits: &mut 
             asset,
             // Within the bridge's escrow cap (the L2 supply stays below 2^62), as on L1.
             amount: pick(rng, &[1, 1_000, FUNDS]),
+            key: [0, 0],
         });
     }
     let amount = pick(rng, &value);
@@ -771,6 +773,7 @@ fn a_garbage_forced_transaction_is_refused_and_a_valid_one_pays_its_includer() {
                 owner: user,
                 asset: Asset::Eth,
                 amount: 1,
+                key: [0, 0],
             })),
             "MalformedForcedTx(0, \"not a user transaction",
         ),

@@ -88,6 +88,7 @@ impl Builder {
                 account,
                 asset,
                 amount,
+                key,
             } => {
                 self.deposit(Deposit {
                     index: *index,
@@ -95,6 +96,7 @@ impl Builder {
                     owner: *to,
                     asset: *asset,
                     amount: *amount,
+                    key: *key,
                 });
                 None
             }

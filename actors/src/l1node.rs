@@ -213,6 +213,7 @@ impl L1Node {
                                 Asset::Token
                             },
                             amount: d.l2Amount,
+                            key: [(d.l2Key >> 64) as u64, d.l2Key as u64],
                         });
                     }
                 } else if log.address == self.rollup {

@@ -24,6 +24,8 @@ pub enum RollupEvent {
         asset: Asset,
         /// L2 units.
         amount: u64,
+        /// Key digest the account opens with.
+        key: zkarena_harness::l2::wots::KeyDigest,
     },
     /// A batch was sequenced.
     BatchSequenced {

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use zkarena_harness::l2::state::{Account, BatchOutcome, L2State};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
+use zkarena_harness::l2::tx::{deterministic_key, SigningKey};
 use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
 use zkarena_harness::zk::{b256_to_digest, Proof, Prover};
 
@@ -24,11 +24,7 @@ impl Users {
             .map(|i| deterministic_key(0, &format!("bench{i}")))
             .collect();
         for (i, k) in keys.iter().enumerate() {
-            let account = Account {
-                owner: key_address(k),
-                balances: [1 << 40, 1 << 40],
-                nonce: 0,
-            };
+            let account = Account::for_key(k, i as u64 + 1, [1 << 40, 1 << 40]);
             state.set_account(i as u64 + 1, account).expect("account");
         }
         Self {

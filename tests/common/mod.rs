@@ -10,7 +10,7 @@ use zkarena_harness::l1::contracts::{bindings, Artifact};
 use zkarena_harness::l1::deploy::{Deployment, GenesisConfig};
 use zkarena_harness::l1::tx::{ExecStatus, TxRequest};
 use zkarena_harness::l2::state::{Account, BatchOutcome, L2State, SkipReason, TxOutcome};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
+use zkarena_harness::l2::tx::{deterministic_key, SigningKey};
 use zkarena_harness::l2::{Action, Asset, Batch, Fee, Format, L2Tx, UserTx, Withdrawal};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
 use zkarena_harness::zk::{ProofMode, Prover, ZkError};
@@ -33,11 +33,7 @@ impl World {
             .map(|i| deterministic_key(1, &format!("user{i}")))
             .collect();
         for (i, k) in keys.iter().enumerate() {
-            let account = Account {
-                owner: key_address(k),
-                balances: [FUNDS, FUNDS],
-                nonce: 0,
-            };
+            let account = Account::for_key(k, i as u64 + 1, [FUNDS, FUNDS]);
             state.set_account(i as u64 + 1, account).unwrap();
         }
         Self { state, keys }

@@ -75,6 +75,7 @@ impl GarbagePoster {
                     owner: self.address,
                     asset: Asset::Eth,
                     amount: 1,
+                    key: [0, 0],
                 })],
             }
             .encode(Format::Compact),

@@ -8,6 +8,7 @@ use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 
 use super::tx::{Action, Asset, Deposit, Fee, L2Tx, UserTx, MAX_AMOUNT, MAX_NONCE};
+use super::wots::{KeyDigest, Signature, SIG_BYTES};
 
 /// Most transactions one batch may hold: the largest batch circuit's slots
 /// ([`crate::zk::SHAPES`]), so that every batch the L1 accepts can be proven. A longer
@@ -92,6 +93,8 @@ pub enum CodecErrorKind {
 }
 
 const U32: u64 = u32::MAX as u64;
+/// The Goldilocks modulus: key digests and signature elements are below it.
+const FIELD_ORDER: u64 = 0xffff_ffff_0000_0001;
 
 impl Batch {
     /// Encodes the batch.
@@ -130,7 +133,8 @@ impl Batch {
                     if kind == 2 {
                         w.uint(min_out, 8);
                     }
-                    w.out.extend_from_slice(&u.signature);
+                    w.key(u.next_key);
+                    w.out.extend_from_slice(&u.signature.to_bytes());
                 }
                 L2Tx::Deposit(d) => {
                     w.uint(4, 1);
@@ -139,6 +143,7 @@ impl Batch {
                     w.out.extend_from_slice(d.owner.as_slice());
                     w.uint(d.asset.code(), 1);
                     w.uint(d.amount, 8);
+                    w.key(d.key);
                 }
             }
         }
@@ -212,13 +217,15 @@ impl Batch {
                         }
                         _ => Action::Withdraw { asset, amount },
                     };
-                    let signature = r.take("signature", 65)?.try_into().expect("65 bytes");
+                    let next_key = r.key("next_key")?;
+                    let signature = r.signature()?;
                     L2Tx::User(UserTx {
                         from,
                         nonce,
                         fee: Fee { base, tip },
                         chain_id,
                         action,
+                        next_key,
                         signature,
                     })
                 }
@@ -228,12 +235,14 @@ impl Batch {
                     let owner = Address::from_slice(r.take("deposit.owner", 20)?);
                     let asset = r.asset()?;
                     let amount = r.uint("deposit.amount", 8, MAX_AMOUNT)?;
+                    let key = r.key("deposit.key")?;
                     L2Tx::Deposit(Deposit {
                         index,
                         account,
                         owner,
                         asset,
                         amount,
+                        key,
                     })
                 }
                 other => {
@@ -358,6 +367,14 @@ struct Writer {
 }
 
 impl Writer {
+    /// A key digest: two field elements, 8 bytes each in both formats (they are
+    /// uniformly spread, so a varint would not shrink them).
+    fn key(&mut self, key: KeyDigest) {
+        for e in key {
+            self.out.extend_from_slice(&e.to_be_bytes());
+        }
+    }
+
     fn uint(&mut self, v: u64, width: usize) {
         match self.format {
             Format::Plain => self.out.extend_from_slice(&v.to_be_bytes()[8 - width..]),
@@ -384,6 +401,44 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A key digest written by [`Writer::key`]; each element must be canonical.
+    fn key(&mut self, field: &'static str) -> Result<KeyDigest, CodecError> {
+        let mut key = [0; 2];
+        for e in &mut key {
+            let at = self.pos;
+            let v = u64::from_be_bytes(self.take(field, 8)?.try_into().expect("8 bytes"));
+            if v >= FIELD_ORDER {
+                return Err(CodecError {
+                    offset: at,
+                    kind: CodecErrorKind::OutOfRange {
+                        field,
+                        value: v,
+                        max: FIELD_ORDER - 1,
+                    },
+                });
+            }
+            *e = v;
+        }
+        Ok(key)
+    }
+
+    /// A one-time signature: [`SIG_BYTES`] bytes of canonical field elements.
+    fn signature(&mut self) -> Result<Signature, CodecError> {
+        let at = self.pos;
+        let bytes: &[u8; SIG_BYTES] = self
+            .take("signature", SIG_BYTES)?
+            .try_into()
+            .expect("SIG_BYTES bytes");
+        Signature::from_bytes(bytes).map_err(|i| CodecError {
+            offset: at + 8 * i,
+            kind: CodecErrorKind::OutOfRange {
+                field: "signature element",
+                value: u64::from_be_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes")),
+                max: FIELD_ORDER - 1,
+            },
+        })
+    }
+
     fn take(&mut self, field: &'static str, n: usize) -> Result<&'a [u8], CodecError> {
         let rest = self.bytes.len() - self.pos;
         if rest < n {
@@ -480,6 +535,7 @@ mod tests {
                     owner: Address::repeat_byte(0xab),
                     asset: Asset::Token,
                     amount: 1 << 40,
+                    key: [3, 0xffff_ffff_0000_0000],
                 }),
                 user(
                     0,

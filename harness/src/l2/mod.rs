@@ -6,6 +6,7 @@ pub mod codec;
 pub mod smt;
 pub mod state;
 pub mod tx;
+pub mod wots;
 
 pub use codec::{Batch, CodecError, CodecErrorKind, Format};
 pub use smt::{Digest, MerkleProof, SmtError, SparseMerkleTree, F};

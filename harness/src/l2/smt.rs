@@ -185,20 +185,31 @@ pub fn hash_fields(values: &[F]) -> Digest {
 /// capacity, so no leaf digest can be read as an inner node and no inner node as a leaf.
 pub const LEAF_DOMAIN: u64 = 1;
 
-/// The digest of an account leaf's eight field elements: one Poseidon permutation of
-/// `fields ‖ LEAF_DOMAIN, 0, 0, 0`, its first four words. Domain-separated from the
-/// inner nodes' `two_to_one` (the same permutation with a zero capacity).
-pub fn leaf_hash(fields: &[F; 8]) -> Digest {
+/// Field elements of an account leaf (owner limbs, two balances, nonce, key digest).
+pub const LEAF_FIELDS: usize = 10;
+
+/// The digest of an account leaf's field elements: a [`sponge`] in the leaf domain
+/// (two permutations), its four words. Domain-separated from the inner nodes'
+/// `two_to_one` (one permutation with a zero capacity).
+pub fn leaf_hash(fields: &[F; LEAF_FIELDS]) -> Digest {
+    HashOut {
+        elements: sponge(LEAF_DOMAIN, fields),
+    }
+}
+
+/// One Poseidon sponge in overwrite mode with `domain` in the first capacity word:
+/// absorbs `inputs` eight at a time (one permutation each), returns the first `N`
+/// words. The circuit's [`crate::zk::gadgets::sponge`] computes the same.
+pub fn sponge<const N: usize>(domain: u64, inputs: &[F]) -> [F; N] {
     use plonky2::hash::hashing::PlonkyPermutation;
     use plonky2::hash::poseidon::PoseidonPermutation;
     let mut perm = PoseidonPermutation::new(std::iter::repeat(F::ZERO));
-    perm.set_from_slice(fields, 0);
-    perm.set_elt(felt(LEAF_DOMAIN), 8);
-    perm.permute();
-    let out = perm.squeeze();
-    HashOut {
-        elements: [out[0], out[1], out[2], out[3]],
+    perm.set_elt(felt(domain), PoseidonPermutation::<F>::RATE);
+    for chunk in inputs.chunks(PoseidonPermutation::<F>::RATE) {
+        perm.set_from_slice(chunk, 0);
+        perm.permute();
     }
+    std::array::from_fn(|i| perm.squeeze()[i])
 }
 
 /// `x` as a field element; `x` must be below the Goldilocks modulus (true of every

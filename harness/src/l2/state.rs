@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::Batch;
 use super::smt::{
-    felt, hash_fields, leaf_hash, Digest, MerkleProof, SmtError, SparseMerkleTree, F,
+    felt, hash_fields, leaf_hash, Digest, MerkleProof, SmtError, SparseMerkleTree, F, LEAF_FIELDS,
 };
+use super::tx::{key_address, l2_seed, SigningKey};
+use super::wots::{KeyDigest, Seed, Signature};
 use super::tx::{
     address_limbs, word, Action, Asset, L2Tx, MAX_AMOUNT, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS,
 };
@@ -23,20 +25,23 @@ pub const DEFAULT_DEPTH: usize = 20;
 /// Deepest account tree: indices are 32-bit in the codec and the circuit.
 pub const MAX_ACCOUNT_DEPTH: usize = 32;
 
-/// An L2 account: its owner's L1 address, a balance per asset and a nonce.
+/// An L2 account: its owner's L1 address, a balance per asset, a nonce and the digest
+/// of the one-time key its next transaction must be signed with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    /// Owner (the address of the key that signs for it; withdrawals go there on L1).
+    /// Owner (withdrawals go there on L1).
     pub owner: Address,
     /// Balances indexed by [`Asset::code`].
     pub balances: [u64; 2],
     /// Next nonce.
     pub nonce: u64,
+    /// Digest of the current one-time key (see [`super::wots`]).
+    pub key: KeyDigest,
 }
 
 impl Account {
-    /// The leaf's field elements: owner limbs, ETH balance, token balance, nonce.
-    pub fn fields(&self) -> [F; 8] {
+    /// The leaf's field elements: owner limbs, ETH balance, token balance, nonce, key.
+    pub fn fields(&self) -> [F; LEAF_FIELDS] {
         let l = address_limbs(&self.owner);
         [
             felt(l[0]),
@@ -47,7 +52,26 @@ impl Account {
             felt(self.balances[0]),
             felt(self.balances[1]),
             felt(self.nonce),
+            felt(self.key[0]),
+            felt(self.key[1]),
         ]
+    }
+
+    /// A fresh account at `index` owned by `owner`, whose transactions `seed` signs
+    /// (its key is the one of nonce 0).
+    pub fn open(owner: Address, seed: &Seed, index: u64, balances: [u64; 2]) -> Self {
+        Self {
+            owner,
+            balances,
+            nonce: 0,
+            key: seed.key_digest(index, 0),
+        }
+    }
+
+    /// A fresh account at `index` for the holder of the L1 key `key` (its address owns
+    /// the account, its [`l2_seed`] signs for it).
+    pub fn for_key(key: &SigningKey, index: u64, balances: [u64; 2]) -> Self {
+        Self::open(key_address(key), &l2_seed(key), index, balances)
     }
 
     /// The leaf digest (an absent account is the zero digest): [`leaf_hash`] of its
@@ -66,7 +90,7 @@ impl Account {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum SkipReason {
-    /// The signature does not recover the account's owner (checked natively only).
+    /// The signature does not verify against the account's current key.
     #[error("bad signature")]
     BadSignature,
     /// The chain id names another sequencer.
@@ -136,7 +160,8 @@ pub enum TxOutcome {
         /// Swap output (0 for other kinds).
         swap_out: u64,
     },
-    /// Skipped; nothing changed.
+    /// Skipped: no balance changed. A transaction skipped after its authorization
+    /// (funds, receiver, slippage) still used its nonce and its one-time key.
     Skipped(SkipReason),
 }
 
@@ -231,7 +256,10 @@ pub struct SwapWitness {
 pub struct SlotTrace {
     /// The transaction's words (all zero for padding).
     pub words: [u64; TX_WORDS],
-    /// Whether the signature checked out natively (the circuit takes it on trust).
+    /// Its signature (all zero for deposits and padding).
+    pub signature: Signature,
+    /// Whether the signature verifies against the sender's key (the circuit
+    /// recomputes it from the two).
     pub sig_ok: bool,
     /// The sender / deposit account.
     pub a: LeafWitness,
@@ -283,6 +311,7 @@ impl SlotTrace {
     pub fn padding(leaf: &LeafWitness, reserves: [u64; 2]) -> Self {
         let mut s = Self {
             words: [0; TX_WORDS],
+            signature: Signature::default(),
             sig_ok: false,
             a: leaf.clone(),
             b: leaf.clone(),
@@ -530,7 +559,11 @@ impl L2State {
         let a = self.leaf_witness(words[word::FROM]);
         let mut slot = SlotTrace {
             words,
-            sig_ok: true,
+            signature: match tx {
+                L2Tx::User(u) => u.signature,
+                L2Tx::Deposit(_) => Signature::default(),
+            },
+            sig_ok: false,
             a: a.clone(),
             b: a.clone(),
             funds_eth: true,
@@ -566,6 +599,7 @@ impl L2State {
                     None => {
                         let mut acc = a.before.unwrap_or(Account {
                             owner: d.owner,
+                            key: d.key,
                             ..Account::default()
                         });
                         let i = d.asset.code() as usize;
@@ -583,7 +617,7 @@ impl L2State {
                 let debit = SlotTrace::debits(&words);
                 let acc = a.before.filter(|_| self.in_tree(from));
                 if let Some(acc) = acc {
-                    slot.sig_ok = u.signer() == Some(acc.owner);
+                    slot.sig_ok = u.authorized_by(acc.key);
                 }
                 let (r_in, r_out) = (self.reserves[asset], self.reserves[1 - asset]);
                 // The pool quotes only a funded swap: its input is then at most the
@@ -593,76 +627,97 @@ impl L2State {
                 }
                 slot.set_comparators();
                 let to = words[word::TO];
-                let skip = match acc {
-                    None => Some(SkipReason::UnknownAccount(from)),
-                    Some(_) if !slot.sig_ok => Some(SkipReason::BadSignature),
-                    Some(_) if u.chain_id != 0 && u.chain_id != sequencer => {
-                        Some(SkipReason::WrongChainId {
-                            chain_id: u.chain_id,
-                            sequencer,
-                        })
+                let mut acc = match Self::authorize(u, acc, slot.sig_ok, sequencer) {
+                    Ok(acc) => acc,
+                    Err(reason) => {
+                        slot.b = self.leaf_witness(to);
+                        return Ok((slot, TxOutcome::Skipped(reason)));
                     }
-                    Some(acc) if acc.nonce != u.nonce => Some(SkipReason::BadNonce {
-                        expected: acc.nonce,
-                        got: u.nonce,
-                    }),
-                    Some(acc) if !slot.funds_eth || !slot.funds_token => {
-                        let i = if slot.funds_eth { 1 } else { 0 };
-                        Some(SkipReason::InsufficientBalance {
-                            asset: Asset::from_code(i as u64).expect("0 or 1"),
-                            needed: debit[i],
-                            available: acc.balances[i],
-                        })
-                    }
-                    _ => None,
                 };
-                // The receiver's witness is taken after the sender's update.
-                let skip = skip.or_else(|| match u.action {
-                    Action::Transfer { to, .. }
-                        if !self.in_tree(to) || !self.accounts.contains_key(&to) =>
-                    {
-                        Some(SkipReason::UnknownReceiver(to))
-                    }
-                    Action::Swap { min_out, .. } if !slot.bound_ok => {
-                        Some(SkipReason::SlippageExceeded {
-                            out: slot.swap.out,
-                            min_out,
-                        })
-                    }
-                    _ => None,
-                });
-                match skip {
-                    Some(reason) => {
-                        slot.b = self.leaf_witness(to);
-                        TxOutcome::Skipped(reason)
-                    }
-                    None => {
-                        let mut acc = acc.expect("checked above");
-                        acc.nonce += 1;
-                        // Funded: each debit is at most its balance.
-                        acc.balances[0] -= debit[0] as u64;
-                        acc.balances[1] -= debit[1] as u64;
-                        let mut swap_out = 0;
-                        if let Action::Swap { amount_in, .. } = u.action {
-                            swap_out = slot.swap.out;
-                            acc.balances[1 - asset] =
-                                checked(acc.balances[1 - asset], swap_out, position)?;
-                            self.reserves[asset] = checked(r_in, amount_in, position)?;
-                            self.reserves[1 - asset] = r_out - swap_out;
+                // Authorized: the nonce advances and the one-time key rotates whether or
+                // not the transaction applies (the key has signed; it must never sign
+                // again).
+                acc.nonce += 1;
+                acc.key = u.next_key;
+                let skip = if !slot.funds_eth || !slot.funds_token {
+                    let i = if slot.funds_eth { 1 } else { 0 };
+                    Some(SkipReason::InsufficientBalance {
+                        asset: Asset::from_code(i as u64).expect("0 or 1"),
+                        needed: debit[i],
+                        available: acc.balances[i],
+                    })
+                } else {
+                    match u.action {
+                        Action::Transfer { to, .. }
+                            if !self.in_tree(to) || !self.accounts.contains_key(&to) =>
+                        {
+                            Some(SkipReason::UnknownReceiver(to))
                         }
-                        self.write(from, acc);
-                        slot.b = self.leaf_witness(to);
-                        if let Action::Transfer { to, amount, .. } = u.action {
-                            let mut recv = self.accounts[&to];
-                            recv.balances[asset] = checked(recv.balances[asset], amount, position)?;
-                            self.write(to, recv);
+                        Action::Swap { min_out, .. } if !slot.bound_ok => {
+                            Some(SkipReason::SlippageExceeded {
+                                out: slot.swap.out,
+                                min_out,
+                            })
                         }
-                        TxOutcome::Applied { swap_out }
+                        _ => None,
                     }
+                };
+                if let Some(reason) = skip {
+                    self.write(from, acc);
+                    slot.b = self.leaf_witness(to);
+                    return Ok((slot, TxOutcome::Skipped(reason)));
                 }
+                // Funded: each debit is at most its balance.
+                acc.balances[0] -= debit[0] as u64;
+                acc.balances[1] -= debit[1] as u64;
+                let mut swap_out = 0;
+                if let Action::Swap { amount_in, .. } = u.action {
+                    swap_out = slot.swap.out;
+                    acc.balances[1 - asset] = checked(acc.balances[1 - asset], swap_out, position)?;
+                    self.reserves[asset] = checked(r_in, amount_in, position)?;
+                    self.reserves[1 - asset] = r_out - swap_out;
+                }
+                self.write(from, acc);
+                slot.b = self.leaf_witness(to);
+                if let Action::Transfer { to, amount, .. } = u.action {
+                    let mut recv = self.accounts[&to];
+                    recv.balances[asset] = checked(recv.balances[asset], amount, position)?;
+                    self.write(to, recv);
+                }
+                TxOutcome::Applied { swap_out }
             }
         };
         Ok((slot, outcome))
+    }
+}
+
+impl L2State {
+    /// The sender's account if `u` is authorized to spend from it: the account exists,
+    /// the nonce is its next one, the signature verifies against its key (`sig_ok`) and
+    /// the chain id admits `sequencer`.
+    fn authorize(
+        u: &super::tx::UserTx,
+        acc: Option<Account>,
+        sig_ok: bool,
+        sequencer: u64,
+    ) -> Result<Account, SkipReason> {
+        let acc = acc.ok_or(SkipReason::UnknownAccount(u.from))?;
+        if acc.nonce != u.nonce {
+            return Err(SkipReason::BadNonce {
+                expected: acc.nonce,
+                got: u.nonce,
+            });
+        }
+        if !sig_ok {
+            return Err(SkipReason::BadSignature);
+        }
+        if u.chain_id != 0 && u.chain_id != sequencer {
+            return Err(SkipReason::WrongChainId {
+                chain_id: u.chain_id,
+                sequencer,
+            });
+        }
+        Ok(acc)
     }
 }
 

@@ -1,9 +1,11 @@
 //! L2 transactions: what users sign (transfers, swaps, withdrawals) and what the bridge
 //! queues (deposits), with the fixed word layout the batch circuit commits to.
 
-use alloy_primitives::{keccak256, Address, Signature, B256};
+use alloy_primitives::{keccak256, Address, B256};
 pub use k256::ecdsa::SigningKey;
 use serde::{Deserialize, Serialize};
+
+use super::wots::{self, KeyDigest, Seed, Signature};
 
 /// Largest amount, fee, nonce or balance the L2 admits: `2^62 - 1` (the bridge's cap).
 /// Every such value is a canonical Goldilocks element, and sums of two stay below the
@@ -14,8 +16,9 @@ pub const MAX_AMOUNT: u64 = (1 << 62) - 1;
 /// account's next nonce is still below 2^62.
 pub const MAX_NONCE: u64 = MAX_AMOUNT - 1;
 
-/// Number of field words one transaction occupies in the batch commitment.
-pub const TX_WORDS: usize = 16;
+/// Number of field words one transaction occupies in the batch commitment (its
+/// signature's [`wots::SIG_ELEMS`] elements follow them there).
+pub const TX_WORDS: usize = 18;
 
 /// Swap fee: `SWAP_FEE_NUM` units per `2^SWAP_FEE_SHIFT` units of input (3/1024 ≈ 0.29%),
 /// computed as `SWAP_FEE_NUM * (amount_in >> SWAP_FEE_SHIFT)` so that it needs no
@@ -109,7 +112,9 @@ pub enum Action {
     },
 }
 
-/// A user transaction, signed with the owner's secp256k1 key.
+/// A user transaction, signed with the sending account's one-time key (see
+/// [`wots`]): it names the account's next key, which replaces the current one once the
+/// transaction is authorized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserTx {
     /// Sending account index.
@@ -122,9 +127,10 @@ pub struct UserTx {
     pub chain_id: u64,
     /// What it does.
     pub action: Action,
-    /// 65-byte signature (r ‖ s ‖ v) over [`UserTx::signing_hash`].
-    #[serde(with = "sig_hex")]
-    pub signature: [u8; 65],
+    /// Digest of the account's key after this transaction (the key of nonce + 1).
+    pub next_key: KeyDigest,
+    /// One-time signature over [`UserTx::message`] with the account's current key.
+    pub signature: Signature,
 }
 
 /// A deposit taken from the bridge's queue: credits `amount` of `asset` to `account`,
@@ -141,13 +147,21 @@ pub struct Deposit {
     pub asset: Asset,
     /// Amount in L2 units.
     pub amount: u64,
+    /// The key digest the account opens with if the deposit creates it.
+    pub key: KeyDigest,
+}
+
+/// A key digest as the bridge carries it: `uint128(k0 << 64 | k1)`.
+pub fn key_to_u128(key: KeyDigest) -> u128 {
+    (key[0] as u128) << 64 | key[1] as u128
 }
 
 impl Deposit {
     /// The bridge's running hash after this deposit, from `prev` (the hash before it):
-    /// `keccak256(abi.encode(prev, index, asset, owner, account, amount))`, the asset
-    /// being address(0) for ETH and `token` for the network token. The L2 account is
-    /// the depositor's choice, committed here so that no sequencer can redirect it.
+    /// `keccak256(abi.encode(prev, index, asset, owner, account, key, amount))`, the
+    /// asset being address(0) for ETH and `token` for the network token, the key as
+    /// [`key_to_u128`]. The L2 account and its key are the depositor's choice,
+    /// committed here so that no sequencer can redirect the deposit.
     pub fn l1_hash_step(&self, prev: B256, token: Address) -> B256 {
         use alloy_sol_types::SolValue;
         let asset = match self.asset {
@@ -161,6 +175,7 @@ impl Deposit {
                 asset,
                 self.owner,
                 self.account,
+                key_to_u128(self.key),
                 self.amount,
             )
                 .abi_encode(),
@@ -218,6 +233,8 @@ pub mod word {
     pub const OWNER: usize = 10;
     /// Deposit queue index.
     pub const DEPOSIT_INDEX: usize = 15;
+    /// Key digest, two words: a user transaction's next key; a deposit's opening key.
+    pub const KEY: usize = 16;
 }
 
 /// An address as five 32-bit limbs, most significant first (how leaves and withdrawals
@@ -231,7 +248,8 @@ pub fn address_limbs(a: &Address) -> [u64; 5] {
 }
 
 impl UserTx {
-    /// Builds and signs a transaction.
+    /// Builds and signs a transaction with the one-time key of `from` at `nonce`
+    /// derived from `key` (see [`l2_seed`]), naming the key of `nonce + 1` as next.
     pub fn sign(
         key: &SigningKey,
         from: u64,
@@ -240,36 +258,41 @@ impl UserTx {
         chain_id: u64,
         action: Action,
     ) -> Self {
+        let seed = l2_seed(key);
         let mut tx = Self {
             from,
             nonce,
             fee,
             chain_id,
             action,
-            signature: [0; 65],
+            next_key: seed.key_digest(from, nonce.saturating_add(1)),
+            signature: Signature::default(),
         };
-        let (sig, recid) = key
-            .sign_prehash_recoverable(tx.signing_hash().as_slice())
-            .expect("a 32-byte prehash is always signable");
-        tx.signature = Signature::from_signature_and_parity(sig, recid.is_y_odd()).as_bytes();
+        tx.signature = seed.sign(tx.message(), from, nonce);
         tx
     }
 
-    /// What the signature covers: keccak256 of a domain tag and the transaction's words.
-    pub fn signing_hash(&self) -> B256 {
-        let mut buf = Vec::with_capacity(16 + TX_WORDS * 8);
-        buf.extend_from_slice(b"zkarena/l2-tx/v1");
-        for w in L2Tx::User(*self).words() {
-            buf.extend_from_slice(&w.to_be_bytes());
-        }
-        keccak256(&buf)
+    /// What the signature covers: the message digest of the transaction's words.
+    pub fn message(&self) -> KeyDigest {
+        wots::message_digest(&L2Tx::User(*self).words())
     }
 
-    /// The address that signed it, if the signature is well formed.
-    pub fn signer(&self) -> Option<Address> {
-        let sig = Signature::from_raw(&self.signature).ok()?;
-        sig.recover_address_from_prehash(&self.signing_hash()).ok()
+    /// Whether the signature verifies against the account key digest `key`.
+    pub fn authorized_by(&self, key: KeyDigest) -> bool {
+        wots::recover(&self.signature, self.message(), self.from, self.nonce) == key
     }
+}
+
+/// The L2 signing seed of an L1 key's owner (every account and nonce key derives
+/// from it).
+pub fn l2_seed(key: &SigningKey) -> Seed {
+    Seed::derive(&key.to_bytes())
+}
+
+/// The digest of the key `key`'s owner signs with for `account` at `nonce` (what a
+/// deposit opening the account registers at nonce 0).
+pub fn l2_key(key: &SigningKey, account: u64, nonce: u64) -> KeyDigest {
+    l2_seed(key).key_digest(account, nonce)
 }
 
 impl L2Tx {
@@ -283,6 +306,7 @@ impl L2Tx {
                 w[word::FEE_BASE] = tx.fee.base;
                 w[word::FEE_TIP] = tx.fee.tip;
                 w[word::CHAIN_ID] = tx.chain_id;
+                w[word::KEY..word::KEY + 2].copy_from_slice(&tx.next_key);
                 match tx.action {
                     Action::Transfer { to, asset, amount } => {
                         w[word::KIND] = kind::TRANSFER;
@@ -314,6 +338,7 @@ impl L2Tx {
                 w[word::AMOUNT] = d.amount;
                 w[word::OWNER..word::OWNER + 5].copy_from_slice(&address_limbs(&d.owner));
                 w[word::DEPOSIT_INDEX] = d.index;
+                w[word::KEY..word::KEY + 2].copy_from_slice(&d.key);
             }
         }
         w
@@ -322,14 +347,23 @@ impl L2Tx {
     /// The transaction's id: keccak256 of its words and (for user transactions) its
     /// signature. Stable across encodings.
     pub fn hash(&self) -> B256 {
-        let mut buf = Vec::with_capacity(TX_WORDS * 8 + 65);
+        let mut buf = Vec::with_capacity(TX_WORDS * 8 + wots::SIG_BYTES);
         for w in self.words() {
             buf.extend_from_slice(&w.to_be_bytes());
         }
         if let L2Tx::User(tx) = self {
-            buf.extend_from_slice(&tx.signature);
+            buf.extend_from_slice(&tx.signature.to_bytes());
         }
         keccak256(&buf)
+    }
+
+    /// The signature's elements as the batch commitment reads them (zeros for a
+    /// deposit).
+    pub fn signature_elements(&self) -> [u64; wots::SIG_ELEMS] {
+        match self {
+            L2Tx::User(tx) => tx.signature.elements(),
+            L2Tx::Deposit(_) => [0; wots::SIG_ELEMS],
+        }
     }
 
     /// Fee offered (zero for deposits).
@@ -358,28 +392,12 @@ pub fn key_address(key: &SigningKey) -> Address {
     Address::from_public_key(key.verifying_key())
 }
 
-mod sig_hex {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(sig: &[u8; 65], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("0x{}", hex::encode(sig)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 65], D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = hex::decode(text.trim_start_matches("0x")).map_err(D::Error::custom)?;
-        bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| D::Error::custom(format!("signature of {} bytes", b.len())))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn signatures_recover_the_signer_and_bind_every_field() {
+    fn signatures_verify_against_the_current_key_and_bind_every_field() {
         let key = deterministic_key(7, "alice");
         let tx = UserTx::sign(
             &key,
@@ -393,13 +411,21 @@ mod tests {
                 amount: 100,
             },
         );
-        assert_eq!(tx.signer(), Some(key_address(&key)));
+        let current = l2_key(&key, 3, 0);
+        assert!(tx.authorized_by(current));
+        assert_eq!(tx.next_key, l2_key(&key, 3, 1));
+        assert!(!tx.authorized_by(tx.next_key));
         let mut other = tx;
         other.fee.tip = 3;
-        assert_ne!(other.signer(), Some(key_address(&key)));
+        assert!(!other.authorized_by(current));
         other = tx;
-        other.signature[64] ^= 1;
-        assert_ne!(other.signer(), Some(key_address(&key)));
+        other.next_key[0] ^= 1;
+        assert!(!other.authorized_by(current), "the next key is signed");
+        other = tx;
+        other.signature.0[10][0] ^= 1;
+        assert!(!other.authorized_by(current));
+        let stranger = deterministic_key(7, "mallory");
+        assert!(!tx.authorized_by(l2_key(&stranger, 3, 0)));
     }
 
     #[test]

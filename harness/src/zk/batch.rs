@@ -7,8 +7,9 @@
 //! deposit it cannot place is refunded through the withdrawal accumulator; a fee
 //! account outside the tree burns the batch's fees. The public inputs end with the
 //! proof's binding (the rollup and the prover it was made for) and, for a batch proof,
-//! the sequencer. The signature check is the one rule it takes from the prover (see
-//! docs/ARCHITECTURE.md).
+//! the sequencer. Each user transaction's one-time signature is verified in the
+//! circuit against the sender's key ([`super::wots`]) and bound by the batch
+//! commitment, so no prover can apply an unsigned transaction or skip a signed one.
 
 use anyhow::Context as _;
 use plonky2::field::types::Field;
@@ -22,21 +23,24 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use crate::l2::smt::{felt, Digest, F};
 use crate::l2::state::{BatchTrace, SlotTrace};
 use crate::l2::tx::{kind, word, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS};
+use crate::l2::wots::SIG_ELEMS;
 
 use super::gadgets::{
     assert_geq_bit, assert_value, leaf_digest, merkle_root, split_sum, Builder, LeafTargets, Limbs,
     WideEq, VALUE_BITS,
 };
-use super::{C, D};
+use super::{wots, C, D};
 
 /// Bits of an account index in the circuit (indices are 32-bit in the codec).
 const INDEX_BITS: usize = 32;
+/// Position of the key digest among a leaf's fields.
+const KEY: usize = 8;
 
 struct SlotTargets {
     words: [Target; TX_WORDS],
+    signature: [Target; SIG_ELEMS],
     /// transfer, swap, withdraw, deposit
     kinds: [BoolTarget; 4],
-    sig_ok: BoolTarget,
     a: LeafTargets,
     b: LeafTargets,
     /// Whether the ETH balance is at least the low 62 bits of the ETH debit (the debit
@@ -135,6 +139,7 @@ impl BatchCircuit {
         let gates_before_slots = b.num_gates();
         for _ in 0..slots {
             let words: [Target; TX_WORDS] = std::array::from_fn(|_| b.add_virtual_target());
+            let signature: [Target; SIG_ELEMS] = std::array::from_fn(|_| b.add_virtual_target());
             let kinds: [BoolTarget; 4] = std::array::from_fn(|_| b.add_virtual_bool_target_safe());
             let [is_transfer, is_swap, is_withdraw, is_deposit] = kinds;
             // kind == 1*transfer + 2*swap + 3*withdraw + 4*deposit, at most one set.
@@ -151,8 +156,8 @@ impl BatchCircuit {
             let is_user = b.add_many([is_transfer.target, is_swap.target, is_withdraw.target]);
             let is_user = BoolTarget::new_unsafe(is_user);
 
-            // Batch commitment: no-ops are not part of it.
-            let next_h = hash(&mut b, &[&h.elements, &words]);
+            // Batch commitment, signatures included: no-ops are not part of it.
+            let next_h = hash(&mut b, &[&h.elements, &words, &signature]);
             h = select_hash(&mut b, is_noop, h, next_h);
 
             let (a_bits, a_index_ok) = index_bits(&mut b, words[word::FROM], depth);
@@ -219,27 +224,34 @@ impl BatchCircuit {
             let bound_ok = b.add_virtual_bool_target_safe();
             assert_geq_bit(&mut b, out, words[word::MIN_OUT], bound_ok);
 
-            let sig_ok = b.add_virtual_bool_target_safe();
+            // The signature, against the sender's current key.
+            let message = wots::message_digest(&mut b, &words);
+            let key = wots::recover(
+                &mut b,
+                &signature,
+                message,
+                words[word::FROM],
+                words[word::NONCE],
+            );
+            let key_eq = [
+                b.is_equal(key[0], a.fields[KEY]),
+                b.is_equal(key[1], a.fields[KEY + 1]),
+            ];
+            let sig_ok = all(&mut b, &key_eq);
             let bl = LeafTargets::new(&mut b, depth);
             let not_transfer = b.not(is_transfer);
             let receiver_ok = all(&mut b, &[b_index_ok, bl.exists]);
             let transfer_ok = b.or(not_transfer, receiver_ok);
             let not_swap = b.not(is_swap);
             let swap_ok = b.or(not_swap, bound_ok);
+            // Authorized: the nonce advances and the key rotates, applied or not.
+            let authorized = all(
+                &mut b,
+                &[is_user, a_index_ok, a.exists, sig_ok, chain_ok, nonce_ok],
+            );
             let ok_user = all(
                 &mut b,
-                &[
-                    is_user,
-                    a_index_ok,
-                    a.exists,
-                    sig_ok,
-                    chain_ok,
-                    nonce_ok,
-                    funds_eth,
-                    funds_token,
-                    transfer_ok,
-                    swap_ok,
-                ],
+                &[authorized, funds_eth, funds_token, transfer_ok, swap_ok],
             );
             let mut owner_eq = Vec::with_capacity(5);
             for i in 0..5 {
@@ -277,8 +289,14 @@ impl BatchCircuit {
                 a_new[field] = b.mul_add(ok_dep.target, dep_credit, v);
                 assert_value(&mut b, a_new[field]);
             }
-            a_new[7] = b.add(a.fields[7], ok_user.target);
+            a_new[7] = b.add(a.fields[7], authorized.target);
             assert_value(&mut b, a_new[7]);
+            // The key: the deposit's when it opens the account (its fields are zero
+            // then), the transaction's next key once authorized (exclusive cases).
+            let rotate = BoolTarget::new_unsafe(b.add(authorized.target, create.target));
+            for i in KEY..KEY + 2 {
+                a_new[i] = b.select(rotate, words[word::KEY + i - KEY], a.fields[i]);
+            }
             let a_digest = leaf_digest(&mut b, &a_new, new_exists);
             let mid = merkle_root(&mut b, a_digest, &a_bits, &a.siblings);
 
@@ -326,8 +344,8 @@ impl BatchCircuit {
             assert_value(&mut b, fees);
             slot_targets.push(SlotTargets {
                 words,
+                signature,
                 kinds,
-                sig_ok,
                 a,
                 b: bl,
                 ge_eth,
@@ -473,7 +491,9 @@ impl BatchCircuit {
         for (i, bit) in st.kinds.iter().enumerate() {
             pw.set_bool_target(*bit, k == i as u64 + 1)?;
         }
-        pw.set_bool_target(st.sig_ok, s.sig_ok)?;
+        for (x, v) in st.signature.iter().zip(s.signature.elements()) {
+            pw.set_target(*x, felt(v))?;
+        }
         st.a.set(pw, &s.a)?;
         st.b.set(pw, &s.b)?;
         // The ETH comparison is against the debit's low 62 bits; when the debit does

@@ -21,7 +21,7 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::config::AlgebraicHasher;
 
-use crate::l2::smt::{felt, MerkleProof, F, LEAF_DOMAIN};
+use crate::l2::smt::{felt, MerkleProof, F, LEAF_DOMAIN, LEAF_FIELDS};
 use crate::l2::state::LeafWitness;
 
 use super::D;
@@ -66,8 +66,8 @@ pub fn merkle_root(
 /// A touched account leaf: its fields before, whether it exists, its Merkle siblings.
 #[derive(Clone, Debug)]
 pub struct LeafTargets {
-    /// Owner limbs, ETH balance, token balance, nonce.
-    pub fields: [Target; 8],
+    /// Owner limbs, ETH balance, token balance, nonce, key digest.
+    pub fields: [Target; LEAF_FIELDS],
     /// Whether the leaf holds an account.
     pub exists: BoolTarget,
     /// Siblings, leaf level first.
@@ -95,7 +95,7 @@ impl LeafTargets {
 
     /// Sets the witness.
     pub fn set(&self, pw: &mut PartialWitness<F>, w: &LeafWitness) -> anyhow::Result<()> {
-        let fields = w.before.map(|a| a.fields()).unwrap_or([F::ZERO; 8]);
+        let fields = w.before.map(|a| a.fields()).unwrap_or([F::ZERO; LEAF_FIELDS]);
         for (t, v) in self.fields.iter().zip(fields) {
             pw.set_target(*t, v)?;
         }
@@ -116,20 +116,34 @@ pub fn set_path(
     Ok(())
 }
 
-/// The leaf hash of `fields` ([`crate::l2::smt::leaf_hash`]): one permutation with
-/// the leaf domain in the capacity.
-pub fn leaf_hash(b: &mut Builder, fields: &[Target; 8]) -> HashOutTarget {
+/// [`crate::l2::smt::sponge`] in the circuit: a Poseidon sponge in overwrite mode with
+/// `domain` in the first capacity word, one permutation per eight inputs.
+pub fn sponge<const N: usize>(b: &mut Builder, domain: u64, inputs: &[Target]) -> [Target; N] {
     let zero = b.zero();
-    let domain = b.constant(felt(LEAF_DOMAIN));
     let mut perm = PoseidonPermutation::new(std::iter::repeat(zero));
-    perm.set_from_slice(fields, 0);
-    perm.set_elt(domain, NUM_HASH_OUT_ELTS * 2);
-    let out = b.permute::<PoseidonHash>(perm);
-    HashOutTarget::from_vec(out.squeeze()[..NUM_HASH_OUT_ELTS].to_vec())
+    let domain = b.constant(felt(domain));
+    perm.set_elt(domain, PoseidonPermutation::<Target>::RATE);
+    for chunk in inputs.chunks(PoseidonPermutation::<Target>::RATE) {
+        perm.set_from_slice(chunk, 0);
+        perm = b.permute::<PoseidonHash>(perm);
+    }
+    std::array::from_fn(|i| perm.squeeze()[i])
+}
+
+/// The leaf hash of `fields` ([`crate::l2::smt::leaf_hash`]): a sponge in the leaf
+/// domain (two permutations).
+pub fn leaf_hash(b: &mut Builder, fields: &[Target; LEAF_FIELDS]) -> HashOutTarget {
+    HashOutTarget {
+        elements: sponge(b, LEAF_DOMAIN, fields),
+    }
 }
 
 /// The digest of a leaf with `fields` that exists iff `exists` (else the zero digest).
-pub fn leaf_digest(b: &mut Builder, fields: &[Target; 8], exists: BoolTarget) -> HashOutTarget {
+pub fn leaf_digest(
+    b: &mut Builder,
+    fields: &[Target; LEAF_FIELDS],
+    exists: BoolTarget,
+) -> HashOutTarget {
     let h = leaf_hash(b, fields);
     let elements = h.elements.map(|e| b.mul(exists.target, e));
     HashOutTarget { elements }

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod gadgets;
 pub mod precompile;
 pub mod public;
+pub mod wots;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -42,7 +43,7 @@ pub const SHAPES: [usize; 3] = [4, 16, 64];
 
 /// Rows one transaction slot of the batch circuit takes (a test checks it against the
 /// built circuit).
-pub const ROWS_PER_SLOT: usize = 149;
+pub const ROWS_PER_SLOT: usize = 470;
 
 /// Rows of the batch circuit with `slots` slots, without building it: what a prover's
 /// simulated latency is computed from.
@@ -211,7 +212,11 @@ pub fn expected_public_inputs(
     binding: Digest,
 ) -> PublicInputs {
     let t = &outcome.trace;
-    let h = commitment_over(batch_in, t.header, t.slots.iter().map(|s| s.words));
+    let h = commitment_over(
+        batch_in,
+        t.header,
+        t.slots.iter().map(|s| (s.words, s.signature.elements())),
+    );
     PublicInputs {
         old_root: digest_to_b256(&state_root(
             t.accounts_root_before,

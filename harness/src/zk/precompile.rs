@@ -4,7 +4,7 @@
 //! |---|---|---|---|---|
 //! | `0x…0a00` | `ZK_VERIFIER` | `(bytes32 key, bytes proof)` | `uint64[] publicInputs` | 1 000 000 + 8 per input byte |
 //! | `0x…0a01` | `POSEIDON` | `uint64[] words` | `bytes32 digest` | 60 + 300 per permutation (8 input words) |
-//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 4 per input byte + 300 per permutation (1 + 3 per transaction the header claims, at most one per 25 bytes) |
+//! | `0x…0a02` | `BATCH_COMMITMENT` | `(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash)` | `(bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter)` | 3 000 + 4 per input byte + 300 per permutation (1 + 20 per transaction the header claims, at most one per 41 bytes) |
 //! | `0x…0a04` | `BATCH_COMMITMENT_BLOB` | `(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash)` | as `BATCH_COMMITMENT` | as `BATCH_COMMITMENT` over the blob data + 5 000 per blob |
 //! | `0x…0a03` | `ZK_BLOB_VERIFIER` | `(bytes32 key, bytes32[] versionedHashes)` | `uint64[] publicInputs` | 1 000 000 + 50 000 per blob |
 //!
@@ -41,7 +41,8 @@ use crate::l1::chain::{BlobStore, Chain, ChainError};
 use crate::l1::precompile::{L1Precompile, PrecompileAnswer};
 use crate::l2::codec::Batch;
 use crate::l2::smt::{hash_fields, F};
-use crate::l2::tx::L2Tx;
+use crate::l2::tx::{L2Tx, TX_WORDS};
+use crate::l2::wots::SIG_ELEMS;
 
 use super::public::{b256_to_digest, batch_commitment, digest_to_b256};
 use super::{serialize_verifier, verifier_key, C, D, DEV_PROOF_MAGIC};
@@ -277,18 +278,25 @@ fn permutations(words: usize) -> u64 {
     words.div_ceil(8).max(1) as u64
 }
 
+/// Permutations the commitment makes per transaction: its accumulator, 18 words and
+/// 136 signature elements (zeros for a deposit), eight per permutation.
+const PERMUTATIONS_PER_TX: u64 = (4 + TX_WORDS + SIG_ELEMS).div_ceil(8) as u64;
+/// Bytes of the shortest record the decoder accepts: a compact deposit (kind, one-byte
+/// index, account and amount varints, asset, 20-byte owner, 16-byte key).
+const SHORTEST_RECORD_BYTES: u64 = 41;
+
 /// BATCH_COMMITMENT's gas over `batch` data: 3 000, 4 per byte (decoding, a deposit's
 /// keccak step) and 300 per permutation the decoder can make: one for the header and
-/// three per transaction, for at most as many transactions as the header claims (the
-/// decoder stops at the first record that is not there) and as 25-byte records fit
-/// (the shortest, a compact deposit).
+/// [`PERMUTATIONS_PER_TX`] per transaction, for at most as many transactions as the
+/// header claims (the decoder stops at the first record that is not there) and as
+/// [`SHORTEST_RECORD_BYTES`]-byte records fit.
 /// `bytes` is the whole input (or blob data) the precompile reads, `batch` where the
 /// batch's header starts (empty if it cannot be located: then decoding fails at once).
 fn commitment_gas(bytes: u64, batch: &[u8]) -> u64 {
     let records = Batch::claimed_tx_count(batch)
         .unwrap_or(0)
-        .min(bytes.div_ceil(25));
-    3_000 + 4 * bytes + 300 * (1 + 3 * records)
+        .min(bytes.div_ceil(SHORTEST_RECORD_BYTES));
+    3_000 + 4 * bytes + 300 * (1 + PERMUTATIONS_PER_TX * records)
 }
 
 /// The Poseidon precompile.

@@ -12,6 +12,7 @@ use crate::l2::codec::Batch;
 use crate::l2::smt::{felt, hash_fields, Digest, F};
 use crate::l2::state::Withdrawal;
 use crate::l2::tx::{address_limbs, TX_WORDS};
+use crate::l2::wots::SIG_ELEMS;
 
 /// Field elements of a batch proof's public inputs (an aggregation proof has the first
 /// [`AGG_PUBLIC_INPUTS`]).
@@ -127,28 +128,34 @@ pub fn proof_binding(rollup: &Address, prover: &Address) -> Digest {
 
 /// The batch accumulator after `batch`, starting from `prev`:
 /// `h = Poseidon(prev ‖ sequencer, l1_block, fee_account)`, then for every transaction
-/// `h = Poseidon(h ‖ its 16 words)`.
+/// `h = Poseidon(h ‖ its 18 words ‖ its 136 signature elements)` (zeros for a
+/// deposit): the signatures are bound, so no prover can swap one for garbage.
 pub fn batch_commitment(prev: Digest, batch: &Batch) -> Digest {
     commitment_over(
         prev,
         batch.header_words(),
-        batch.txs.iter().map(|tx| tx.words()),
+        batch
+            .txs
+            .iter()
+            .map(|tx| (tx.words(), tx.signature_elements())),
     )
 }
 
-/// The batch accumulator over a header and transaction words (what
-/// [`batch_commitment`] hashes, and what the circuit's witness carries).
+/// The batch accumulator over a header and transactions' words and signature
+/// elements (what [`batch_commitment`] hashes, and what the circuit's witness
+/// carries).
 pub fn commitment_over(
     prev: Digest,
     header: [u64; 3],
-    txs: impl IntoIterator<Item = [u64; TX_WORDS]>,
+    txs: impl IntoIterator<Item = ([u64; TX_WORDS], [u64; SIG_ELEMS])>,
 ) -> Digest {
     let mut v: Vec<F> = prev.elements.to_vec();
     v.extend(header.map(felt));
     let mut h = hash_fields(&v);
-    for words in txs {
+    for (words, signature) in txs {
         let mut v: Vec<F> = h.elements.to_vec();
         v.extend(words.map(felt));
+        v.extend(signature.map(felt));
         h = hash_fields(&v);
     }
     h
