@@ -26,8 +26,12 @@ const PER_PERMUTATION: u64 = 300;
 const COMMIT_BASE: u64 = 3_000;
 const COMMIT_PER_BYTE: u64 = 4;
 const COMMIT_PER_BLOB: u64 = 5_000;
-/// The shortest record a batch can hold: a compact deposit.
-const SHORTEST_RECORD: u64 = 25;
+/// The shortest record a batch can hold: a compact deposit (its 16-byte key digest
+/// included).
+const SHORTEST_RECORD: u64 = 41;
+/// Permutations the commitment makes per transaction: 4 accumulator words, 18 words
+/// and 136 signature elements, 8 per permutation.
+const PERMUTATIONS_PER_TX: u64 = 20;
 
 struct Precompiles {
     chain: Chain,
@@ -111,7 +115,7 @@ fn blob_data(batch: &[u8]) -> Vec<u8> {
 }
 
 /// The permutations BATCH_COMMITMENT charges for `n` deposits in `bytes` of input: one
-/// for the header and three per transaction the header claims, at most one per 25
+/// for the header and 20 per transaction the header claims, at most one per 41
 /// bytes; a header claiming more than the codec's bound does not decode (none).
 fn charged_records(n: usize, bytes: u64) -> u64 {
     let claimed = if n <= MAX_BATCH_TXS { n as u64 } else { 0 };
@@ -149,12 +153,12 @@ fn the_schedule_is_the_documented_formulas() {
             "{words} words"
         );
     }
-    // BATCH_COMMITMENT: constant + per input byte + 1 + 3 permutations per claimed
-    // transaction (at most one per 25 bytes).
+    // BATCH_COMMITMENT: constant + per input byte + 1 + 20 permutations per claimed
+    // transaction (at most one per 41 bytes).
     let commitment = |n: usize, bytes: u64| {
         COMMIT_BASE
             + COMMIT_PER_BYTE * bytes
-            + PER_PERMUTATION * (1 + 3 * charged_records(n, bytes))
+            + PER_PERMUTATION * (1 + PERMUTATIONS_PER_TX * charged_records(n, bytes))
     };
     for n in [0, 1, 64, 65, 4096] {
         let input = commit_input(&deposits(n));
@@ -255,9 +259,9 @@ fn commitment_pays_poseidon_for_every_permutation_at_any_batch_size() {
     }
     for n in 0..=MAX_BATCH_TXS {
         let batch = deposits(n);
-        // The shortest record: a compact deposit (with small fields) is 25 bytes.
+        // The shortest record: a compact deposit (with small fields) is 41 bytes.
         assert!(batch.len() as u64 >= 5 + SHORTEST_RECORD * n as u64, "{n}");
-        let permutations = 1 + 3 * n as u64;
+        let permutations = 1 + PERMUTATIONS_PER_TX * n as u64;
         let poseidon = PER_PERMUTATION * permutations;
         let calldata = p.gas(BATCH_COMMITMENT, &commit_input(&batch));
         assert!(

@@ -1,7 +1,8 @@
 //! Attacks on the rollup core and its contracts, each performed end to end and kept as a
 //! regression test: a prover minting money through a fee overflow, batches the L1
 //! accepts but nobody can prove, garbage forced transactions, withdrawal asset
-//! aliasing, copied and replayed proofs, redirected deposits and the escrow bound. Each
+//! aliasing, copied and replayed proofs, redirected deposits and the escrow bound,
+//! forged and suppressed signatures. Each
 //! test asserts that the attack fails with the typed error or revert, and that nothing
 //! is lost (escrow, balances, the rollup keeps verifying).
 
@@ -16,7 +17,7 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::codec::MAX_BATCH_TXS;
 use zkarena_harness::l2::smt::{felt, leaf_hash};
 use zkarena_harness::l2::state::{Account, SkipReason};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, MAX_AMOUNT};
+use zkarena_harness::l2::tx::{deterministic_key, key_address, l2_key, SigningKey, MAX_AMOUNT};
 use zkarena_harness::l2::{
     Action, Asset, Batch, CodecErrorKind, Deposit, Fee, Format, L2Tx, UserTx, Withdrawal,
 };
@@ -461,6 +462,19 @@ fn a_deposit_names_its_account_and_an_unplaceable_one_is_refunded() {
     };
     let reason = revert_of(&mut chain, rollup, call.abi_encode());
     assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
+    // Or registering a key of its choosing for the account: refused the same way.
+    let rekeyed = batch(
+        1,
+        vec![L2Tx::Deposit(Deposit {
+            key: [1, 2],
+            ..deposit
+        })],
+    );
+    let call = bindings::TestRollup::sequenceCall {
+        batch: rekeyed.encode(Format::Compact).into(),
+    };
+    let reason = revert_of(&mut chain, rollup, call.abi_encode());
+    assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
     // Sequenced as queued: skipped, and refunded when the batch is verified.
     let b = batch(1, vec![L2Tx::Deposit(deposit)]);
     let out = w.state.apply(&b).unwrap();
@@ -518,12 +532,116 @@ fn the_bridge_caps_escrow_below_the_l2_supply_bound_and_refuses_unencodable_acco
     // An account the codec cannot carry would block the deposit queue for good.
     let reason = revert_reason(&mut chain, deposit(1 << 32, U256::from(1_000_000_000u64)));
     assert_eq!(reason, "AccountNotEncodable(4294967296)");
+    // So would a key digest whose halves are not field elements.
+    let p = 0xffff_ffff_0000_0001u128;
+    for key in [p, p << 64, u128::MAX] {
+        let call = bindings::Bridge::depositEthCall {
+            l2Recipient: whale,
+            l2Account: 1,
+            l2Key: key,
+        };
+        let request =
+            TxRequest::call(whale, d.bridge, call.abi_encode()).value(U256::from(1_000_000_000u64));
+        let reason = revert_reason(&mut chain, request);
+        assert_eq!(reason, format!("KeyNotEncodable({key})"));
+    }
     // Two deposits of the largest amount: the second would take the escrow past the
     // cap, so the L2 supply could pass 2^62.
     let max = U256::from(MAX_AMOUNT) * U256::from(1_000_000_000u64);
     chain.transact(deposit(1, max)).unwrap();
     let reason = revert_reason(&mut chain, deposit(1, U256::from(1_000_000_000u64)));
     assert!(reason.starts_with("EscrowCapExceeded("), "{reason}");
+}
+
+/// World(1) plus Mallory's empty account 2, the rollup over it, and a transfer of
+/// all of user 0's ETH to Mallory that Mallory signed with her own key.
+fn forged_transfer() -> (World, SigningKey, L2Tx) {
+    let mut w = World::new(1);
+    let mallory = deterministic_key(1, "mallory");
+    w.state
+        .set_account(2, Account::for_key(&mallory, 2, [0, 0]))
+        .unwrap();
+    let amount = FUNDS - FEE.total();
+    let forged = L2Tx::User(UserTx::sign(&mallory, 1, 0, FEE, 0, eth(2, amount)));
+    (w, mallory, forged)
+}
+
+#[test]
+fn a_prover_cannot_apply_a_transfer_the_owner_did_not_sign() {
+    let (mut w, mallory, forged) = forged_transfer();
+    let (mut chain, _d, rollup, _) = real_rollup(&w, 0);
+    let b = batch(1, vec![forged]);
+    let honest = w.state.clone().apply(&b).unwrap();
+    assert_eq!(skipped(&honest), vec![Some(SkipReason::BadSignature)]);
+    // The prover's only lever: present the victim's leaf with Mallory's key, under
+    // which the transfer applies.
+    let mut lie_state = w.state.clone();
+    let mut victim = *lie_state.account(1).unwrap();
+    victim.key = l2_key(&mallory, 1, 0);
+    lie_state.set_account(1, victim).unwrap();
+    let lie = lie_state.apply(&b).unwrap();
+    assert_eq!(skipped(&lie), vec![None], "under Mallory's key it applies");
+    sequence(&mut chain, rollup, &b, Format::Compact);
+    // Proven as executed, the proof starts from a root the rollup never had.
+    let p = prove_real(&lie, B256::ZERO, B256::ZERO, &rollup);
+    let reason = revert_of(
+        &mut chain,
+        rollup,
+        verify_call(1, 1, &p, p.bytes.clone(), &lie.withdrawals),
+    );
+    assert!(reason.starts_with("OldRootMismatch("), "{reason}");
+    // Against the real root, the re-keyed leaf does not open: no proof at all.
+    let mut t = lie.trace.clone();
+    t.accounts_root_before = honest.trace.accounts_root_before;
+    let circuit = CircuitCache::global().batch(DEPTH, 4);
+    let zero = Default::default();
+    assert!(circuit.prove(&t, zero, zero, zero).is_err());
+    // The honest proof verifies: the transfer was skipped, Mallory has nothing.
+    let before = w.state.clone();
+    advance(&mut chain, rollup, &mut w.state, &b, 1, None);
+    assert_eq!(w.balance(2, Asset::Eth), 0);
+    assert_eq!(w.state.account(1), before.account(1), "the victim's leaf unchanged");
+}
+
+#[test]
+fn a_prover_cannot_skip_a_transfer_its_owner_signed() {
+    let mut w = World::new(2);
+    let (mut chain, _d, rollup, _) = real_rollup(&w, 0);
+    let signed = w.tx(0, 0, 0, eth(2, 1_000));
+    let b = batch(1, vec![signed]);
+    sequence(&mut chain, rollup, &b, Format::Compact);
+    let honest = w.state.clone().apply(&b).unwrap();
+    assert_eq!(skipped(&honest), vec![None]);
+    // Lie 1: prove the batch with the signature replaced by garbage (so it fails to
+    // verify and the transfer is skipped). The signature is part of the batch
+    // commitment: the proof is of another batch than the one sequenced.
+    let L2Tx::User(mut garbled) = signed else { unreachable!() };
+    garbled.signature.0[0][0] ^= 1;
+    let lie = w.state.clone().apply(&batch(1, vec![L2Tx::User(garbled)])).unwrap();
+    assert_eq!(skipped(&lie), vec![Some(SkipReason::BadSignature)]);
+    let p = prove_real(&lie, B256::ZERO, B256::ZERO, &rollup);
+    let reason = revert_of(
+        &mut chain,
+        rollup,
+        verify_call(1, 1, &p, p.bytes.clone(), &lie.withdrawals),
+    );
+    assert!(reason.starts_with("BatchRangeMismatch("), "{reason}");
+    // Lie 2: keep the signature and present the sender's leaf with another key (so
+    // the signature does not match it): the leaf does not open under the root.
+    let mut rekeyed = w.state.clone();
+    let mut sender = *rekeyed.account(1).unwrap();
+    sender.key = [5, 5];
+    rekeyed.set_account(1, sender).unwrap();
+    let lie = rekeyed.apply(&b).unwrap();
+    assert_eq!(skipped(&lie), vec![Some(SkipReason::BadSignature)]);
+    let mut t = lie.trace.clone();
+    t.accounts_root_before = honest.trace.accounts_root_before;
+    let circuit = CircuitCache::global().batch(DEPTH, 4);
+    let zero = Default::default();
+    assert!(circuit.prove(&t, zero, zero, zero).is_err());
+    // The honest proof verifies and the transfer is in it.
+    advance(&mut chain, rollup, &mut w.state, &b, 1, None);
+    assert_eq!(w.balance(2, Asset::Eth), FUNDS + 1_000);
 }
 
 #[test]

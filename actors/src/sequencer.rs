@@ -112,6 +112,14 @@ pub struct Sequencer {
     report: ActorReport,
 }
 
+/// Gas limit of a transaction sequencing `bytes` of batch data: 3 M for the rollup's
+/// bookkeeping and header, plus 64 per byte (the calldata floor's 40, the commitment's
+/// 4 per byte and its 20 permutations per record, at least 1,100 bytes for a signed
+/// transaction, with margin). A full 64-transaction batch (about 70 KB) gets 7.5 M.
+pub fn batch_gas_limit(bytes: usize) -> u64 {
+    3_000_000 + 64 * bytes as u64
+}
+
 /// Slots a batch transaction may stay unanswered before it is resent with a higher tip.
 const RESEND_AFTER_SLOTS: u64 = 3;
 
@@ -192,6 +200,7 @@ impl Sequencer {
             return;
         };
         let bytes = batch.encode(self.params.format);
+        let gas_limit = batch_gas_limit(bytes.len());
         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
         let request = match self.params.da {
             Da::Calldata => {
@@ -215,7 +224,7 @@ impl Sequencer {
                 )
             }
         }
-        .gas_limit(3_000_000)
+        .gas_limit(gas_limit)
         .fees(200_000_000_000, tip)
         .nonce(self.l1_nonce);
         self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));

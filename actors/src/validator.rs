@@ -413,6 +413,7 @@ impl Validator {
         };
         let first = p.posted == 0;
         let ready = p.signatures.contains_key(&me) && p.signatures.len() > p.posted;
+        let batch_bytes = p.batch.len();
         let call = ready.then(|| {
             p.posted = p.signatures.len();
             StakeManager::attestCall {
@@ -430,7 +431,7 @@ impl Validator {
             self.submit(
                 call.abi_encode(),
                 manager,
-                rules::ATTEST_GAS_LIMIT,
+                rules::ATTEST_GAS_LIMIT + crate::sequencer::batch_gas_limit(batch_bytes),
                 format!("attest@{slot}"),
                 out,
             );

@@ -233,12 +233,13 @@ impl Role for Frontrunner {
                 if !self.attacked.insert(keccak256(&data)) {
                     return;
                 }
-                let batch = self.attack_batch(&victim);
+                let bytes = self.attack_batch(&victim).encode(Format::Compact);
+                let gas_bytes = bytes.len();
                 let call = CentralizedRollup::sequenceBatchCall {
-                    batch: batch.encode(Format::Compact).into(),
+                    batch: bytes.into(),
                 };
                 let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
-                    .gas_limit(3_000_000)
+                    .gas_limit(crate::sequencer::batch_gas_limit(gas_bytes))
                     .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
                     .nonce(self.l1_nonce.take());
                 self.report.l1_txs_sent += 1;

@@ -6,11 +6,32 @@
 //! signs: 204 chain permutations, 18 for the key digest and 3 for the message.
 
 use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::plonk::circuit_data::CircuitConfig;
 
 use crate::l2::smt::felt;
+use crate::l2::tx::{word, TX_WORDS};
 use crate::l2::wots::{domain, position, CHAINS, CHECKSUM_DIGITS, ELEMS, MSG_DIGITS, SIG_ELEMS, STEPS};
 
 use super::gadgets::{sponge, Builder};
+
+/// Poseidon permutations one signature check needs, its lower bound in rows (one
+/// permutation per row): every chain step (a fixed-shape circuit runs the worst case,
+/// 3 per chain), the key digest over the 68 tips and the message digest over the
+/// transaction's words.
+pub const CHECK_PERMUTATIONS: usize =
+    CHAINS * STEPS + (2 + SIG_ELEMS).div_ceil(8) + TX_WORDS.div_ceil(8);
+
+/// Rows the signature check takes in a slot ([`message_digest`] and [`recover`]),
+/// counted on a builder of the batch circuit's configuration.
+pub fn check_rows() -> usize {
+    let mut b = Builder::new(CircuitConfig::standard_recursion_config());
+    let words: Vec<Target> = (0..TX_WORDS).map(|_| b.add_virtual_target()).collect();
+    let signature: [Target; SIG_ELEMS] = std::array::from_fn(|_| b.add_virtual_target());
+    let before = b.num_gates();
+    let message = message_digest(&mut b, &words);
+    recover(&mut b, &signature, message, words[word::FROM], words[word::NONCE]);
+    b.num_gates() - before
+}
 
 /// The 64 bits of `x` as the canonical representative below the modulus: the split
 /// `x = lo + 2^32 hi` is canonical unless `hi = 2^32 - 1` and `lo > 0`, which is refused
