@@ -228,9 +228,13 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
         find(Da::Blob, Format::Plain),
         find(Da::Blob, Format::Compact),
     );
-    // Same load, same bytes per transaction whatever the channel; compact saves ~30%.
+    // Same load, same bytes per transaction whatever the channel. Compact shrinks the
+    // integer fields (by about two thirds) but not the one-time signature, which every
+    // transaction carries at full width: it saves a few percent.
     assert_eq!(cp.2, bp.2);
-    assert!(cc.2 < 0.8 * cp.2);
+    let sig = zkarena::harness::l2::wots::SIG_BYTES as f64;
+    assert!(cc.2 > sig && cc.2 < cp.2, "{} {}", cc.2, cp.2);
+    assert!(cp.2 - cc.2 > 20.0, "{} {}", cc.2, cp.2);
     // Blobs carry about 8.7x more per block and cost the sequencer less L1 gas.
     assert!(bc.3 > 8.0 * cc.3);
     assert!(bc.4 < cc.4 && bp.4 < cp.4);
