@@ -1,7 +1,8 @@
 //! Proof latency: batch proofs of N = 4, 16, 64 transfers over a depth-20 account tree,
 //! aggregation of two batch proofs, and verification by the L1 precompile (time here,
 //! gas printed from a real `verify` transaction). Also prints the proof sizes and the
-//! circuit's rows per transaction next to the Poseidon lower bound.
+//! circuit's rows per transaction, split into the signature check and the rest, next
+//! to their Poseidon lower bounds.
 //!
 //! Run: `cargo bench --bench proof_latency`.
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use zkarena_harness::zk::precompile::VerifierRegistry;
-use zkarena_harness::zk::{CircuitCache, ProofMode, Prover, SHAPES};
+use zkarena_harness::zk::{wots, CircuitCache, ProofMode, Prover, SHAPES};
 
 mod common;
 use common::{proof_pair, Users, DEPTH};
@@ -36,15 +37,19 @@ fn proofs(c: &mut Criterion) {
                 Default::default(),
             )
             .unwrap();
-        // Lower bound per transfer: two leaves, each a Merkle path checked and
-        // recomputed (2 x depth permutations) plus its old and new leaf hash.
-        let bound = 2 * (2 * DEPTH + 2);
+        // Lower bounds per transfer. State: two leaves, each a Merkle path checked
+        // and recomputed (2 x depth permutations) plus its old and new leaf hash (two
+        // permutations each). Signature: the scheme's permutations per check.
+        let state_bound = 2 * (2 * DEPTH + 4);
+        let sig_rows = wots::check_rows();
+        let sig_bound = wots::CHECK_PERMUTATIONS;
+        let state_rows = circuit.rows_per_slot() - sig_rows;
         eprintln!(
-            "batch N={n}: {} rows (2^{}), {} rows per slot vs lower bound {bound} ({:.2}x), proof {} bytes, verifier data {vd_bytes} bytes",
+            "batch N={n}: {} rows (2^{}), {} rows per slot = signature {sig_rows} (lower bound {sig_bound}, {:.2}x) + state and commitment {state_rows} (state lower bound {state_bound}), proof {} bytes, verifier data {vd_bytes} bytes",
             circuit.rows(),
             circuit.rows().trailing_zeros(),
             circuit.rows_per_slot(),
-            circuit.rows_per_slot() as f64 / bound as f64,
+            sig_rows as f64 / sig_bound as f64,
             proof.bytes.len(),
         );
         group.bench_function(format!("batch_n{n}_depth{DEPTH}"), |b| {

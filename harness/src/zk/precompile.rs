@@ -13,10 +13,11 @@
 //! verification costs about the same for every proof of a circuit (the constant covers
 //! the largest circuit, the 64-slot batch and aggregations); decompressing a calldata
 //! proof grows with its bytes. A permutation is one Poseidon permutation (8 words
-//! absorbed); a batch needs one for its header and three per transaction: at most the
-//! count its header claims (decoding stops at the first missing record, and a header
-//! claiming more than 64 does not decode), and at most one per 25 bytes, its shortest
-//! record (a compact deposit, which also costs a keccak step).
+//! absorbed); a batch needs one for its header and 20 per transaction (its words and
+//! its signature's 136 elements): at most the count its header claims (decoding stops
+//! at the first missing record, and a header claiming more than 64 does not decode),
+//! and at most one per 41 bytes, its shortest record (a compact deposit, which also
+//! costs a keccak step).
 //!
 //! `ZK_VERIFIER` checks a plonky2 proof against verifier data registered (from Rust, by
 //! its circuit digest) in a [`VerifierRegistry`]; dev proofs pass only when the registry
