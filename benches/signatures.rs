@@ -56,7 +56,7 @@ fn signatures(c: &mut Criterion) {
             keys.iter()
                 .enumerate()
                 .map(|(i, k)| Account::for_key(k, i as u64 + 1, [1, 1]))
-                .count()
+                .collect::<Vec<_>>()
         })
     });
     group.finish();

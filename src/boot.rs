@@ -2,8 +2,6 @@
 //! deposit through the bridge and summarizes what the chain recorded. It is the smoke
 //! run of the embedded L1 until the scenario runner exists.
 
-use zkarena_harness::l2::tx::key_to_u128;
-use zkarena_harness::l2::wots::Seed;
 use alloy_primitives::U256;
 use alloy_sol_types::SolCall;
 use serde::Serialize;
@@ -12,6 +10,8 @@ use zkarena_harness::l1::deploy::named_address;
 use zkarena_harness::l1::{
     Block, Chain, ChainConfig, ChainError, Deployment, GenesisConfig, TxRequest,
 };
+use zkarena_harness::l2::tx::key_to_u128;
+use zkarena_harness::l2::wots::Seed;
 
 /// What `zkarena boot` prints.
 #[derive(Debug, Serialize)]

@@ -424,10 +424,19 @@ fn deposits_enter_the_bridge_queue_with_the_running_hash() {
 
     // h_{i+1} = keccak256(abi.encode(h_i, i, asset, to, l2Account, l2Key, l2Amount)),
     // amounts in gwei.
-    let step = |prev: B256, i: u64, asset: Address, to: Address, account: u64, key: u128, amount: u64| {
-        keccak256((prev, U256::from(i), asset, to, account, key, amount).abi_encode())
-    };
-    let h1 = step(B256::ZERO, 0, Address::ZERO, bob, 2, (1 << 64) | 2, 2_000_000_000);
+    let step =
+        |prev: B256, i: u64, asset: Address, to: Address, account: u64, key: u128, amount: u64| {
+            keccak256((prev, U256::from(i), asset, to, account, key, amount).abi_encode())
+        };
+    let h1 = step(
+        B256::ZERO,
+        0,
+        Address::ZERO,
+        bob,
+        2,
+        (1 << 64) | 2,
+        2_000_000_000,
+    );
     let h2 = step(h1, 1, d.token, alice, 1, 3, 3_000_000_000);
     assert_eq!(
         chain

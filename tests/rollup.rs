@@ -770,7 +770,10 @@ fn the_latency_model_counts_the_rows_of_the_built_circuit() {
     let c = CircuitCache::global().batch(DEPTH, 4);
     assert_eq!(c.rows_per_slot(), zkarena_harness::zk::ROWS_PER_SLOT);
     for slots in zkarena_harness::zk::SHAPES {
-        eprintln!("{slots} slots: {} rows", zkarena_harness::zk::batch_rows(slots));
+        eprintln!(
+            "{slots} slots: {} rows",
+            zkarena_harness::zk::batch_rows(slots)
+        );
     }
     assert_eq!(c.rows(), zkarena_harness::zk::batch_rows(4));
 }

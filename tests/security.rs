@@ -142,10 +142,7 @@ fn a_fee_overflow_cannot_mint_money_and_the_batch_still_proves() {
     let mut w = World::new(2);
     let mallory = deterministic_key(1, "mallory");
     w.state
-        .set_account(
-            3,
-            Account::for_key(&mallory, 3, [0, 0]),
-        )
+        .set_account(3, Account::for_key(&mallory, 3, [0, 0]))
         .unwrap();
     let attack = L2Tx::User(UserTx::sign(
         &mallory,
@@ -600,7 +597,11 @@ fn a_prover_cannot_apply_a_transfer_the_owner_did_not_sign() {
     let before = w.state.clone();
     advance(&mut chain, rollup, &mut w.state, &b, 1, None);
     assert_eq!(w.balance(2, Asset::Eth), 0);
-    assert_eq!(w.state.account(1), before.account(1), "the victim's leaf unchanged");
+    assert_eq!(
+        w.state.account(1),
+        before.account(1),
+        "the victim's leaf unchanged"
+    );
 }
 
 #[test]
@@ -615,9 +616,15 @@ fn a_prover_cannot_skip_a_transfer_its_owner_signed() {
     // Lie 1: prove the batch with the signature replaced by garbage (so it fails to
     // verify and the transfer is skipped). The signature is part of the batch
     // commitment: the proof is of another batch than the one sequenced.
-    let L2Tx::User(mut garbled) = signed else { unreachable!() };
+    let L2Tx::User(mut garbled) = signed else {
+        unreachable!()
+    };
     garbled.signature.0[0][0] ^= 1;
-    let lie = w.state.clone().apply(&batch(1, vec![L2Tx::User(garbled)])).unwrap();
+    let lie = w
+        .state
+        .clone()
+        .apply(&batch(1, vec![L2Tx::User(garbled)]))
+        .unwrap();
     assert_eq!(skipped(&lie), vec![Some(SkipReason::BadSignature)]);
     let p = prove_real(&lie, B256::ZERO, B256::ZERO, &rollup);
     let reason = revert_of(

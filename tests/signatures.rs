@@ -62,8 +62,9 @@ impl CheckCircuit {
 
     /// The key digest the circuit recovers, by witness generation only.
     fn recover_unproven(&self, tx: &UserTx) -> KeyDigest {
-        let w = generate_partial_witness(self.witness(tx), &self.data.prover_only, &self.data.common)
-            .unwrap();
+        let w =
+            generate_partial_witness(self.witness(tx), &self.data.prover_only, &self.data.common)
+                .unwrap();
         self.key.map(|t| w.get_target(t).to_canonical_u64())
     }
 
@@ -118,7 +119,11 @@ fn native_and_circuit_agree_on_labelled_valid_and_invalid_signatures() {
         let circuit_key = circuit.recover_proven(&tx);
         assert_eq!(circuit_key, native(&tx), "{what}: circuit and native");
         assert_eq!(circuit_key == account_key, valid, "{what}: validity");
-        assert_eq!(tx.authorized_by(account_key), valid, "{what}: native validity");
+        assert_eq!(
+            tx.authorized_by(account_key),
+            valid,
+            "{what}: native validity"
+        );
     }
 }
 
@@ -151,8 +156,9 @@ fn native_and_circuit_agree_on_200_random_signatures() {
             transfer(rng.below(1 << 32), rng.below(1 << 62)),
         );
         match rng.below(4) {
-            0 => tx.signature.0[rng.below(68) as usize][rng.below(2) as usize] =
-                rng.below(F::ORDER),
+            0 => {
+                tx.signature.0[rng.below(68) as usize][rng.below(2) as usize] = rng.below(F::ORDER)
+            }
             1 => tx.next_key[rng.below(2) as usize] ^= 1,
             _ => {}
         }
@@ -165,7 +171,10 @@ fn native_and_circuit_agree_on_200_random_signatures() {
             invalid += 1;
         }
     }
-    assert!(valid > 30 && invalid > 30, "{valid} valid, {invalid} invalid");
+    assert!(
+        valid > 30 && invalid > 30,
+        "{valid} valid, {invalid} invalid"
+    );
 }
 
 #[test]

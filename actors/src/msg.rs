@@ -127,7 +127,7 @@ pub enum Msg {
         label: u64,
     },
     /// An L2 transaction, user to sequencer.
-    L2Tx(L2Tx),
+    L2Tx(Box<L2Tx>),
     /// An L1 transaction to submit (to the L1 node).
     SubmitL1 {
         /// The request.

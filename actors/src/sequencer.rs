@@ -289,7 +289,7 @@ impl Role for Sequencer {
 
     fn handle(&mut self, now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::L2Tx(tx) => self.builder.receive(tx, now.as_millis()),
+            Msg::L2Tx(tx) => self.builder.receive(*tx, now.as_millis()),
             Msg::Tick { slot } => {
                 self.slot = slot;
                 match &mut self.last {

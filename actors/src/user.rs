@@ -270,7 +270,7 @@ impl Role for User {
                     if slot >= *last + RESEND_AFTER_SLOTS && !self.forced.contains_key(h) {
                         *last = slot;
                         for to in &self.params.to {
-                            out.send(to, Msg::L2Tx(*tx));
+                            out.send(to, Msg::L2Tx(Box::new(*tx)));
                         }
                     }
                 }
@@ -290,7 +290,7 @@ impl Role for User {
                 self.unconfirmed.insert(tx.hash(), (tx, self.slot));
                 self.first_sent.insert(tx.hash(), self.slot);
                 for to in &self.params.to {
-                    out.send(to, Msg::L2Tx(tx));
+                    out.send(to, Msg::L2Tx(Box::new(tx)));
                 }
             }
             Msg::L1Receipt {

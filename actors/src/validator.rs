@@ -637,7 +637,7 @@ impl Role for Validator {
 
     fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::L2Tx(tx) => self.builder.receive(tx, now.as_millis()),
+            Msg::L2Tx(tx) => self.builder.receive(*tx, now.as_millis()),
             Msg::NewBlock {
                 number,
                 hash,

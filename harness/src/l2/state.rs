@@ -14,11 +14,11 @@ use super::codec::Batch;
 use super::smt::{
     felt, hash_fields, leaf_hash, Digest, MerkleProof, SmtError, SparseMerkleTree, F, LEAF_FIELDS,
 };
-use super::tx::{key_address, l2_seed, SigningKey};
-use super::wots::{KeyDigest, Seed, Signature};
 use super::tx::{
     address_limbs, word, Action, Asset, L2Tx, MAX_AMOUNT, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS,
 };
+use super::tx::{key_address, l2_seed, SigningKey};
+use super::wots::{KeyDigest, Seed, Signature};
 
 /// Default depth of the account tree (about a million accounts).
 pub const DEFAULT_DEPTH: usize = 20;

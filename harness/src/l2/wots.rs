@@ -154,7 +154,13 @@ fn chain_step(value: [F; ELEMS], account: u64, nonce: u64, chain: usize, step: u
 }
 
 /// Runs chain `chain` from position `from` to the tip.
-fn chain_to_tip(mut value: [F; ELEMS], account: u64, nonce: u64, chain: usize, from: usize) -> [F; 2] {
+fn chain_to_tip(
+    mut value: [F; ELEMS],
+    account: u64,
+    nonce: u64,
+    chain: usize,
+    from: usize,
+) -> [F; 2] {
     for step in from..STEPS {
         value = chain_step(value, account, nonce, chain, step);
     }
@@ -277,7 +283,11 @@ mod tests {
         // For any two messages some digit of the second is below the first's, in the
         // message digits or in the checksum: a signature of the first never yields one of
         // the second by hashing forward.
-        for (a, b) in [([0u64, 0], [1u64, 0]), ([5, 9], [5, 8]), ([u64::MAX >> 1, 3], [0, 0])] {
+        for (a, b) in [
+            ([0u64, 0], [1u64, 0]),
+            ([5, 9], [5, 8]),
+            ([u64::MAX >> 1, 3], [0, 0]),
+        ] {
             let (da, db) = (digits(a), digits(b));
             assert!(db.iter().zip(da).any(|(x, y)| *x < y), "{a:?} -> {b:?}");
         }

@@ -95,7 +95,10 @@ impl LeafTargets {
 
     /// Sets the witness.
     pub fn set(&self, pw: &mut PartialWitness<F>, w: &LeafWitness) -> anyhow::Result<()> {
-        let fields = w.before.map(|a| a.fields()).unwrap_or([F::ZERO; LEAF_FIELDS]);
+        let fields = w
+            .before
+            .map(|a| a.fields())
+            .unwrap_or([F::ZERO; LEAF_FIELDS]);
         for (t, v) in self.fields.iter().zip(fields) {
             pw.set_target(*t, v)?;
         }

@@ -10,7 +10,9 @@ use plonky2::plonk::circuit_data::CircuitConfig;
 
 use crate::l2::smt::felt;
 use crate::l2::tx::{word, TX_WORDS};
-use crate::l2::wots::{domain, position, CHAINS, CHECKSUM_DIGITS, ELEMS, MSG_DIGITS, SIG_ELEMS, STEPS};
+use crate::l2::wots::{
+    domain, position, CHAINS, CHECKSUM_DIGITS, ELEMS, MSG_DIGITS, SIG_ELEMS, STEPS,
+};
 
 use super::gadgets::{sponge, Builder};
 
@@ -29,7 +31,13 @@ pub fn check_rows() -> usize {
     let signature: [Target; SIG_ELEMS] = std::array::from_fn(|_| b.add_virtual_target());
     let before = b.num_gates();
     let message = message_digest(&mut b, &words);
-    recover(&mut b, &signature, message, words[word::FROM], words[word::NONCE]);
+    recover(
+        &mut b,
+        &signature,
+        message,
+        words[word::FROM],
+        words[word::NONCE],
+    );
     b.num_gates() - before
 }
 
@@ -57,8 +65,7 @@ pub fn message_digest(b: &mut Builder, words: &[Target]) -> [Target; ELEMS] {
 fn digit_bits(b: &mut Builder, message: [Target; ELEMS]) -> Vec<(BoolTarget, BoolTarget)> {
     let mut bits = canonical_bits(b, message[0]);
     bits.extend(canonical_bits(b, message[1]));
-    let mut digits: Vec<(BoolTarget, BoolTarget)> =
-        bits.chunks(2).map(|p| (p[0], p[1])).collect();
+    let mut digits: Vec<(BoolTarget, BoolTarget)> = bits.chunks(2).map(|p| (p[0], p[1])).collect();
     debug_assert_eq!(digits.len(), MSG_DIGITS);
     let mut sum = b.zero();
     for &(lo, hi) in &digits {
