@@ -20,7 +20,10 @@ interface IERC20Like {
 ///      names the L2 account (`l2Account`), its owner (`to`) and the digest of the
 ///      one-time key the account opens with (`l2Key`, two Goldilocks elements as
 ///      k0 << 64 | k1): all are in the hash, so no sequencer can redirect the deposit
-///      or register another key. A deposit the L2 cannot place (the account
+///      or register another key. Only the owner names a key (`l2Key != 0` needs
+///      `to == msg.sender`): anyone else would open the owner's account with a key of
+///      their own and spend from it. A deposit without a key cannot open an account
+///      (the L2 refunds it); it tops up an existing one. A deposit the L2 cannot place (the account
 ///      is outside the tree or owned by another address) is refunded: the batch circuit
 ///      turns it into a withdrawal of the same asset and amount to `to`, paid here when
 ///      the batch is verified. The depositor (`from`) is only in the event.
@@ -69,6 +72,7 @@ contract Bridge {
     error GenesisClosed();
     error AccountNotEncodable(uint64 account);
     error KeyNotEncodable(uint128 key);
+    error KeyFromNonOwner(address owner, address depositor);
     error EscrowCapExceeded(address asset, uint256 escrowed, uint256 amount, uint256 cap);
 
     /// @notice Most an asset's escrow may hold, in wei: MAX_L2_AMOUNT L2 units.
@@ -182,6 +186,7 @@ contract Bridge {
         // after it.
         if (account > type(uint32).max) revert AccountNotEncodable(account);
         if (uint64(key >> 64) >= FIELD_ORDER || uint64(key) >= FIELD_ORDER) revert KeyNotEncodable(key);
+        if (key != 0 && to != from) revert KeyFromNonOwner(to, from);
         index = depositCount;
         bytes32 next = keccak256(abi.encode(depositHashAt[index], index, asset, to, account, key, l2Amount));
         depositHashAt[index + 1] = next;

@@ -22,7 +22,6 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::swap_quote;
 use zkarena_harness::l2::state::{Account, L2State};
 use zkarena_harness::l2::tx::{deterministic_key, key_address, key_to_u128, l2_key};
-use zkarena_harness::l2::wots::Seed;
 use zkarena_harness::l2::Asset;
 use zkarena_harness::report::{
     gini, nakamoto, ActorReport, BatchReport, ExpectationReport, Fate, FaultReport,
@@ -555,8 +554,11 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
                 | CastMember::Validator { .. }
         ) {
             let index = (users + 1 + k) as u64;
-            let seed = Seed::derive(m.name().as_bytes());
-            let account = Account::open(named_address(m.name()), &seed, index, [0, 0]);
+            // No key: nobody can spend from it (its owner is a name, not a key).
+            let account = Account {
+                owner: named_address(m.name()),
+                ..Account::default()
+            };
             l2.set_account(index, account)
                 .map_err(|e| RunError::L2(e.to_string()))?;
             fee_accounts.insert(m.name().to_string(), index);

@@ -59,7 +59,7 @@ fn executor_applies_each_kind_and_moves_exactly_the_amounts() {
                 owner,
                 asset: Asset::Eth,
                 amount: 5_000,
-                key: [0, 0],
+                key: [7, 9],
             }),
         ],
     };
@@ -78,6 +78,11 @@ fn executor_applies_each_kind_and_moves_exactly_the_amounts() {
     assert_eq!(w.balance(3, Asset::Eth), FUNDS + 45);
     assert_eq!(out.fees, Fee { base: 30, tip: 15 });
     assert_eq!(w.state.account(new_account).unwrap().owner, owner);
+    assert_eq!(
+        w.state.account(new_account).unwrap().key,
+        [7, 9],
+        "its deposit's key"
+    );
     assert_eq!(w.balance(new_account, Asset::Eth), 5_000);
     assert_eq!(w.state.deposits_consumed(), 1);
     assert_eq!(

@@ -17,7 +17,9 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::codec::MAX_BATCH_TXS;
 use zkarena_harness::l2::smt::{felt, leaf_hash};
 use zkarena_harness::l2::state::{Account, SkipReason};
-use zkarena_harness::l2::tx::{deterministic_key, key_address, l2_key, SigningKey, MAX_AMOUNT};
+use zkarena_harness::l2::tx::{
+    deterministic_key, key_address, key_to_u128, l2_key, SigningKey, MAX_AMOUNT,
+};
 use zkarena_harness::l2::{
     Action, Asset, Batch, CodecErrorKind, Deposit, Fee, Format, L2Tx, UserTx, Withdrawal,
 };
@@ -548,6 +550,66 @@ fn the_bridge_caps_escrow_below_the_l2_supply_bound_and_refuses_unencodable_acco
     chain.transact(deposit(1, max)).unwrap();
     let reason = revert_reason(&mut chain, deposit(1, U256::from(1_000_000_000u64)));
     assert!(reason.starts_with("EscrowCapExceeded("), "{reason}");
+}
+
+#[test]
+fn only_the_owner_names_the_key_an_account_opens_with() {
+    // Mallory would open the victim's account (owner: the victim, so the victim's
+    // later deposits top it up) with a key of her own, and spend from it.
+    let mut w = World::new(1);
+    let (mut chain, d, rollup, _) = real_rollup(&w, 0);
+    let victim_key = deterministic_key(1, "victim");
+    let victim = key_address(&victim_key);
+    let mallory = Address::repeat_byte(0x66);
+    for a in [victim, mallory] {
+        chain.set_balance(a, U256::from(10 * ONE_ETH));
+    }
+    let account = 5;
+    let deposit = |from: Address, key: u128| {
+        let call = bindings::Bridge::depositEthCall {
+            l2Recipient: victim,
+            l2Account: account,
+            l2Key: key,
+        };
+        TxRequest::call(from, d.bridge, call.abi_encode()).value(U256::from(ONE_ETH))
+    };
+    let mallorys = l2_key(&deterministic_key(1, "mallory"), account, 0);
+    let reason = revert_reason(&mut chain, deposit(mallory, key_to_u128(mallorys)));
+    assert!(reason.starts_with("KeyFromNonOwner("), "{reason}");
+    // Without a key her deposit cannot open the account: refunded to its owner. The
+    // victim's own deposit opens it with the victim's key.
+    chain.transact(deposit(mallory, 0)).unwrap();
+    let victims = l2_key(&victim_key, account, 0);
+    chain
+        .transact(deposit(victim, key_to_u128(victims)))
+        .unwrap();
+    let gwei = 1_000_000_000;
+    let queued = |index, key| {
+        L2Tx::Deposit(Deposit {
+            index,
+            account,
+            owner: victim,
+            asset: Asset::Eth,
+            amount: gwei,
+            key,
+        })
+    };
+    let b = batch(1, vec![queued(0, [0, 0]), queued(1, victims)]);
+    let before = chain.balance(victim);
+    let out = w.state.clone().apply(&b).unwrap();
+    assert_eq!(
+        skipped(&out),
+        vec![Some(SkipReason::DepositWithoutKey(account)), None]
+    );
+    advance(&mut chain, rollup, &mut w.state, &b, 1, None);
+    let opened = w.state.account(account).unwrap();
+    assert_eq!((opened.owner, opened.key), (victim, victims));
+    assert_eq!(opened.balances, [gwei, 0]);
+    assert_eq!(
+        chain.balance(victim) - before,
+        U256::from(ONE_ETH),
+        "refunded"
+    );
 }
 
 /// World(1) plus Mallory's empty account 2, the rollup over it, and a transfer of

@@ -1,11 +1,14 @@
 //! The transaction pool and block building that sequencers and PoS validators share:
 //! users' transactions ordered by a policy (each sender's in nonce order), the bridge's
-//! pending deposits first, over the sequenced (virtual) state followed from L1.
+//! pending deposits first, over the sequenced (virtual) state followed from L1. The pool
+//! admits only transactions the codec can carry, proposes only those whose signature
+//! verifies against the sender's key at that nonce, and is bounded.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::B256;
 use zkarena_harness::l2::state::{BatchOutcome, ExecError, L2State};
+use zkarena_harness::l2::wots::{self, KeyDigest};
 use zkarena_harness::l2::{Batch, Deposit, L2Tx};
 
 use crate::msg::RollupEvent;
@@ -31,11 +34,25 @@ pub struct Header {
     pub fee_account: u64,
 }
 
+/// Most transactions a pool holds; more are refused (as a node's transaction pool
+/// refuses past its limit), so that a flood of transactions that never become valid
+/// cannot exhaust memory.
+pub const MAX_POOL: usize = 16_384;
+
+/// A pooled transaction: its arrival time and the key digest its signature verifies
+/// against (computed once, on arrival).
+#[derive(Clone, Debug)]
+struct Pooled {
+    tx: L2Tx,
+    arrival: u64,
+    signed_by: KeyDigest,
+}
+
 /// A pool of L2 transactions over the sequenced state.
 #[derive(Clone, Debug)]
 pub struct Builder {
     state: L2State,
-    pool: Vec<(L2Tx, u64)>,
+    pool: Vec<Pooled>,
     seen: BTreeSet<B256>,
     deposits: VecDeque<Deposit>,
 }
@@ -51,11 +68,21 @@ impl Builder {
         }
     }
 
-    /// Takes a transaction that arrived at `now_ms` (a copy already seen is ignored).
+    /// Takes a user transaction that arrived at `now_ms`. Ignored: a copy already
+    /// seen, a deposit (those come from L1), one the codec cannot carry (an element
+    /// out of the field, a value above its bound: every batch holding it would be
+    /// malformed), and any once the pool is full.
     pub fn receive(&mut self, tx: L2Tx, now_ms: u64) {
-        if self.seen.insert(tx.hash()) {
-            self.pool.push((tx, now_ms));
+        let L2Tx::User(u) = tx else { return };
+        let carried = Batch::from_plain_record(&Batch::plain_record(&tx)).is_ok_and(|t| t == tx);
+        if !carried || self.pool.len() >= MAX_POOL || !self.seen.insert(tx.hash()) {
+            return;
         }
+        self.pool.push(Pooled {
+            tx,
+            arrival: now_ms,
+            signed_by: wots::recover(&u.signature, u.message(), u.from, u.nonce),
+        });
     }
 
     /// Queues a bridge deposit read from L1.
@@ -75,7 +102,7 @@ impl Builder {
 
     /// Transactions waiting for a batch.
     pub fn pending(&self) -> Vec<B256> {
-        self.pool.iter().map(|(tx, _)| tx.hash()).collect()
+        self.pool.iter().map(|p| p.tx.hash()).collect()
     }
 
     /// Follows one rollup event from L1: queues a deposit, or applies a sequenced
@@ -108,8 +135,14 @@ impl Builder {
     /// Applies a batch sequenced on L1 and drops what it included from the pool.
     pub fn apply(&mut self, batch: &Batch) -> Result<BatchOutcome, ExecError> {
         let outcome = self.state.apply(batch)?;
+        // What the batch included leaves, and so does what its sender's nonce has passed
+        // (it could only be skipped).
         let done: BTreeSet<B256> = outcome.receipts.iter().map(|r| r.hash).collect();
-        self.pool.retain(|(tx, _)| !done.contains(&tx.hash()));
+        let state = &self.state;
+        self.pool.retain(|p| {
+            let next = state.account(sender_of(&p.tx)).map_or(0, |a| a.nonce);
+            !done.contains(&p.tx.hash()) && nonce_of(&p.tx) >= next
+        });
         let consumed = self.state.deposits_consumed();
         while self.deposits.front().is_some_and(|d| d.index < consumed) {
             self.deposits.pop_front();
@@ -149,55 +182,38 @@ impl Builder {
                 txs.push(d);
             }
         }
-        let mut by_sender: BTreeMap<u64, Vec<&(L2Tx, u64)>> = BTreeMap::new();
-        for entry in &self.pool {
-            if let L2Tx::User(u) = &entry.0 {
-                by_sender.entry(u.from).or_default().push(entry);
-            }
+        let mut by_sender: BTreeMap<u64, Vec<&Pooled>> = BTreeMap::new();
+        for p in &self.pool {
+            by_sender.entry(sender_of(&p.tx)).or_default().push(p);
         }
         for (from, queue) in by_sender.iter_mut() {
-            queue.sort_by_key(|(tx, arrival)| (nonce_of(tx), *arrival));
-            // What `admit` refuses holds back the sender's later nonces too: they
-            // would only be skipped for the gap. So does a nonce missing from the pool
-            // (lost in flight, say, while this sequencer was down): the later ones
-            // wait for its resend. Stale nonces still go in (skipped, they leave the
-            // pool).
-            let mut next = self.state.account(*from).map_or(0, |a| a.nonce);
-            let admitted = queue
-                .iter()
-                .take_while(|(tx, _)| {
-                    let nonce = nonce_of(tx);
-                    let contiguous = nonce <= next;
-                    if nonce == next {
-                        next += 1;
-                    }
-                    contiguous && admit(tx)
-                })
-                .count();
-            queue.truncate(admitted);
+            queue.sort_by_key(|p| (nonce_of(&p.tx), p.arrival));
+            let account = self.state.account(*from);
+            let (next, key) = account.map_or((0, [0, 0]), |a| (a.nonce, a.key));
+            *queue = self.proposable(queue, next, key, admit);
             queue.reverse(); // pop from the back
         }
         while txs.len() < cap {
             let best = by_sender
                 .iter()
                 .filter_map(|(&from, q)| {
-                    q.last().map(|(tx, arrival)| {
+                    q.last().map(|p| {
                         let key = match policy {
-                            Policy::Tip => tx.fee().tip,
-                            Policy::Gas => l2_gas(tx),
+                            Policy::Tip => p.tx.fee().tip,
+                            Policy::Gas => l2_gas(&p.tx),
                         };
-                        (from, key, *arrival)
+                        (from, key, p.arrival)
                     })
                 })
                 .max_by_key(|&(from, tip, arrival)| {
                     (tip, std::cmp::Reverse(arrival), std::cmp::Reverse(from))
                 });
             let Some((from, _, _)) = best else { break };
-            let (tx, _) = by_sender
+            let p = by_sender
                 .get_mut(&from)
                 .and_then(|q| q.pop())
                 .expect("non-empty");
-            txs.push(*tx);
+            txs.push(p.tx);
         }
         Batch {
             sequencer: header.sequencer,
@@ -205,5 +221,117 @@ impl Builder {
             fee_account: header.fee_account,
             txs,
         }
+    }
+
+    /// A sender's transactions (sorted by nonce, then arrival) that may go into a
+    /// batch, in nonce order from the account's next nonce `next` and key `key`: at
+    /// each nonce the first whose signature verifies against the key in force there
+    /// (the previous one's next key), up to the first `admit` refuses or the first
+    /// nonce missing (lost in flight, say, while this sequencer was down: the later
+    /// ones wait for its resend, as they would only be skipped for the gap).
+    /// Transactions that do not verify are never proposed.
+    fn proposable<'a>(
+        &self,
+        queue: &[&'a Pooled],
+        mut next: u64,
+        mut key: KeyDigest,
+        admit: &dyn Fn(&L2Tx) -> bool,
+    ) -> Vec<&'a Pooled> {
+        let mut out = Vec::new();
+        for p in queue {
+            let L2Tx::User(u) = &p.tx else { continue };
+            if u.nonce < next || p.signed_by != key {
+                continue;
+            }
+            if u.nonce > next || !admit(&p.tx) {
+                break;
+            }
+            out.push(*p);
+            next += 1;
+            key = u.next_key;
+        }
+        out
+    }
+}
+
+/// The account a transaction is from (a deposit's: the account it credits).
+fn sender_of(tx: &L2Tx) -> u64 {
+    match tx {
+        L2Tx::User(u) => u.from,
+        L2Tx::Deposit(d) => d.account,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zkarena_harness::l2::state::Account;
+    use zkarena_harness::l2::tx::deterministic_key;
+    use zkarena_harness::l2::{Action, Asset, Fee, UserTx};
+
+    use super::*;
+
+    const HEADER: Header = Header {
+        sequencer: 1,
+        l1_block: 1,
+        fee_account: 3,
+    };
+
+    fn pay(key: &zkarena_harness::l2::tx::SigningKey, from: u64, nonce: u64, tip: u64) -> L2Tx {
+        let action = Action::Transfer {
+            to: 2,
+            asset: Asset::Eth,
+            amount: 1,
+        };
+        L2Tx::User(UserTx::sign(
+            key,
+            from,
+            nonce,
+            Fee { base: 1, tip },
+            0,
+            action,
+        ))
+    }
+
+    fn pool() -> (Builder, [zkarena_harness::l2::tx::SigningKey; 2]) {
+        let keys = [deterministic_key(2, "alice"), deterministic_key(2, "bob")];
+        let mut state = L2State::new(8, [1 << 20, 1 << 20]).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            let index = i as u64 + 1;
+            state
+                .set_account(index, Account::for_key(k, index, [1 << 20, 1 << 20]))
+                .unwrap();
+        }
+        (Builder::new(state), keys)
+    }
+
+    #[test]
+    fn a_transaction_the_codec_cannot_carry_never_enters_the_pool() {
+        let (mut b, [alice, _]) = pool();
+        let L2Tx::User(mut bad) = pay(&alice, 1, 0, 1) else {
+            unreachable!()
+        };
+        bad.next_key[0] = u64::MAX; // not a field element
+        b.receive(L2Tx::User(bad), 0);
+        bad.next_key[0] = 0;
+        bad.signature.0[3][1] = u64::MAX;
+        b.receive(L2Tx::User(bad), 0);
+        assert!(b.pending().is_empty());
+        let batch = b.build(HEADER, 64, Policy::Tip, &|_| true);
+        assert!(Batch::decode(&batch.encode(zkarena_harness::l2::Format::Compact)).is_ok());
+    }
+
+    #[test]
+    fn only_transactions_signed_with_the_key_in_force_are_proposed() {
+        let (mut b, [alice, bob]) = pool();
+        // Bob signs for Alice's account with a huge tip; Alice's own two follow.
+        b.receive(pay(&bob, 1, 0, 1_000), 0);
+        let (a0, a1) = (pay(&alice, 1, 0, 1), pay(&alice, 1, 1, 1));
+        b.receive(a1, 1);
+        b.receive(a0, 2);
+        let batch = b.build(HEADER, 64, Policy::Tip, &|_| true);
+        assert_eq!(batch.txs, vec![a0, a1]);
+        // Once Alice's nonce passed it, the forgery leaves the pool.
+        b.apply(&batch).unwrap();
+        assert!(b.pending().is_empty());
     }
 }

@@ -60,6 +60,10 @@ pub struct Frontrunner {
     follower: BlockFollower,
     l1_nonce: OptimisticNonce,
     attacked: BTreeSet<B256>,
+    /// Nonces it has signed a transaction at: a one-time key signs one message only,
+    /// so a nonce whose transaction was never applied (its batch refused, or skipped)
+    /// is never signed again with another message.
+    signed: BTreeSet<u64>,
     report: ActorReport,
 }
 
@@ -91,6 +95,7 @@ impl Frontrunner {
             follower: BlockFollower::new(first_block),
             l1_nonce: OptimisticNonce::new(l1_nonce),
             attacked: BTreeSet::new(),
+            signed: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
                 role: "frontrunner".into(),
@@ -105,7 +110,7 @@ impl Frontrunner {
     }
 
     /// Its own batch around the victim's transactions.
-    fn attack_batch(&self, victim: &Batch) -> Batch {
+    fn attack_batch(&mut self, victim: &Batch) -> Batch {
         let id = if self.params.impersonate {
             victim.sequencer
         } else {
@@ -123,18 +128,13 @@ impl Frontrunner {
                 })
             )
         });
-        let sign = |nonce, action| {
-            L2Tx::User(UserTx::sign(
-                &self.key,
-                self.account,
-                nonce,
-                fee,
-                id,
-                action,
-            ))
-        };
+        let (key, account) = (self.key.clone(), self.account);
+        let sign = |nonce, action| L2Tx::User(UserTx::sign(&key, account, nonce, fee, id, action));
+        // Its keys for this nonce and the next are fresh only if it never signed there.
+        let keys_fresh = !self.signed.contains(&nonce) && !self.signed.contains(&(nonce + 1));
         match (victim_swap, self.params.sandwich_amount) {
-            (Some(i), amount) if amount > 0 => {
+            (Some(i), amount) if amount > 0 && keys_fresh => {
+                self.signed.extend([nonce, nonce + 1]);
                 let L2Tx::User(UserTx {
                     action: Action::Swap { asset_in, .. },
                     ..

@@ -137,6 +137,10 @@ pub enum SkipReason {
         /// The user's bound.
         min_out: u64,
     },
+    /// A deposit would open an account without naming its key (only the owner may name
+    /// one, on L1): it is refunded on L1 to its owner once the batch is verified.
+    #[error("deposit to the empty account {0} names no key: refunded on L1")]
+    DepositWithoutKey(u64),
     /// A deposit names an account that belongs to someone else: it is refunded on L1
     /// to its owner (a withdrawal of the same asset and amount) once the batch is
     /// verified.
@@ -591,6 +595,8 @@ impl L2State {
                         account: d.account,
                         owner: d.owner,
                     })
+                } else if a.before.is_none() && d.key == [0, 0] {
+                    Some(SkipReason::DepositWithoutKey(d.account))
                 } else {
                     None
                 };

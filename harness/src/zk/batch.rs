@@ -259,7 +259,17 @@ impl BatchCircuit {
             }
             let owner_eq = all(&mut b, &owner_eq);
             let vacant = b.not(a.exists);
-            let owner_ok = b.or(vacant, owner_eq);
+            // An empty account opens only with a key (a zero key digest has no
+            // preimage: the account could never be spent from).
+            let no_key = [
+                b.is_equal(words[word::KEY], zero),
+                b.is_equal(words[word::KEY + 1], zero),
+            ];
+            let no_key = all(&mut b, &no_key);
+            let has_key = b.not(no_key);
+            let opens = b.and(vacant, has_key);
+            let tops_up = b.and(a.exists, owner_eq);
+            let owner_ok = b.or(opens, tops_up);
             let ok_dep = all(&mut b, &[is_deposit, a_index_ok, owner_ok]);
             // Deposits are consumed in queue order, applied or skipped.
             let gap = b.sub(words[word::DEPOSIT_INDEX], deposits);

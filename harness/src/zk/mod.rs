@@ -43,7 +43,7 @@ pub const SHAPES: [usize; 3] = [4, 16, 64];
 
 /// Rows one transaction slot of the batch circuit takes (a test checks it against the
 /// built circuit).
-pub const ROWS_PER_SLOT: usize = 470;
+pub const ROWS_PER_SLOT: usize = 471;
 
 /// Rows of the batch circuit with `slots` slots, without building it: what a prover's
 /// simulated latency is computed from.
