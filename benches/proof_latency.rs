@@ -38,9 +38,9 @@ fn proofs(c: &mut Criterion) {
             )
             .unwrap();
         // Lower bounds per transfer. State: two leaves, each a Merkle path checked
-        // and recomputed (2 x depth permutations) plus its old and new leaf hash (two
-        // permutations each). Signature: the scheme's permutations per check.
-        let state_bound = 2 * (2 * DEPTH + 4);
+        // and recomputed (2 x depth permutations) plus its old and new leaf hash (one
+        // permutation each). Signature: the scheme's permutations per check.
+        let state_bound = 2 * (2 * DEPTH + 2);
         let sig_rows = wots::check_rows();
         let sig_bound = wots::CHECK_PERMUTATIONS;
         let state_rows = circuit.rows_per_slot() - sig_rows;

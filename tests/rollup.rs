@@ -774,6 +774,8 @@ fn compact_encoding_shrinks_the_integer_fields_to_a_third_on_mixed_traffic() {
 fn the_latency_model_counts_the_rows_of_the_built_circuit() {
     let c = CircuitCache::global().batch(DEPTH, 4);
     assert_eq!(c.rows_per_slot(), zkarena_harness::zk::ROWS_PER_SLOT);
+    // Before plonky2 adds its constant and public-input gates.
+    assert!(c.gates() - 4 * c.rows_per_slot() <= zkarena_harness::zk::FIXED_ROWS);
     for slots in zkarena_harness::zk::SHAPES {
         eprintln!(
             "{slots} slots: {} rows",
@@ -781,6 +783,8 @@ fn the_latency_model_counts_the_rows_of_the_built_circuit() {
         );
     }
     assert_eq!(c.rows(), zkarena_harness::zk::batch_rows(4));
+    let c16 = CircuitCache::global().batch(DEPTH, 16);
+    assert_eq!(c16.rows(), zkarena_harness::zk::batch_rows(16));
 }
 
 #[test]

@@ -625,6 +625,44 @@ fn forged_transfer() -> (World, SigningKey, L2Tx) {
     (w, mallory, forged)
 }
 
+/// `b` executed on `state` with account 1 re-keyed to `key` (a prover lying about the
+/// sender's key); asserts that the lie's trace, rooted at the real state's root, proves
+/// nothing (the re-keyed leaf does not open under it). Returns the lie's outcome.
+fn rekeyed_sender_is_unprovable(
+    state: &zkarena_harness::l2::state::L2State,
+    b: &Batch,
+    key: zkarena_harness::l2::wots::KeyDigest,
+) -> zkarena_harness::l2::state::BatchOutcome {
+    let mut lie_state = state.clone();
+    let mut sender = *lie_state.account(1).unwrap();
+    sender.key = key;
+    lie_state.set_account(1, sender).unwrap();
+    let lie = lie_state.apply(b).unwrap();
+    let mut t = lie.trace.clone();
+    t.accounts_root_before = state.clone().apply(b).unwrap().trace.accounts_root_before;
+    let circuit = CircuitCache::global().batch(DEPTH, 4);
+    let zero = Default::default();
+    assert!(
+        circuit.prove(&t, zero, zero, zero).is_err(),
+        "re-keyed leaf proven"
+    );
+    lie
+}
+
+/// Proves `out` (real) and submits it as batch 1: the revert reason.
+fn verify_revert(
+    chain: &mut Chain,
+    rollup: Address,
+    out: &zkarena_harness::l2::state::BatchOutcome,
+) -> String {
+    let p = prove_real(out, B256::ZERO, B256::ZERO, &rollup);
+    revert_of(
+        chain,
+        rollup,
+        verify_call(1, 1, &p, p.bytes.clone(), &out.withdrawals),
+    )
+}
+
 #[test]
 fn a_prover_cannot_apply_a_transfer_the_owner_did_not_sign() {
     let (mut w, mallory, forged) = forged_transfer();
@@ -633,28 +671,13 @@ fn a_prover_cannot_apply_a_transfer_the_owner_did_not_sign() {
     let honest = w.state.clone().apply(&b).unwrap();
     assert_eq!(skipped(&honest), vec![Some(SkipReason::BadSignature)]);
     // The prover's only lever: present the victim's leaf with Mallory's key, under
-    // which the transfer applies.
-    let mut lie_state = w.state.clone();
-    let mut victim = *lie_state.account(1).unwrap();
-    victim.key = l2_key(&mallory, 1, 0);
-    lie_state.set_account(1, victim).unwrap();
-    let lie = lie_state.apply(&b).unwrap();
+    // which the transfer applies. Against the real root the leaf does not open.
+    let lie = rekeyed_sender_is_unprovable(&w.state, &b, l2_key(&mallory, 1, 0));
     assert_eq!(skipped(&lie), vec![None], "under Mallory's key it applies");
-    sequence(&mut chain, rollup, &b, Format::Compact);
     // Proven as executed, the proof starts from a root the rollup never had.
-    let p = prove_real(&lie, B256::ZERO, B256::ZERO, &rollup);
-    let reason = revert_of(
-        &mut chain,
-        rollup,
-        verify_call(1, 1, &p, p.bytes.clone(), &lie.withdrawals),
-    );
+    sequence(&mut chain, rollup, &b, Format::Compact);
+    let reason = verify_revert(&mut chain, rollup, &lie);
     assert!(reason.starts_with("OldRootMismatch("), "{reason}");
-    // Against the real root, the re-keyed leaf does not open: no proof at all.
-    let mut t = lie.trace.clone();
-    t.accounts_root_before = honest.trace.accounts_root_before;
-    let circuit = CircuitCache::global().batch(DEPTH, 4);
-    let zero = Default::default();
-    assert!(circuit.prove(&t, zero, zero, zero).is_err());
     // The honest proof verifies: the transfer was skipped, Mallory has nothing.
     let before = w.state.clone();
     advance(&mut chain, rollup, &mut w.state, &b, 1, None);
@@ -688,26 +711,12 @@ fn a_prover_cannot_skip_a_transfer_its_owner_signed() {
         .apply(&batch(1, vec![L2Tx::User(garbled)]))
         .unwrap();
     assert_eq!(skipped(&lie), vec![Some(SkipReason::BadSignature)]);
-    let p = prove_real(&lie, B256::ZERO, B256::ZERO, &rollup);
-    let reason = revert_of(
-        &mut chain,
-        rollup,
-        verify_call(1, 1, &p, p.bytes.clone(), &lie.withdrawals),
-    );
+    let reason = verify_revert(&mut chain, rollup, &lie);
     assert!(reason.starts_with("BatchRangeMismatch("), "{reason}");
     // Lie 2: keep the signature and present the sender's leaf with another key (so
     // the signature does not match it): the leaf does not open under the root.
-    let mut rekeyed = w.state.clone();
-    let mut sender = *rekeyed.account(1).unwrap();
-    sender.key = [5, 5];
-    rekeyed.set_account(1, sender).unwrap();
-    let lie = rekeyed.apply(&b).unwrap();
+    let lie = rekeyed_sender_is_unprovable(&w.state, &b, [5, 5]);
     assert_eq!(skipped(&lie), vec![Some(SkipReason::BadSignature)]);
-    let mut t = lie.trace.clone();
-    t.accounts_root_before = honest.trace.accounts_root_before;
-    let circuit = CircuitCache::global().batch(DEPTH, 4);
-    let zero = Default::default();
-    assert!(circuit.prove(&t, zero, zero, zero).is_err());
     // The honest proof verifies and the transfer is in it.
     advance(&mut chain, rollup, &mut w.state, &b, 1, None);
     assert_eq!(w.balance(2, Asset::Eth), FUNDS + 1_000);

@@ -12,7 +12,7 @@ use plonky2::iop::witness::{PartialWitness, Witness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
 use zkarena_harness::l2::smt::{felt, F};
-use zkarena_harness::l2::tx::{deterministic_key, l2_key, l2_seed, word, TX_WORDS};
+use zkarena_harness::l2::tx::{deterministic_key, l2_key, l2_seed, TX_WORDS};
 use zkarena_harness::l2::wots::{self, KeyDigest, SIG_ELEMS};
 use zkarena_harness::l2::{Action, Asset, Batch, CodecErrorKind, Fee, Format, L2Tx, UserTx};
 use zkarena_harness::sim::SimRng;
@@ -32,14 +32,7 @@ impl CheckCircuit {
         let mut b = CircuitBuilder::<F, D>::new(CircuitConfig::standard_recursion_config());
         let words = std::array::from_fn(|_| b.add_virtual_target());
         let signature = std::array::from_fn(|_| b.add_virtual_target());
-        let message = gadget::message_digest(&mut b, &words);
-        let key = gadget::recover(
-            &mut b,
-            &signature,
-            message,
-            words[word::FROM],
-            words[word::NONCE],
-        );
+        let key = gadget::transaction_key(&mut b, &words, &signature);
         b.register_public_inputs(&key);
         Self {
             data: b.build::<C>(),

@@ -188,12 +188,23 @@ pub const LEAF_DOMAIN: u64 = 1;
 /// Field elements of an account leaf (owner limbs, two balances, nonce, key digest).
 pub const LEAF_FIELDS: usize = 10;
 
-/// The digest of an account leaf's field elements: a [`sponge`] in the leaf domain
-/// (two permutations), its four words. Domain-separated from the inner nodes'
-/// `two_to_one` (one permutation with a zero capacity).
+/// The digest of an account leaf's ten field elements: one Poseidon permutation of
+/// `fields[0..8] ‖ LEAF_DOMAIN, fields[8], fields[9], 0`, its first four words. The
+/// capacity carries the domain word and the key digest: with the domain and the last
+/// word fixed, a preimage or collision needs two chosen words of the permuted state
+/// to come out right (about 2^128 work), and the domain word keeps leaves apart from
+/// the inner nodes' `two_to_one` (the same permutation with a zero capacity).
 pub fn leaf_hash(fields: &[F; LEAF_FIELDS]) -> Digest {
+    use plonky2::hash::hashing::PlonkyPermutation;
+    use plonky2::hash::poseidon::PoseidonPermutation;
+    let mut perm = PoseidonPermutation::new(std::iter::repeat(F::ZERO));
+    perm.set_from_slice(&fields[..8], 0);
+    perm.set_elt(felt(LEAF_DOMAIN), 8);
+    perm.set_from_slice(&fields[8..], 9);
+    perm.permute();
+    let out = perm.squeeze();
     HashOut {
-        elements: sponge(LEAF_DOMAIN, fields),
+        elements: [out[0], out[1], out[2], out[3]],
     }
 }
 

@@ -71,6 +71,8 @@ struct Targets {
 pub struct BatchCircuit {
     depth: usize,
     slots: usize,
+    /// Gates before padding to a power of two.
+    gates: usize,
     data: CircuitData<F, C, D>,
     targets: Targets,
     rows_per_slot: usize,
@@ -225,14 +227,7 @@ impl BatchCircuit {
             assert_geq_bit(&mut b, out, words[word::MIN_OUT], bound_ok);
 
             // The signature, against the sender's current key.
-            let message = wots::message_digest(&mut b, &words);
-            let key = wots::recover(
-                &mut b,
-                &signature,
-                message,
-                words[word::FROM],
-                words[word::NONCE],
-            );
+            let key = wots::transaction_key(&mut b, &words, &signature);
             let key_eq = [
                 b.is_equal(key[0], a.fields[KEY]),
                 b.is_equal(key[1], a.fields[KEY + 1]),
@@ -392,10 +387,12 @@ impl BatchCircuit {
         }
         b.register_public_input(sequencer);
 
+        let gates = b.num_gates();
         let data = b.build::<C>();
         Self {
             depth,
             slots,
+            gates,
             data,
             targets: Targets {
                 header,
@@ -430,6 +427,11 @@ impl BatchCircuit {
     /// Gates (rows) one transaction slot adds.
     pub fn rows_per_slot(&self) -> usize {
         self.rows_per_slot
+    }
+
+    /// Gates before padding (the rows used).
+    pub fn gates(&self) -> usize {
+        self.gates
     }
 
     /// Total rows (a power of two).

@@ -133,12 +133,17 @@ pub fn sponge<const N: usize>(b: &mut Builder, domain: u64, inputs: &[Target]) -
     std::array::from_fn(|i| perm.squeeze()[i])
 }
 
-/// The leaf hash of `fields` ([`crate::l2::smt::leaf_hash`]): a sponge in the leaf
-/// domain (two permutations).
+/// The leaf hash of `fields` ([`crate::l2::smt::leaf_hash`]): one permutation with
+/// the leaf domain and the key digest in the capacity.
 pub fn leaf_hash(b: &mut Builder, fields: &[Target; LEAF_FIELDS]) -> HashOutTarget {
-    HashOutTarget {
-        elements: sponge(b, LEAF_DOMAIN, fields),
-    }
+    let zero = b.zero();
+    let domain = b.constant(felt(LEAF_DOMAIN));
+    let mut perm = PoseidonPermutation::new(std::iter::repeat(zero));
+    perm.set_from_slice(&fields[..8], 0);
+    perm.set_elt(domain, NUM_HASH_OUT_ELTS * 2);
+    perm.set_from_slice(&fields[8..], NUM_HASH_OUT_ELTS * 2 + 1);
+    let out = b.permute::<PoseidonHash>(perm);
+    HashOutTarget::from_vec(out.squeeze()[..NUM_HASH_OUT_ELTS].to_vec())
 }
 
 /// The digest of a leaf with `fields` that exists iff `exists` (else the zero digest).

@@ -30,15 +30,19 @@ pub fn check_rows() -> usize {
     let words: Vec<Target> = (0..TX_WORDS).map(|_| b.add_virtual_target()).collect();
     let signature: [Target; SIG_ELEMS] = std::array::from_fn(|_| b.add_virtual_target());
     let before = b.num_gates();
-    let message = message_digest(&mut b, &words);
-    recover(
-        &mut b,
-        &signature,
-        message,
-        words[word::FROM],
-        words[word::NONCE],
-    );
+    transaction_key(&mut b, &words, &signature);
     b.num_gates() - before
+}
+
+/// The key digest a transaction's signature verifies against: [`recover`] over the
+/// [`message_digest`] of its words, for its sender at its nonce.
+pub fn transaction_key(
+    b: &mut Builder,
+    words: &[Target],
+    signature: &[Target; SIG_ELEMS],
+) -> [Target; ELEMS] {
+    let message = message_digest(b, words);
+    recover(b, signature, message, words[word::FROM], words[word::NONCE])
 }
 
 /// The 64 bits of `x` as the canonical representative below the modulus: the split
