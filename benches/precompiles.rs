@@ -29,7 +29,6 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use zkarena_harness::l1::precompile::PrecompileAnswer;
 use zkarena_harness::l1::{Chain, ChainConfig, L1Precompile};
 use zkarena_harness::l2::tx::{deterministic_key, key_address};
-use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
 use zkarena_harness::zk::precompile::{
     install, VerifierRegistry, BATCH_COMMITMENT, BATCH_COMMITMENT_BLOB, POSEIDON, ZK_BLOB_VERIFIER,
     ZK_VERIFIER,
@@ -38,40 +37,13 @@ use zkarena_harness::zk::{b256_to_digest, CircuitCache, Proof, ProofMode, Prover
 
 mod common;
 use common::{proof_pair, Users, DEPTH};
-
-/// A compact batch of `n` deposits from queue index 0, every field as short as it goes.
-fn deposits(n: usize) -> Vec<u8> {
-    let txs = (0..n as u64)
-        .map(|index| {
-            L2Tx::Deposit(Deposit {
-                index,
-                account: 1 + index % 100,
-                owner: Address::repeat_byte(0x5a),
-                asset: Asset::Eth,
-                amount: 1,
-                key: [0, 0],
-            })
-        })
-        .collect();
-    Batch {
-        sequencer: 1,
-        l1_block: 1,
-        fee_account: 1,
-        txs,
-    }
-    .encode(Format::Compact)
-}
+#[path = "../tests/common/batches.rs"]
+mod batches;
+use batches::{compact_batch, deposits};
 
 fn transfers_batch(n: usize) -> Vec<u8> {
     let mut users = Users::new();
-    let txs = (0..n).map(|i| users.transfer(i)).collect();
-    Batch {
-        sequencer: 1,
-        l1_block: 1,
-        fee_account: 1,
-        txs,
-    }
-    .encode(Format::Compact)
+    compact_batch((0..n).map(|i| users.transfer(i)).collect())
 }
 
 /// One measured call: a precompile (or ecrecover) on one input.

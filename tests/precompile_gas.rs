@@ -11,7 +11,9 @@ use alloy_sol_types::{SolCall, SolValue};
 use zkarena::prelude::*;
 use zkarena_harness::l1::tx::{blob_versioned_hash, BLOB_DATA_BYTES};
 use zkarena_harness::l2::codec::MAX_BATCH_TXS;
-use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
+#[path = "common/batches.rs"]
+mod batches;
+use batches::deposits;
 use zkarena_harness::zk::precompile::{
     install, VerifierRegistry, BATCH_COMMITMENT, BATCH_COMMITMENT_BLOB, POSEIDON, ZK_BLOB_VERIFIER,
     ZK_VERIFIER,
@@ -67,29 +69,6 @@ impl Precompiles {
             })
             .collect()
     }
-}
-
-/// A compact batch of `n` deposits from queue index 0, each field as short as it goes.
-fn deposits(n: usize) -> Vec<u8> {
-    let txs = (0..n as u64)
-        .map(|index| {
-            L2Tx::Deposit(Deposit {
-                index,
-                account: 1,
-                owner: Address::repeat_byte(0x5a),
-                asset: Asset::Eth,
-                amount: 1,
-                key: [0, 0],
-            })
-        })
-        .collect();
-    Batch {
-        sequencer: 1,
-        l1_block: 1,
-        fee_account: 1,
-        txs,
-    }
-    .encode(Format::Compact)
 }
 
 fn commit_input(batch: &[u8]) -> Vec<u8> {

@@ -819,19 +819,13 @@ fn a_batch_can_only_consume_deposits_the_bridge_queued() {
             key: [0, 0],
         })
     };
-    let sequence_call = |b: &Batch| {
-        bindings::TestRollup::sequenceCall {
-            batch: b.encode(Format::Compact).into(),
-        }
-        .abi_encode()
-    };
     // A sequencer minting itself money: a deposit the bridge never saw, or a real one
     // with a bigger amount or another owner.
     for fake in [
         deposit(2_000_000_000, alice),
         deposit(1_000_000_000, Address::repeat_byte(0xbb)),
     ] {
-        let reason = revert_of(&mut chain, rollup, sequence_call(&batch(1, vec![fake])));
+        let reason = sequence_revert(&mut chain, rollup, &batch(1, vec![fake]));
         assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
     }
     // Two deposits where one was queued.
@@ -849,7 +843,7 @@ fn a_batch_can_only_consume_deposits_the_bridge_queued() {
             }),
         ],
     );
-    let reason = revert_of(&mut chain, rollup, sequence_call(&two));
+    let reason = sequence_revert(&mut chain, rollup, &two);
     assert!(
         reason.starts_with("DepositsMismatch(0, 2, 0x0000"),
         "{reason}"
@@ -859,7 +853,10 @@ fn a_batch_can_only_consume_deposits_the_bridge_queued() {
         .transact(TxRequest::call(
             Address::repeat_byte(0xee),
             rollup,
-            sequence_call(&batch(1, vec![deposit(1_000_000_000, alice)])),
+            sequence_call(
+                &batch(1, vec![deposit(1_000_000_000, alice)]),
+                Format::Compact,
+            ),
         ))
         .unwrap();
     let consumed = chain
@@ -874,7 +871,10 @@ fn a_batch_can_only_consume_deposits_the_bridge_queued() {
     let reason = revert_of(
         &mut chain,
         rollup,
-        sequence_call(&batch(1, vec![deposit(1_000_000_000, alice)])),
+        sequence_call(
+            &batch(1, vec![deposit(1_000_000_000, alice)]),
+            Format::Compact,
+        ),
     );
     assert!(
         reason.contains("deposit 0 where the queue is at 1"),

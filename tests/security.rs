@@ -251,10 +251,7 @@ fn every_batch_the_l1_accepts_is_provable_and_the_rollup_keeps_verifying() {
             ..
         }
     ));
-    let call = bindings::TestRollup::sequenceCall {
-        batch: long.encode(Format::Compact).into(),
-    };
-    let reason = revert_of(&mut chain, rollup, call.abi_encode());
+    let reason = sequence_revert(&mut chain, rollup, &long);
     assert!(reason.starts_with("MalformedBatch("), "{reason}");
 
     // An out-of-order deposit: well-formed bytes the L1 neutralizes; everyone reads
@@ -456,10 +453,7 @@ fn a_deposit_names_its_account_and_an_unplaceable_one_is_refunded() {
             ..deposit
         })],
     );
-    let call = bindings::TestRollup::sequenceCall {
-        batch: redirected.encode(Format::Compact).into(),
-    };
-    let reason = revert_of(&mut chain, rollup, call.abi_encode());
+    let reason = sequence_revert(&mut chain, rollup, &redirected);
     assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
     // Or registering a key of its choosing for the account: refused the same way.
     let rekeyed = batch(
@@ -469,10 +463,7 @@ fn a_deposit_names_its_account_and_an_unplaceable_one_is_refunded() {
             ..deposit
         })],
     );
-    let call = bindings::TestRollup::sequenceCall {
-        batch: rekeyed.encode(Format::Compact).into(),
-    };
-    let reason = revert_of(&mut chain, rollup, call.abi_encode());
+    let reason = sequence_revert(&mut chain, rollup, &rekeyed);
     assert!(reason.starts_with("DepositsMismatch(0, 1, "), "{reason}");
     // Sequenced as queued: skipped, and refunded when the batch is verified.
     let b = batch(1, vec![L2Tx::Deposit(deposit)]);

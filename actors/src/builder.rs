@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloy_primitives::B256;
 use zkarena_harness::l2::state::{BatchOutcome, ExecError, L2State};
 use zkarena_harness::l2::wots::{self, KeyDigest};
-use zkarena_harness::l2::{Batch, Deposit, L2Tx};
+use zkarena_harness::l2::{Batch, Deposit, L2Tx, UserTx};
 
 use crate::msg::RollupEvent;
 use crate::sequencer::{l2_gas, Policy};
@@ -48,6 +48,16 @@ struct Pooled {
     signed_by: KeyDigest,
 }
 
+impl Pooled {
+    /// The pooled transaction (only user transactions enter the pool).
+    fn user(&self) -> &UserTx {
+        match &self.tx {
+            L2Tx::User(u) => u,
+            L2Tx::Deposit(_) => unreachable!("`receive` pools user transactions only"),
+        }
+    }
+}
+
 /// A pool of L2 transactions over the sequenced state.
 #[derive(Clone, Debug)]
 pub struct Builder {
@@ -74,10 +84,15 @@ impl Builder {
     /// malformed), and any once the pool is full.
     pub fn receive(&mut self, tx: L2Tx, now_ms: u64) {
         let L2Tx::User(u) = tx else { return };
-        let carried = Batch::from_plain_record(&Batch::plain_record(&tx)).is_ok_and(|t| t == tx);
-        if !carried || self.pool.len() >= MAX_POOL || !self.seen.insert(tx.hash()) {
+        let hash = tx.hash();
+        if self.seen.contains(&hash) || self.pool.len() >= MAX_POOL {
             return;
         }
+        let carried = Batch::from_plain_record(&Batch::plain_record(&tx)).is_ok_and(|t| t == tx);
+        if !carried {
+            return;
+        }
+        self.seen.insert(hash);
         self.pool.push(Pooled {
             tx,
             arrival: now_ms,
@@ -140,8 +155,9 @@ impl Builder {
         let done: BTreeSet<B256> = outcome.receipts.iter().map(|r| r.hash).collect();
         let state = &self.state;
         self.pool.retain(|p| {
-            let next = state.account(sender_of(&p.tx)).map_or(0, |a| a.nonce);
-            !done.contains(&p.tx.hash()) && nonce_of(&p.tx) >= next
+            let u = p.user();
+            let next = state.account(u.from).map_or(0, |a| a.nonce);
+            !done.contains(&p.tx.hash()) && u.nonce >= next
         });
         let consumed = self.state.deposits_consumed();
         while self.deposits.front().is_some_and(|d| d.index < consumed) {
@@ -184,10 +200,10 @@ impl Builder {
         }
         let mut by_sender: BTreeMap<u64, Vec<&Pooled>> = BTreeMap::new();
         for p in &self.pool {
-            by_sender.entry(sender_of(&p.tx)).or_default().push(p);
+            by_sender.entry(p.user().from).or_default().push(p);
         }
         for (from, queue) in by_sender.iter_mut() {
-            queue.sort_by_key(|p| (nonce_of(&p.tx), p.arrival));
+            queue.sort_by_key(|p| (p.user().nonce, p.arrival));
             let account = self.state.account(*from);
             let (next, key) = account.map_or((0, [0, 0]), |a| (a.nonce, a.key));
             *queue = self.proposable(queue, next, key, admit);
@@ -239,7 +255,7 @@ impl Builder {
     ) -> Vec<&'a Pooled> {
         let mut out = Vec::new();
         for p in queue {
-            let L2Tx::User(u) = &p.tx else { continue };
+            let u = p.user();
             if u.nonce < next || p.signed_by != key {
                 continue;
             }
@@ -251,14 +267,6 @@ impl Builder {
             key = u.next_key;
         }
         out
-    }
-}
-
-/// The account a transaction is from (a deposit's: the account it credits).
-fn sender_of(tx: &L2Tx) -> u64 {
-    match tx {
-        L2Tx::User(u) => u.from,
-        L2Tx::Deposit(d) => d.account,
     }
 }
 

@@ -136,17 +136,27 @@ pub fn deploy_test_rollup(
         .unwrap()
 }
 
-pub fn sequence(chain: &mut Chain, rollup: Address, b: &Batch, format: Format) {
-    let call = bindings::TestRollup::sequenceCall {
+/// The TestRollup's `sequence(batch)` calldata for `b` written in `format`.
+pub fn sequence_call(b: &Batch, format: Format) -> Vec<u8> {
+    bindings::TestRollup::sequenceCall {
         batch: b.encode(format).into(),
-    };
+    }
+    .abi_encode()
+}
+
+pub fn sequence(chain: &mut Chain, rollup: Address, b: &Batch, format: Format) {
     chain
         .transact(TxRequest::call(
             Address::repeat_byte(0xee),
             rollup,
-            call.abi_encode(),
+            sequence_call(b, format),
         ))
         .unwrap();
+}
+
+/// The revert of sequencing `b` (compact), which must revert.
+pub fn sequence_revert(chain: &mut Chain, rollup: Address, b: &Batch) -> String {
+    revert_of(chain, rollup, sequence_call(b, Format::Compact))
 }
 
 pub fn verify_call(

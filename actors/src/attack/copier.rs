@@ -15,7 +15,6 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
-use crate::l1node::L1;
 use crate::msg::{Msg, Outbox};
 use crate::node::Role;
 
@@ -78,8 +77,7 @@ impl ProofCopier {
         }
         let request = TxRequest::call(self.address, self.rollup, data.to_vec())
             .gas_limit(10_000_000)
-            .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
-            .nonce(self.l1_nonce.take());
+            .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1);
         Some(request)
     }
 }
@@ -109,15 +107,9 @@ impl Role for ProofCopier {
                     return;
                 }
                 if let Some(request) = self.copy(&data, tip) {
-                    self.report.l1_txs_sent += 1;
                     self.report.proofs_submitted += 1;
-                    out.send(
-                        L1,
-                        Msg::SubmitL1 {
-                            request,
-                            tag: "copied proof".into(),
-                        },
-                    );
+                    let tag = "copied proof".into();
+                    self.l1_nonce.submit(request, tag, &mut self.report, out);
                 }
             }
             Msg::L1Receipt {

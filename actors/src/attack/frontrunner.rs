@@ -17,7 +17,6 @@ use zkarena_harness::l2::{Action, Batch, Fee, Format, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
-use crate::l1node::L1;
 use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
@@ -240,16 +239,9 @@ impl Role for Frontrunner {
                 };
                 let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
                     .gas_limit(crate::sequencer::batch_gas_limit(gas_bytes))
-                    .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1)
-                    .nonce(self.l1_nonce.take());
-                self.report.l1_txs_sent += 1;
-                out.send(
-                    L1,
-                    Msg::SubmitL1 {
-                        request,
-                        tag: "frontrun".into(),
-                    },
-                );
+                    .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1);
+                let tag = "frontrun".into();
+                self.l1_nonce.submit(request, tag, &mut self.report, out);
             }
             Msg::L1Receipt {
                 included,

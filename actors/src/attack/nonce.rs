@@ -2,7 +2,11 @@
 //! transactions optimistically and takes a nonce back when the L1 says a transaction was
 //! not included, while counting every receipt in its report.
 
+use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::report::ActorReport;
+
+use crate::l1node::L1;
+use crate::msg::{Msg, Outbox};
 
 /// The next L1 nonce of a mempool-driven sender.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +23,19 @@ impl OptimisticNonce {
         let n = self.0;
         self.0 += 1;
         n
+    }
+
+    /// Sends `request` to the L1 with the next nonce, counted as sent in `report`.
+    pub fn submit(
+        &mut self,
+        request: TxRequest,
+        tag: String,
+        report: &mut ActorReport,
+        out: &mut Outbox,
+    ) {
+        report.l1_txs_sent += 1;
+        let request = request.nonce(self.take());
+        out.send(L1, Msg::SubmitL1 { request, tag });
     }
 
     /// Counts a receipt in `report`; a transaction that was not included did not use

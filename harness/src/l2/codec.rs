@@ -94,7 +94,7 @@ pub enum CodecErrorKind {
 
 const U32: u64 = u32::MAX as u64;
 /// The Goldilocks modulus: key digests and signature elements are below it.
-const FIELD_ORDER: u64 = 0xffff_ffff_0000_0001;
+const FIELD_ORDER: u64 = <super::smt::F as plonky2::field::types::Field64>::ORDER;
 
 impl Batch {
     /// Encodes the batch.

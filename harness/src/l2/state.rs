@@ -17,8 +17,8 @@ use super::smt::{
 use super::tx::{
     address_limbs, word, Action, Asset, L2Tx, MAX_AMOUNT, SWAP_FEE_NUM, SWAP_FEE_SHIFT, TX_WORDS,
 };
-use super::tx::{key_address, l2_seed, SigningKey};
-use super::wots::{KeyDigest, Seed, Signature};
+use super::tx::{key_address, l2_key, SigningKey};
+use super::wots::{KeyDigest, Signature};
 
 /// Default depth of the account tree (about a million accounts).
 pub const DEFAULT_DEPTH: usize = 20;
@@ -57,21 +57,15 @@ impl Account {
         ]
     }
 
-    /// A fresh account at `index` owned by `owner`, whose transactions `seed` signs
-    /// (its key is the one of nonce 0).
-    pub fn open(owner: Address, seed: &Seed, index: u64, balances: [u64; 2]) -> Self {
+    /// A fresh account at `index` for the holder of the L1 key `key`: its address owns
+    /// the account, its key of nonce 0 ([`l2_key`]) signs the first transaction.
+    pub fn for_key(key: &SigningKey, index: u64, balances: [u64; 2]) -> Self {
         Self {
-            owner,
+            owner: key_address(key),
             balances,
             nonce: 0,
-            key: seed.key_digest(index, 0),
+            key: l2_key(key, index, 0),
         }
-    }
-
-    /// A fresh account at `index` for the holder of the L1 key `key` (its address owns
-    /// the account, its [`l2_seed`] signs for it).
-    pub fn for_key(key: &SigningKey, index: u64, balances: [u64; 2]) -> Self {
-        Self::open(key_address(key), &l2_seed(key), index, balances)
     }
 
     /// The leaf digest (an absent account is the zero digest): [`leaf_hash`] of its
@@ -563,10 +557,7 @@ impl L2State {
         let a = self.leaf_witness(words[word::FROM]);
         let mut slot = SlotTrace {
             words,
-            signature: match tx {
-                L2Tx::User(u) => u.signature,
-                L2Tx::Deposit(_) => Signature::default(),
-            },
+            signature: tx.signature(),
             sig_ok: false,
             a: a.clone(),
             b: a.clone(),

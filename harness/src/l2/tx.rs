@@ -360,12 +360,12 @@ impl L2Tx {
         keccak256(&buf)
     }
 
-    /// The signature's elements as the batch commitment reads them (zeros for a
-    /// deposit).
-    pub fn signature_elements(&self) -> [u64; wots::SIG_ELEMS] {
+    /// Its signature (all zero for a deposit, which is not signed): what the batch
+    /// commitment and the circuit read.
+    pub fn signature(&self) -> Signature {
         match self {
-            L2Tx::User(tx) => tx.signature.elements(),
-            L2Tx::Deposit(_) => [0; wots::SIG_ELEMS],
+            L2Tx::User(tx) => tx.signature,
+            L2Tx::Deposit(_) => Signature::default(),
         }
     }
 

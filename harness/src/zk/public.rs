@@ -137,7 +137,7 @@ pub fn batch_commitment(prev: Digest, batch: &Batch) -> Digest {
         batch
             .txs
             .iter()
-            .map(|tx| (tx.words(), tx.signature_elements())),
+            .map(|tx| (tx.words(), tx.signature().elements())),
     )
 }
 
