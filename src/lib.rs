@@ -8,6 +8,8 @@ pub use zkarena_actors as actors;
 pub use zkarena_harness as harness;
 
 pub mod boot;
+pub mod mechanisms;
+pub mod metric;
 pub mod run;
 pub mod scenario;
 

@@ -174,7 +174,8 @@ fn sweep(
         progress: None,
         jitter_seed: None,
     };
-    let report = zkarena::run::sweep(s, &opts, Some(sweep_progress)).context("setting up a run")?;
+    let report = zkarena::mechanisms::pos::sweep::run_sweep(s, &opts, Some(sweep_progress))
+        .context("setting up a run")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("sweep.json"), report.to_json() + "\n")?;
     std::fs::write(out.join("sweep.html"), report.html())?;

@@ -6,150 +6,21 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::mechanisms::pos::sweep::CartelSweep;
+use crate::mechanisms::pos::validator::{CartelStrategy, ValidatorParams};
+pub use crate::mechanisms::MechanismConfig;
+use crate::metric::Metric;
 use serde::{Deserialize, Serialize};
 use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
 use zkarena_actors::msg::Msg;
 use zkarena_actors::referee::REFEREE;
 use zkarena_actors::runtime::DRIVER;
 use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
-use zkarena_actors::validator::{rules as pos, CartelStrategy, ValidatorParams};
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::tx::MAX_AMOUNT;
 use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
 use zkarena_harness::zk::ProofMode;
-
-/// The mechanism under test.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Mechanism {
-    /// One sequencer named at deployment (the first in the cast); anyone proves. The
-    /// baseline the decentralized mechanisms are compared with.
-    Centralized,
-    /// Proof of Efficiency: anyone sequences for a batch fee in the network token; the
-    /// first valid proof of a range takes its batch fees.
-    ProofOfEfficiency {
-        /// Initial batch fee, in 1e-9 network token (like gwei).
-        #[serde(default = "default_batch_fee")]
-        batch_fee_gwei: u64,
-        /// Verification time target of the fee adaptation (s).
-        #[serde(default = "default_verify_target")]
-        verify_time_target_s: u64,
-        /// Forced-batch timeout (s): after it a forced batch goes before any other,
-        /// and anyone may sequence it.
-        #[serde(default = "default_force_timeout")]
-        force_timeout_s: u64,
-        /// Bind each proof to its submitter (and the rollup): a proof copied from the
-        /// L1 mempool is refused. Turn it off only to show the proof-copying attack.
-        #[serde(default = "default_true")]
-        bind_proofs: bool,
-    },
-    /// PoS leader election (`StakeManager` + `PosRollup`): validators stake; each L2
-    /// slot's leader is drawn by stake from an L1 block hash; a block is canonical at
-    /// 2/3 of the stake and its batch is sequenced; an empty slot's leader is slashed.
-    ProofOfStake {
-        /// L1 blocks per L2 slot.
-        #[serde(default = "default_blocks_per_slot")]
-        blocks_per_slot: u64,
-        /// Slots after a slot before its leader can be slashed for it.
-        #[serde(default = "default_timeout_slots")]
-        timeout_slots: u64,
-        /// Share of the leader's stake slashed (basis points).
-        #[serde(default = "default_slash_bps")]
-        slash_bps: u16,
-        /// Burn the slash (else `reporter_bps` of it pays the reporter, the rest is
-        /// burnt).
-        #[serde(default)]
-        burn_slash: bool,
-        /// Share of a slash paid to its reporter when not burnt (basis points, at most
-        /// the StakeManager's 1/8). Default 1/16, the share of the initial slashing
-        /// penalty Ethereum pays its whistleblower (1/512 of the balance against 1/32).
-        #[serde(default = "default_reporter_bps")]
-        reporter_bps: u16,
-        /// Smallest stake, in whole network tokens. Default 10: 1% of the shipped
-        /// scenarios' 1000 tokens (Polygon PoS asks 10,000 POL of ~10 billion, with
-        /// 105 seats; Ethereum 32 ETH).
-        #[serde(default = "default_min_stake")]
-        min_stake: u64,
-        /// Most validators that may ever stake (at most the StakeManager's ceiling, 100:
-        /// `attest` with everyone signing takes about 4.6 M gas). Default 100:
-        /// Polygon PoS has 105 seats, the Cosmos Hub launched with 100.
-        #[serde(default = "default_max_validators")]
-        max_validators: u64,
-        /// L1 blocks an exit waits before the stake can be withdrawn.
-        #[serde(default = "default_exit_delay")]
-        exit_delay_blocks: u64,
-        /// Fee to force a transaction through L1, in 1e-9 network token.
-        #[serde(default = "default_batch_fee")]
-        force_fee_gwei: u64,
-        /// Forced-batch timeout (s): after it no block is canonical until the forced
-        /// batch is sequenced, and anyone may sequence it.
-        #[serde(default = "default_force_timeout")]
-        force_timeout_s: u64,
-        /// How long a leader collects attestations before posting them (ms).
-        #[serde(default = "default_collect_ms")]
-        collect_ms: u64,
-        /// Gossip latency between validators (ms).
-        #[serde(default = "default_gossip_ms")]
-        gossip_ms: u64,
-    },
-}
-
-fn default_blocks_per_slot() -> u64 {
-    2
-}
-fn default_timeout_slots() -> u64 {
-    2
-}
-fn default_slash_bps() -> u16 {
-    1_000
-}
-fn default_reporter_bps() -> u16 {
-    625
-}
-fn default_min_stake() -> u64 {
-    10
-}
-fn default_max_validators() -> u64 {
-    100
-}
-fn default_exit_delay() -> u64 {
-    64
-}
-/// Shortest interval between a PoS leader's reposts of its attestations (ms).
-pub const MIN_COLLECT_MS: u64 = 100;
-
-fn default_collect_ms() -> u64 {
-    2_000
-}
-fn default_gossip_ms() -> u64 {
-    100
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_batch_fee() -> u64 {
-    1_000_000
-}
-fn default_verify_target() -> u64 {
-    60
-}
-fn default_force_timeout() -> u64 {
-    48
-}
-
-impl Mechanism {
-    /// Its name in reports.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Mechanism::Centralized => "centralized",
-            Mechanism::ProofOfEfficiency { .. } => "proof_of_efficiency",
-            Mechanism::ProofOfStake { .. } => "proof_of_stake",
-        }
-    }
-}
 
 /// The L2 at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +185,27 @@ impl CastMember {
             | CastMember::Frontrunner { name, .. }
             | CastMember::Copier { name, .. }
             | CastMember::Garbage { name } => name,
+        }
+    }
+
+    /// Whether it builds batches (and so has an L2 fee account): sequencers,
+    /// frontrunners, PoS validators.
+    pub fn builds_batches(&self) -> bool {
+        matches!(
+            self,
+            CastMember::Sequencer { .. }
+                | CastMember::Frontrunner { .. }
+                | CastMember::Validator { .. }
+        )
+    }
+
+    /// Most transactions per batch it builds, if it builds batches of its own choosing.
+    pub fn max_txs(&self) -> Option<usize> {
+        match self {
+            CastMember::Sequencer { max_txs, .. } | CastMember::Validator { max_txs, .. } => {
+                Some(*max_txs)
+            }
+            _ => None,
         }
     }
 
@@ -499,14 +391,10 @@ impl Op {
     }
 }
 
-/// An expectation the run checks: `metric op value`. Metrics: `batches_sequenced`,
-/// `batches_verified`, `txs_applied`, `txs_skipped`, `txs_pending`, `txs_lost`,
-/// `finalized_invalid_roots`, `worst_inclusion_delay_ms`,
-/// `longest_finalization_gap_ms`, `nakamoto_sequencers`, `nakamoto_provers`, under
-/// proof of stake `slots_canonical`, `slots_uncled`, `honest_slashed`,
-/// `cartel_slashed` (1e-9 token), `honest_stake_slashed_pct`, `liveness_gap_slots`, and
-/// `<actor>.<field>` with field one of `l1_gas`, `l2_fees_earned`, `batches_sequenced`,
-/// `proofs_submitted`, `proofs_accepted`, `l2_txs_sent`, `mev_profit`.
+/// An expectation the run checks: `metric op value`. The metrics are typed in
+/// [`crate::metric`]: run-wide ([`crate::metric::RunMetric`]), `<actor>.<field>`
+/// ([`crate::metric::ActorField`]), and the mechanism section's (e.g. proof of stake's
+/// `slots_canonical`), refused at `check` under another mechanism.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
@@ -528,7 +416,7 @@ pub struct Scenario {
     /// One line: what it shows.
     pub description: String,
     /// Mechanism.
-    pub mechanism: Mechanism,
+    pub mechanism: MechanismConfig,
     /// Seed of every random choice.
     #[serde(default)]
     pub seed: u64,
@@ -557,17 +445,7 @@ pub struct Scenario {
     /// Proof of stake: run the scenario once per cartel share and seed, and report
     /// slashing as a function of the cartel's stake.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<Sweep>,
-}
-
-/// A sweep over the stake cartel's share.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sweep {
-    /// Cartel shares of the total stake (percent, each in 0..=95).
-    pub cartel_pct: Vec<u64>,
-    /// Seeds to run each share with.
-    pub seeds: Vec<u64>,
+    pub sweep: Option<CartelSweep>,
 }
 
 /// Most L1 blocks a run may last. Memory grows about 36 KB per slot with the shipped
@@ -760,7 +638,6 @@ impl Scenario {
             ));
         }
         self.validate_genesis(file)?;
-        let pos = matches!(self.mechanism, Mechanism::ProofOfStake { .. });
         let mut names = BTreeSet::new();
         for (i, m) in self.cast.iter().enumerate() {
             let name = m.name();
@@ -809,38 +686,13 @@ impl Scenario {
                     ));
                 }
             }
-            if let CastMember::Validator { max_txs, stake, .. } = m {
-                if !pos {
-                    return Err(bad(
-                        format!("cast[{i}].role"),
-                        "a validator needs the proof_of_stake mechanism".into(),
-                    ));
-                }
+            if let CastMember::Validator { max_txs, .. } = m {
                 if !(1..=64).contains(max_txs) {
                     return Err(bad(
                         format!("cast[{i}].max_txs"),
                         format!("{max_txs} is outside 1..=64"),
                     ));
                 }
-                if *stake == 0 || *stake > 1_000_000_000 {
-                    return Err(bad(
-                        format!("cast[{i}].stake"),
-                        format!("{stake} is outside 1..=1000000000 tokens"),
-                    ));
-                }
-            }
-            if pos
-                && matches!(
-                    m,
-                    CastMember::Sequencer { .. }
-                        | CastMember::Frontrunner { .. }
-                        | CastMember::Garbage { .. }
-                )
-            {
-                return Err(bad(
-                    format!("cast[{i}].role"),
-                    "under proof_of_stake blocks come from validators: no sequencers or sequencing attackers".into(),
-                ));
             }
         }
         if !self
@@ -850,34 +702,10 @@ impl Scenario {
         {
             return Err(bad("cast".into(), "needs an aggregator".into()));
         }
-        if let Mechanism::ProofOfStake { .. } = self.mechanism {
-            self.validate_pos(file)?;
-        } else {
-            let sequencers: Vec<&str> = self
-                .cast
-                .iter()
-                .filter(|m| matches!(m, CastMember::Sequencer { .. }))
-                .map(CastMember::name)
-                .collect();
-            if sequencers.is_empty() {
-                return Err(bad("cast".into(), "needs a sequencer".into()));
-            }
-            if !sequencers.contains(&self.workload.sequencer.as_str()) {
-                return Err(bad(
-                    "workload.sequencer".into(),
-                    format!(
-                        "`{}` is not a sequencer of the cast",
-                        self.workload.sequencer
-                    ),
-                ));
-            }
-            if self.sweep.is_some() {
-                return Err(bad(
-                    "sweep".into(),
-                    "a sweep over cartel stake needs the proof_of_stake mechanism".into(),
-                ));
-            }
-        }
+        let rules = self.mechanism.rules();
+        rules.validate(self, &|path: &str, message: String| {
+            bad(path.into(), message)
+        })?;
         let w = &self.workload;
         if !(w.txs_per_slot.is_finite() && (0.0..=1000.0).contains(&w.txs_per_slot)) {
             return Err(bad(
@@ -944,25 +772,23 @@ impl Scenario {
                 }
             }
             // A kind no message has would silently do nothing.
+            let kinds: Vec<&str> = Msg::KINDS
+                .iter()
+                .chain(rules.message_kinds())
+                .copied()
+                .collect();
             for k in f.kinds() {
-                if !Msg::KINDS.contains(&k) {
+                if !kinds.contains(&k) {
                     return Err(bad(
                         format!("faults[{i}]"),
-                        format!(
-                            "unknown message kind `{k}` (one of {})",
-                            Msg::KINDS.join(", ")
-                        ),
+                        format!("unknown message kind `{k}` (one of {})", kinds.join(", ")),
                     ));
                 }
             }
         }
         for (i, e) in self.expect.iter().enumerate() {
-            if !metric_known(&e.metric, &names, w.users) {
-                return Err(bad(
-                    format!("expect[{i}].metric"),
-                    format!("unknown metric `{}`", e.metric),
-                ));
-            }
+            Metric::parse(&e.metric, rules, &names, w.users)
+                .map_err(|why| bad(format!("expect[{i}].metric"), why))?;
         }
         Ok(())
     }
@@ -1013,317 +839,142 @@ impl Scenario {
         }
         Ok(())
     }
-
-    fn validate_pos(&self, file: &str) -> Result<(), ScenarioError> {
-        let Mechanism::ProofOfStake {
-            blocks_per_slot,
-            timeout_slots,
-            slash_bps,
-            collect_ms,
-            reporter_bps,
-            min_stake,
-            max_validators,
-            ..
-        } = self.mechanism
-        else {
-            return Ok(());
-        };
-        let bad = |path: &str, message: String| ScenarioError::Invalid {
-            file: file.into(),
-            path: path.into(),
-            message,
-        };
-        if !(1..=64).contains(&blocks_per_slot) {
-            return Err(bad(
-                "mechanism.blocks_per_slot",
-                format!("{blocks_per_slot} is outside 1..=64"),
-            ));
-        }
-        // The slot's start hash (its leader's seed) must still be readable when the
-        // timeout passes, with a margin for the reports (StakeManager
-        // MAX_TIMEOUT_BLOCKS).
-        let timeout_blocks = (timeout_slots as u128 + 1) * blocks_per_slot as u128;
-        if timeout_blocks > pos::MAX_TIMEOUT_BLOCKS as u128 {
-            return Err(bad(
-                "mechanism.timeout_slots",
-                format!(
-                    "{timeout_slots}: (1 + timeout_slots) x blocks_per_slot = {timeout_blocks} L1 blocks, above {} (BLOCKHASH's {} blocks less a {}-block margin for reports)",
-                    pos::MAX_TIMEOUT_BLOCKS,
-                    pos::BLOCKHASH_WINDOW,
-                    pos::REPORT_MARGIN_BLOCKS
-                ),
-            ));
-        }
-        if reporter_bps > pos::MAX_REPORTER_BPS {
-            return Err(bad(
-                "mechanism.reporter_bps",
-                format!(
-                    "{reporter_bps} is above {} (1/8 of the slash)",
-                    pos::MAX_REPORTER_BPS
-                ),
-            ));
-        }
-        if !(1..=pos::MAX_VALIDATORS_CEILING).contains(&max_validators) {
-            return Err(bad(
-                "mechanism.max_validators",
-                format!(
-                    "{max_validators} is outside 1..={}",
-                    pos::MAX_VALIDATORS_CEILING
-                ),
-            ));
-        }
-        if min_stake == 0 {
-            return Err(bad(
-                "mechanism.min_stake",
-                "must be at least 1 token".into(),
-            ));
-        }
-        for (i, m) in self.cast.iter().enumerate() {
-            if let CastMember::Validator { stake, .. } = m {
-                if *stake < min_stake {
-                    return Err(bad(
-                        &format!("cast[{i}].stake"),
-                        format!("{stake} is below mechanism.min_stake ({min_stake} tokens)"),
-                    ));
-                }
-            }
-        }
-        if slash_bps > 10_000 {
-            return Err(bad(
-                "mechanism.slash_bps",
-                format!("{slash_bps} is above 10000 (all of the stake)"),
-            ));
-        }
-        let slot_ms = self.slot_seconds * 1000;
-        // A leader reposts its block's attestations every collect_ms while it is not
-        // canonical: at 0 ms the reposts never let time advance (the run filled memory),
-        // and at MIN_COLLECT_MS a 12 s slot holds at most 120 of them.
-        if collect_ms < MIN_COLLECT_MS {
-            return Err(bad(
-                "mechanism.collect_ms",
-                format!("{collect_ms} ms is below {MIN_COLLECT_MS} ms: the leader's reposts would flood the run"),
-            ));
-        }
-        if collect_ms >= slot_ms {
-            return Err(bad(
-                "mechanism.collect_ms",
-                format!("{collect_ms} ms does not fit in an L1 slot of {slot_ms} ms"),
-            ));
-        }
-        let validators: Vec<&CastMember> = self
-            .cast
-            .iter()
-            .filter(|m| matches!(m, CastMember::Validator { .. }))
-            .collect();
-        if validators.is_empty() {
-            return Err(bad("cast", "needs a validator".into()));
-        }
-        if validators.len() as u64 > max_validators {
-            return Err(bad(
-                "cast",
-                format!(
-                    "{} validators, above mechanism.max_validators ({max_validators})",
-                    validators.len()
-                ),
-            ));
-        }
-        if !self.workload.sequencer.is_empty() {
-            return Err(bad(
-                "workload.sequencer",
-                "under proof_of_stake users send to every validator: leave it out".into(),
-            ));
-        }
-        if let Some(sweep) = &self.sweep {
-            let cartel = validators
-                .iter()
-                .filter(|m| m.validator().is_some_and(|p| p.strategy.is_cartel()))
-                .count();
-            if cartel == 0 || cartel == validators.len() {
-                return Err(bad(
-                    "sweep",
-                    "needs both cartel validators (a strategy other than honest) and honest ones"
-                        .into(),
-                ));
-            }
-            if sweep.cartel_pct.is_empty() || sweep.seeds.is_empty() {
-                return Err(bad("sweep", "needs cartel shares and seeds".into()));
-            }
-            if let Some((k, p)) = sweep.cartel_pct.iter().enumerate().find(|(_, p)| **p > 95) {
-                return Err(bad(
-                    &format!("sweep.cartel_pct[{k}]"),
-                    format!("{p} is outside 0..=95"),
-                ));
-            }
-            // Every run's stakes must reach the minimum (a member left without stake
-            // leaves the cast).
-            for (k, &p) in sweep.cartel_pct.iter().enumerate() {
-                let small = self
-                    .with_cartel_share(p, self.seed)
-                    .cast
-                    .iter()
-                    .filter_map(|m| match m {
-                        CastMember::Validator { stake, .. } => Some(*stake),
-                        _ => None,
-                    })
-                    .min();
-                if let Some(s) = small.filter(|s| *s < min_stake) {
-                    return Err(bad(
-                        &format!("sweep.cartel_pct[{k}]"),
-                        format!(
-                            "at {p}% a validator stakes {s} tokens, below mechanism.min_stake ({min_stake})"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The scenario with the cartel holding `pct` percent of the total stake (split
-    /// evenly among its members, the rest evenly among the honest validators; members
-    /// left without stake leave the cast) and seed `seed`.
-    pub fn with_cartel_share(&self, pct: u64, seed: u64) -> Scenario {
-        let mut s = self.clone();
-        s.seed = seed;
-        s.sweep = None;
-        s.name = format!("{}@{pct}%/seed{seed}", self.name);
-        let is_cartel = |m: &CastMember| m.validator().is_some_and(|p| p.strategy.is_cartel());
-        let total: u64 = s
-            .cast
-            .iter()
-            .map(|m| match m {
-                CastMember::Validator { stake, .. } => *stake,
-                _ => 0,
-            })
-            .sum();
-        let cartel = s.cast.iter().filter(|m| is_cartel(m)).count() as u64;
-        let honest = s
-            .cast
-            .iter()
-            .filter(|m| matches!(m, CastMember::Validator { .. }) && !is_cartel(m))
-            .count() as u64;
-        let cartel_total = total * pct / 100;
-        let flags: Vec<bool> = s.cast.iter().map(is_cartel).collect();
-        for (m, cartel_member) in s.cast.iter_mut().zip(flags) {
-            if let CastMember::Validator { stake, .. } = m {
-                *stake = if cartel_member {
-                    cartel_total / cartel.max(1)
-                } else {
-                    (total - cartel_total) / honest.max(1)
-                };
-            }
-        }
-        s.cast
-            .retain(|m| !matches!(m, CastMember::Validator { stake: 0, .. }));
-        s
-    }
 }
 
-/// Run-wide metrics an expectation may name.
-pub const METRICS: &[&str] = &[
-    "batches_sequenced",
-    "batches_verified",
-    "txs_applied",
-    "txs_skipped",
-    "txs_pending",
-    "txs_lost",
-    "finalized_invalid_roots",
-    "worst_inclusion_delay_ms",
-    "longest_finalization_gap_ms",
-    "nakamoto_sequencers",
-    "nakamoto_provers",
-    "slots_canonical",
-    "slots_uncled",
-    "honest_slashed",
-    "cartel_slashed",
-    "honest_stake_slashed_pct",
-    "liveness_gap_slots",
-];
-
-/// Per-actor fields an expectation may name as `<actor>.<field>`.
-pub const ACTOR_FIELDS: &[&str] = &[
-    "l1_gas",
-    "l2_fees_earned",
-    "batches_sequenced",
-    "proofs_submitted",
-    "proofs_accepted",
-    "l2_txs_sent",
-    "mev_profit",
-    "profit_gwei",
-    "proving_wasted_ms",
-    "l1_token_delta",
-    "fines",
-    "rewards",
-];
-
-fn metric_known(m: &str, names: &BTreeSet<String>, users: usize) -> bool {
-    if METRICS.contains(&m) {
-        return true;
-    }
-    let Some((actor, field)) = m.rsplit_once('.') else {
-        return false;
-    };
-    let actor_ok = names.contains(actor)
-        || actor
-            .strip_prefix("user-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .is_some_and(|n| n < users);
-    actor_ok && ACTOR_FIELDS.contains(&field)
-}
-
-/// Builds a scenario in Rust (tests), with the same defaults as the JSON.
+/// Builds a scenario in Rust (tests), with the JSON's defaults: every member and
+/// mechanism is built through the same deserializer as a scenario file, so a field the
+/// builder does not set takes the value a file that leaves it out gets (proof mode
+/// included: real proofs unless [`ScenarioBuilder::proofs`] says otherwise).
+///
+/// ```
+/// use zkarena::scenario::{Op, ScenarioBuilder};
+/// use zkarena::harness::zk::ProofMode;
+///
+/// let s = ScenarioBuilder::proof_of_efficiency("race", 4, 1.0)
+///     .aggregator("fast", 16_384)
+///     .proofs(ProofMode::Dev)
+///     .slots(10)
+///     .expect("fast.proofs_accepted", Op::Ge, 1.0)
+///     .build()
+///     .unwrap();
+/// assert_eq!(s.cast.len(), 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ScenarioBuilder(Scenario);
 
+/// A value built from JSON by the scenario's own deserializer (the builder's defaults
+/// are the file format's).
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("the builder writes valid scenario JSON")
+}
+
 impl ScenarioBuilder {
-    /// A centralized-mechanism scenario with one sequencer `seq` and one aggregator
+    /// A scenario under `mechanism` with no cast yet, `users` users sending
+    /// `txs_per_slot` each to `sequencer` (empty under proof of stake).
+    fn empty(
+        name: &str,
+        mechanism: serde_json::Value,
+        users: usize,
+        txs_per_slot: f64,
+        sequencer: &str,
+    ) -> Self {
+        let mut s: Scenario = from_json(serde_json::json!({
+            "description": format!("{name} (built in Rust)"),
+            "mechanism": mechanism,
+            "cast": [],
+            "workload": {"users": users, "sequencer": sequencer, "txs_per_slot": txs_per_slot},
+        }));
+        s.name = name.into();
+        Self(s)
+    }
+
+    /// The centralized baseline with one sequencer `seq` (id 1) and one aggregator
     /// `agg`, `users` users sending `txs_per_slot` each.
     pub fn centralized(name: &str, users: usize, txs_per_slot: f64) -> Self {
-        Self(Scenario {
-            name: name.into(),
-            description: format!("{name} (built in Rust)"),
-            mechanism: Mechanism::Centralized,
-            seed: 0,
-            slots: default_slots(),
-            slot_seconds: default_slot_seconds(),
-            proof_mode: ProofMode::Dev,
-            l2: L2Genesis::default(),
-            cast: vec![
-                CastMember::Sequencer {
-                    name: "seq".into(),
-                    id: 1,
-                    max_txs: default_max_txs(),
-                    l1_tip_gwei: default_tip(),
-                    format: default_format(),
-                    censor: Vec::new(),
-                    da: Da::Calldata,
-                    policy: Policy::Tip,
-                },
-                CastMember::Aggregator {
-                    name: "agg".into(),
-                    hardware: Hardware {
-                        rows_per_sec: 4096,
-                        overhead_ms: 500,
-                    },
-                    l1_tip_gwei: default_tip(),
-                    strategy: Strategy::Honest,
-                    proof_da: ProofDa::Blobs,
-                },
-            ],
-            workload: Workload {
-                users,
-                sequencer: "seq".into(),
-                txs_per_slot,
-                mix: default_mix(),
-                fee: default_fee(),
-                deposit_gwei: 0,
-                chain_id_names_sequencer: false,
-                patience_slots: None,
-            },
-            faults: Vec::new(),
-            expect: Vec::new(),
-            sweep: None,
-        })
+        Self::empty(
+            name,
+            serde_json::json!({"kind": "centralized"}),
+            users,
+            txs_per_slot,
+            "seq",
+        )
+        .sequencer("seq", 1)
+        .aggregator("agg", 4096)
+    }
+
+    /// Proof of Efficiency (default parameters) with one sequencer `seq` (id 1) and one
+    /// aggregator `agg`.
+    pub fn proof_of_efficiency(name: &str, users: usize, txs_per_slot: f64) -> Self {
+        Self::empty(
+            name,
+            serde_json::json!({"kind": "proof_of_efficiency"}),
+            users,
+            txs_per_slot,
+            "seq",
+        )
+        .sequencer("seq", 1)
+        .aggregator("agg", 4096)
+    }
+
+    /// PoS leader election (default parameters) with honest validators `v-0`, `v-1`,
+    /// ... staking `stakes` (whole tokens; ids from 1) and one aggregator `agg`.
+    pub fn proof_of_stake(name: &str, users: usize, txs_per_slot: f64, stakes: &[u64]) -> Self {
+        let mut b = Self::empty(
+            name,
+            serde_json::json!({"kind": "proof_of_stake"}),
+            users,
+            txs_per_slot,
+            "",
+        );
+        for (i, &stake) in stakes.iter().enumerate() {
+            b = b.validator(
+                &format!("v-{i}"),
+                i as u64 + 1,
+                stake,
+                CartelStrategy::Honest,
+            );
+        }
+        b.aggregator("agg", 4096)
+    }
+
+    /// Replaces the mechanism (e.g. other parameters of the same one).
+    pub fn mechanism(mut self, mechanism: MechanismConfig) -> Self {
+        self.0.mechanism = mechanism;
+        self
+    }
+
+    /// Adds cast member `m`.
+    pub fn member(mut self, m: CastMember) -> Self {
+        self.0.cast.push(m);
+        self
+    }
+
+    /// Adds a sequencer with the JSON defaults.
+    pub fn sequencer(self, name: &str, id: u64) -> Self {
+        self.member(from_json(
+            serde_json::json!({"role": "sequencer", "name": name, "id": id}),
+        ))
+    }
+
+    /// Adds an honest aggregator proving `rows_per_sec` circuit rows per second (500 ms
+    /// overhead per proof), with the JSON defaults.
+    pub fn aggregator(self, name: &str, rows_per_sec: u64) -> Self {
+        self.member(from_json(serde_json::json!({
+            "role": "aggregator",
+            "name": name,
+            "hardware": {"rows_per_sec": rows_per_sec, "overhead_ms": 500},
+        })))
+    }
+
+    /// Adds a PoS validator with the JSON defaults.
+    pub fn validator(self, name: &str, id: u64, stake: u64, strategy: CartelStrategy) -> Self {
+        self.member(from_json(serde_json::json!({
+            "role": "validator",
+            "name": name,
+            "id": id,
+            "stake": stake,
+            "strategy": strategy,
+        })))
     }
 
     /// Sets the seed.
@@ -1338,7 +989,7 @@ impl ScenarioBuilder {
         self
     }
 
-    /// Sets the proof mode.
+    /// Sets the proof mode (real by default, as in a file).
     pub fn proofs(mut self, mode: ProofMode) -> Self {
         self.0.proof_mode = mode;
         self
@@ -1353,6 +1004,12 @@ impl ScenarioBuilder {
     /// Makes each user deposit `gwei` on L1 in the first slot.
     pub fn deposits(mut self, gwei: u64) -> Self {
         self.0.workload.deposit_gwei = gwei;
+        self
+    }
+
+    /// Makes users force a transaction through L1 after waiting `slots` slots for it.
+    pub fn patience(mut self, slots: u64) -> Self {
+        self.0.workload.patience_slots = Some(slots);
         self
     }
 

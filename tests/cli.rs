@@ -247,6 +247,43 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["`faults[0]`", "unknown message kind `SubmitL1`", "submit_l1"],
         ),
         (
+            // A PoS metric under another mechanism was NaN at the end of the run.
+            "metric-of-another-mechanism.json",
+            GOOD.replace(
+                r#""proof_mode": "dev","#,
+                r#""proof_mode": "dev", "expect": [{ "metric": "slots_canonical", "op": ">", "value": 0 }],"#,
+            ),
+            &[
+                "`expect[0].metric`",
+                "`slots_canonical` is a metric of proof_of_stake, not of centralized",
+            ],
+        ),
+        (
+            "metric-of-nobody.json",
+            GOOD.replace(
+                r#""proof_mode": "dev","#,
+                r#""proof_mode": "dev", "expect": [{ "metric": "ghost.l1_gas", "op": ">", "value": 0 }],"#,
+            ),
+            &["`expect[0].metric`", "no actor `ghost`"],
+        ),
+        (
+            // PoS messages exist only under proof of stake.
+            "pos-kind-without-pos.json",
+            GOOD.replace(
+                r#""workload""#,
+                r#""faults": [{ "fault": "drop", "from_ms": 0, "until_ms": 9, "link": { "kind": "attestation" } }], "workload""#,
+            ),
+            &["`faults[0]`", "unknown message kind `attestation`"],
+        ),
+        (
+            "centralized-parameter.json",
+            GOOD.replace(
+                r#"{ "kind": "centralized" }"#,
+                r#"{ "kind": "centralized", "batch_fee_gwei": 5 }"#,
+            ),
+            &["`mechanism`", "unknown field `batch_fee_gwei`"],
+        ),
+        (
             "huge-slot.json",
             GOOD.replace(r#""slots": 3"#, r#""slots": 3, "slot_seconds": 18446744073709551615"#),
             &["`slot_seconds`", "is outside 1..=86400"],

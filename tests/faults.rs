@@ -1,19 +1,20 @@
 //! The shipped fault scenarios, run end to end (dev proofs): what a partition of the
 //! aggregators and a crashed sequencer cost, and that nothing is lost. The assertions
-//! derive from each scenario's fault window; the snapshots hold the outcome (batches,
-//! invariants, faults), not gas.
+//! derive from each scenario's fault window; outcomes and costs are separate
+//! snapshots.
+
+#[macro_use]
+#[path = "common/outcomes.rs"]
+mod outcomes;
 
 use zkarena::harness::report::{Fate, Report};
 use zkarena::harness::sim::Fault;
-use zkarena::run::{run, RunOptions};
 use zkarena::scenario::Scenario;
 
 fn shipped(name: &str) -> (Scenario, Report) {
-    let s = Scenario::load(name).unwrap();
-    let out = run(&s, &RunOptions::default()).unwrap();
-    assert!(out.violation.is_none(), "{:?}", out.violation);
-    assert!(out.report.passed(), "{}", out.report.table());
-    (s, out.report)
+    let s = outcomes::shipped(name);
+    let r = outcomes::passing(&s);
+    (s, r)
 }
 
 /// The fault's window `[from_ms, until_ms)`.
@@ -29,24 +30,6 @@ fn window(s: &Scenario) -> (u64, u64) {
         } => (at_ms, r),
         ref other => panic!("not a windowed fault: {other:?}"),
     }
-}
-
-/// What a reviewer checks in a fault run: the batches (who, where, how much, who proved
-/// them), the invariants and the faults, without gas or fees.
-fn outcome(r: &Report) -> serde_json::Value {
-    serde_json::json!({
-        "batches": r.batches.iter().map(|b| serde_json::json!({
-            "index": b.index,
-            "sequencer": b.sequencer,
-            "l1_block": b.l1_block,
-            "txs": b.txs,
-            "applied": b.applied,
-            "prover": b.prover,
-            "verified_block": b.verified_block,
-        })).collect::<Vec<_>>(),
-        "invariants": r.invariants,
-        "faults": r.faults,
-    })
 }
 
 #[test]
@@ -70,7 +53,7 @@ fn aggregators_cut_off_from_the_l1_verify_the_backlog_once_it_heals() {
         .any(|b| b.prover.as_deref() == Some("agg-a")));
     // No transaction was lost.
     assert!(r.transactions.iter().all(|t| t.fate != Fate::Lost));
-    insta::assert_yaml_snapshot!("fault_partition_aggregators_outcome", outcome(&r));
+    snapshot_report!("fault_partition_aggregators", r);
 }
 
 #[test]
@@ -96,7 +79,7 @@ fn a_crashed_sequencer_resumes_and_no_transaction_is_lost_or_skipped() {
         .all(|t| t.fate == Fate::Applied || t.fate == Fate::Pending));
     // Some transactions waited out the crash.
     assert!(r.scorecard.worst_inclusion_delay_ms >= restart - at);
-    insta::assert_yaml_snapshot!("fault_sequencer_crash_outcome", outcome(&r));
+    snapshot_report!("fault_sequencer_crash", r);
 }
 
 #[test]

@@ -1,19 +1,18 @@
 //! Proof of Efficiency end to end: the batch-fee market, the aggregator race and
 //! inter-sequencer frontrunning with and without sequencer-specific chain ids. Each is
-//! a shipped scenario run with real proofs; the reports are snapshots.
+//! a shipped scenario; `poe-baseline` runs with real proofs, the others with dev proofs
+//! (the same simulated proving times: only the provers' proof bytes, and so their L1
+//! gas, differ). Outcomes and costs are separate snapshots.
 
+#[macro_use]
+#[path = "common/outcomes.rs"]
+mod outcomes;
+
+use outcomes::{dev, passing, variant};
 use zkarena::actors as zkarena_actors;
 use zkarena::harness::report::{ActorReport, Report};
 use zkarena::run::{run, RunOptions};
 use zkarena::scenario::Scenario;
-
-fn shipped(name: &str) -> Report {
-    let s = Scenario::load(name).unwrap();
-    let out = run(&s, &RunOptions::default()).unwrap();
-    assert!(out.violation.is_none(), "{:?}", out.violation);
-    assert!(out.report.passed(), "{}", out.report.table());
-    out.report
-}
 
 fn actor<'a>(r: &'a Report, name: &str) -> &'a ActorReport {
     r.actors.iter().find(|a| a.name == name).unwrap()
@@ -21,7 +20,7 @@ fn actor<'a>(r: &'a Report, name: &str) -> &'a ActorReport {
 
 #[test]
 fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
-    let r = shipped("poe-baseline");
+    let r = passing(&outcomes::shipped("poe-baseline"));
     let (seq, fast, slow) = (actor(&r, "seq-a"), actor(&r, "fast"), actor(&r, "slow"));
     // The sequencer paid a token fee per batch on top of its L1 gas.
     assert!(seq.batches_sequenced > 0 && seq.l1_token_delta < 0 && seq.l1_fees_wei > 0);
@@ -38,12 +37,12 @@ fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
     assert!(slow.proving_wasted_ms > 0);
     assert_eq!(fast.proving_wasted_ms, 0);
     assert_eq!(r.scorecard.nakamoto_provers, 1);
-    insta::assert_yaml_snapshot!("poe_baseline_report", r);
+    snapshot_report!("poe_baseline", r);
 }
 
 #[test]
 fn an_unprotected_sequencer_is_frontrun_and_loses() {
-    let r = shipped("poe-frontrun");
+    let r = passing(&dev("poe-frontrun"));
     let (honest, mev) = (actor(&r, "honest"), actor(&r, "mev"));
     // Every honest batch landed after its copy: its transactions were already spent.
     for b in r.batches.iter().filter(|b| b.sequencer == "honest") {
@@ -69,12 +68,12 @@ fn an_unprotected_sequencer_is_frontrun_and_loses() {
     let proving = agg.l1_token_delta as i64 / 2; // tokens at the pool's price of 0.5 ETH
     eprintln!("value split: sequencers {sequencing} gwei, provers {proving} gwei");
     assert!(sequencing > proving);
-    insta::assert_yaml_snapshot!("poe_frontrun_report", r);
+    snapshot_report!("poe_frontrun", r);
 }
 
 #[test]
 fn chain_ids_make_frontrunning_a_loss() {
-    let r = shipped("poe-frontrun-chainid");
+    let r = passing(&dev("poe-frontrun-chainid"));
     let (honest, mev) = (actor(&r, "honest"), actor(&r, "mev"));
     // The copies are skipped in the frontrunner's batches (wrong chain id); only its own
     // sandwich swaps execute there, and the honest batches apply the users' transactions.
@@ -99,12 +98,12 @@ fn chain_ids_make_frontrunning_a_loss() {
     assert_eq!(impostor.l2_fees_earned, 0);
     assert!(r.batches.iter().all(|b| b.sequencer != "impostor"));
     assert!(impostor.profit_gwei < 0);
-    insta::assert_yaml_snapshot!("poe_frontrun_chainid_report", r);
+    snapshot_report!("poe_frontrun_chainid", r);
 }
 
 #[test]
 fn a_censored_user_forces_her_transactions_through_l1() {
-    let r = shipped("poe-censorship");
+    let r = passing(&dev("poe-censorship"));
     let censor = actor(&r, "censor");
     // Nothing of user-0's ever went into the censor's batches; the ones she sent early
     // enough landed in forced batches she sequenced herself after the timeout.
@@ -132,12 +131,12 @@ fn a_censored_user_forces_her_transactions_through_l1() {
         .transactions
         .iter()
         .any(|t| t.sender != "user-0" && t.batch.is_some()));
-    insta::assert_yaml_snapshot!("poe_censorship_report", r);
+    snapshot_report!("poe_censorship", r);
 }
 
 #[test]
 fn garbage_batches_are_proven_as_no_ops_at_the_posters_expense() {
-    let r = shipped("poe-garbage");
+    let r = passing(&dev("poe-garbage"));
     let junk = actor(&r, "junk");
     let garbage: Vec<_> = r.batches.iter().filter(|b| b.sequencer == "junk").collect();
     // Six kinds, one per slot: random bytes, truncated, unknown format, trailing bytes,
@@ -155,12 +154,12 @@ fn garbage_batches_are_proven_as_no_ops_at_the_posters_expense() {
         .iter()
         .all(|t| t.batch.is_some() || t.fate == zkarena::harness::report::Fate::Pending));
     assert!(junk.l1_token_delta < 0 && junk.l1_fees_wei > 0 && junk.profit_gwei < 0);
-    insta::assert_yaml_snapshot!("poe_garbage_report", r);
+    snapshot_report!("poe_garbage", r);
 }
 
 #[test]
 fn a_fair_sequencer_includes_forced_transactions_before_the_timeout() {
-    let r = shipped("poe-forced-inclusion");
+    let r = passing(&dev("poe-forced-inclusion"));
     let hers: Vec<_> = r
         .transactions
         .iter()
@@ -176,7 +175,7 @@ fn a_fair_sequencer_includes_forced_transactions_before_the_timeout() {
     }
     // The censor was never blocked: forced batches did not go overdue.
     assert_eq!(actor(&r, "censor").l1_txs_failed, 0);
-    insta::assert_yaml_snapshot!("poe_forced_inclusion_report", r);
+    snapshot_report!("poe_forced_inclusion", r);
 }
 
 #[test]
@@ -184,7 +183,7 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
     use zkarena::harness::l2::Format;
     use zkarena::scenario::CastMember;
     use zkarena_actors::sequencer::Da;
-    let base = Scenario::load("poe-da-blob").unwrap();
+    let base = dev("poe-da-blob");
     let mut rows = Vec::new();
     for da in [Da::Calldata, Da::Blob] {
         for format in [Format::Plain, Format::Compact] {
@@ -215,7 +214,7 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
             );
             rows.push((da, format, per_tx, budget / per_tx, seq.l1_gas));
             if (da, format) == (Da::Blob, Format::Compact) {
-                insta::assert_yaml_snapshot!("poe_da_blob_report", r);
+                snapshot_report!("poe_da_blob", r);
             }
         }
     }
@@ -244,12 +243,17 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
 fn a_gas_based_policy_starves_simple_transactions_under_congestion() {
     use zkarena::scenario::CastMember;
     use zkarena_actors::sequencer::Policy;
-    let gas = shipped("poe-congestion-gas");
-    let mut s = Scenario::load("poe-congestion-gas").unwrap();
-    if let CastMember::Sequencer { policy, .. } = &mut s.cast[0] {
-        *policy = Policy::Tip;
-    }
-    let tip = run(&s, &RunOptions::default()).unwrap().report;
+    let gas = passing(&dev("poe-congestion-gas"));
+    let tip = run(
+        &variant("poe-congestion-gas", |s| {
+            if let CastMember::Sequencer { policy, .. } = &mut s.cast[0] {
+                *policy = Policy::Tip;
+            }
+        }),
+        &RunOptions::default(),
+    )
+    .unwrap()
+    .report;
     // Mean wait of a kind, counting a transaction still pending as waiting to the end.
     let wait = |r: &Report, kind: &str| {
         let ts: Vec<_> = r.transactions.iter().filter(|t| t.kind == kind).collect();
@@ -272,12 +276,12 @@ fn a_gas_based_policy_starves_simple_transactions_under_congestion() {
         "simple transactions wait longer under the gas policy"
     );
     assert!(gas_swap < gas_transfer, "heavy ones go first");
-    insta::assert_yaml_snapshot!("poe_congestion_gas_report", gas);
+    snapshot_report!("poe_congestion_gas", gas);
 }
 
 #[test]
 fn a_copied_proof_is_refused_and_the_real_prover_is_paid() {
-    let r = shipped("poe-proof-copy");
+    let r = passing(&outcomes::shipped("poe-proof-copy"));
     let (prover, thief) = (actor(&r, "prover"), actor(&r, "thief"));
     let verified = r.batches.iter().filter(|b| b.prover.is_some()).count() as u64;
     assert!(verified > 0);
@@ -294,17 +298,17 @@ fn a_copied_proof_is_refused_and_the_real_prover_is_paid() {
         .iter()
         .filter_map(|b| b.prover.as_deref())
         .all(|p| p == "prover"));
-    insta::assert_yaml_snapshot!("poe_proof_copy_report", r);
+    snapshot_report!("poe_proof_copy", r);
 }
 
 #[test]
 fn without_the_binding_the_copier_takes_every_range() {
-    use zkarena::scenario::Mechanism;
+    use zkarena::scenario::MechanismConfig;
     let mut s = Scenario::load("poe-proof-copy").unwrap();
-    let Mechanism::ProofOfEfficiency { bind_proofs, .. } = &mut s.mechanism else {
+    let MechanismConfig::ProofOfEfficiency(poe) = &mut s.mechanism else {
         panic!("a PoE scenario")
     };
-    *bind_proofs = false;
+    poe.bind_proofs = false;
     s.expect.clear();
     let out = run(&s, &RunOptions::default()).unwrap();
     assert!(out.violation.is_none(), "{:?}", out.violation);

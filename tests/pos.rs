@@ -3,6 +3,10 @@
 //! leaders whose slot stays empty, and exits that cannot escape a pending slash. The
 //! validator actors and the cartel attacks build on this.
 
+#[macro_use]
+#[path = "common/outcomes.rs"]
+mod outcomes;
+
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use zkarena::prelude::*;
@@ -369,7 +373,7 @@ fn a_burnt_slash_pays_nobody() {
 
 #[test]
 fn validators_mirror_the_contract_leader_digest_and_block_hash() {
-    use zkarena::actors::validator::{attestation_digest, block_hash, draw_leader};
+    use zkarena::mechanisms::pos::validator::{attestation_digest, block_hash, draw_leader};
     let mut p = pos();
     for _ in 0..60 {
         p.chain.seal_block();
@@ -395,22 +399,20 @@ fn validators_mirror_the_contract_leader_digest_and_block_hash() {
 }
 
 mod scenarios {
-    //! The PoS attacks end to end: shipped scenarios run with real proofs (the sweep
-    //! with dev proofs), each report a snapshot.
+    //! The PoS attacks end to end: shipped scenarios, `pos-uncle-40` with real proofs,
+    //! the others with dev proofs (the same simulated proving times: only the provers'
+    //! proof bytes, and so their L1 gas, differ); outcomes and costs are separate
+    //! snapshots.
 
-    use zkarena::harness::report::{PosReport, Report};
-    use zkarena::run::{run, sweep, RunOptions};
+    use crate::outcomes::{dev, passing as shipped, variant};
+    use zkarena::harness::report::{Report, RoleKind};
+    use zkarena::mechanisms::pos::report::{PosReport, SlotOutcome};
+    use zkarena::mechanisms::pos::sweep::run_sweep as sweep;
+    use zkarena::run::{run, RunOptions};
     use zkarena::scenario::Scenario;
 
-    fn shipped(s: &Scenario) -> Report {
-        let out = run(s, &RunOptions::default()).unwrap();
-        assert!(out.violation.is_none(), "{:?}", out.violation);
-        assert!(out.report.passed(), "{}", out.report.table());
-        out.report
-    }
-
-    fn pos(r: &Report) -> &PosReport {
-        r.pos.as_ref().expect("a PoS report")
+    fn pos(r: &Report) -> PosReport {
+        PosReport::of(r).expect("a PoS report")
     }
 
     /// Whether the slot's timeout passed before the end (slashable by then).
@@ -418,7 +420,7 @@ mod scenarios {
         p.timeline
             .iter()
             .find(|t| t.slot == slot)
-            .is_some_and(|t| t.outcome != "open")
+            .is_some_and(|t| t.outcome != SlotOutcome::Open)
     }
 
     fn cartel(p: &PosReport, name: &str) -> bool {
@@ -437,17 +439,17 @@ mod scenarios {
 
     #[test]
     fn a_cartel_at_40_percent_uncles_honest_blocks_and_gets_their_leaders_slashed() {
-        let r = shipped(&Scenario::load("pos-uncle-40").unwrap());
+        let r = shipped(&crate::outcomes::shipped("pos-uncle-40"));
         // A 48-slot scenario runs 48 L1 slots, not more.
         assert_eq!((r.l1_blocks, r.duration_ms), (48, 48 * 12_000));
-        let p = pos(&r);
+        let p = &pos(&r);
         // No honest block ever reached 2/3: every settled honest slot was slashed, and
         // every canonical block is the cartel's.
         for t in &p.timeline {
             if cartel(p, &t.leader) {
-                assert_eq!(t.outcome, "canonical", "cartel slot {}", t.slot);
+                assert_eq!(t.outcome, SlotOutcome::Canonical, "cartel slot {}", t.slot);
             } else if settled(p, t.slot) {
-                assert_eq!(t.outcome, "slashed", "honest slot {}", t.slot);
+                assert_eq!(t.outcome, SlotOutcome::Slashed, "honest slot {}", t.slot);
                 // The honest stake alone attested, short of 2/3 (and shrinking as
                 // it is slashed).
                 let pct = t.attested_pct.expect("the leader posted its attestations");
@@ -460,7 +462,7 @@ mod scenarios {
             let slashed = p
                 .timeline
                 .iter()
-                .filter(|t| t.leader == v.name && t.outcome == "slashed")
+                .filter(|t| t.leader == v.name && t.outcome == SlotOutcome::Slashed)
                 .count() as u64;
             assert_eq!(
                 v.stake_end,
@@ -492,14 +494,12 @@ mod scenarios {
             p.liveness_gap_slots,
             p.liveness_gap_ms / 1000
         );
-        insta::assert_yaml_snapshot!("pos_uncle_40_report", r);
+        snapshot_report!("pos_uncle_40", r);
     }
 
     #[test]
     fn the_same_seed_gives_the_same_pos_report() {
-        let s = variant("pos-lockup", |s| {
-            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
-        });
+        let s = dev("pos-lockup");
         let a = run(&s, &RunOptions::default()).unwrap().report.to_json();
         let opts = RunOptions {
             threads: 1,
@@ -508,7 +508,6 @@ mod scenarios {
         let b = run(&s, &opts).unwrap().report.to_json();
         assert_eq!(a, b);
         let other = variant("pos-lockup", |s| {
-            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
             s.seed += 1;
         });
         assert_ne!(a, run(&other, &opts).unwrap().report.to_json());
@@ -518,7 +517,6 @@ mod scenarios {
     fn faults_cost_slots_but_late_attestations_still_count() {
         use zkarena::harness::sim::{Fault, Link};
         let s = variant("pos-uncle-20", |s| {
-            s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
             s.expect.clear();
             s.faults = vec![
                 // Block gossip up to 3 s late: past the leaders' 2 s collection window.
@@ -539,7 +537,7 @@ mod scenarios {
             ];
         });
         let r = shipped(&s);
-        let p = pos(&r);
+        let p = &pos(&r);
         // Late attestations are posted again and still make honest blocks canonical.
         assert!(p.canonical * 10 >= p.slots * 6, "{}", r.table());
         // A leader that is down for the whole of its slot is slashed for it (slot s
@@ -548,7 +546,7 @@ mod scenarios {
         for t in &p.timeline {
             let start_ms = 12_000 + t.slot * 24_000;
             if t.leader == "honest-2" && start_ms >= 60_000 && start_ms + 24_000 <= 150_000 {
-                assert_eq!(t.outcome, "slashed", "{t:?}");
+                assert_eq!(t.outcome, SlotOutcome::Slashed, "{t:?}");
                 down += 1;
             }
         }
@@ -557,15 +555,15 @@ mod scenarios {
 
     #[test]
     fn a_cartel_at_20_percent_fails_and_loses_its_own_stake() {
-        let r = shipped(&Scenario::load("pos-uncle-20").unwrap());
-        let p = pos(&r);
+        let r = shipped(&dev("pos-uncle-20"));
+        let p = &pos(&r);
         // Honest blocks still reach 2/3 without the cartel; the cartel's blocks, built
         // on its own chain, never extend the head and are uncled instead.
         for t in p.timeline.iter().filter(|t| settled(p, t.slot)) {
             let expected = if cartel(p, &t.leader) {
-                "slashed"
+                SlotOutcome::Slashed
             } else {
-                "canonical"
+                SlotOutcome::Canonical
             };
             assert_eq!(t.outcome, expected, "slot {} led by {}", t.slot, t.leader);
         }
@@ -579,7 +577,7 @@ mod scenarios {
             "20%: cartel slashed {}, uncled {} of {} slots",
             p.cartel_slashed, p.uncled, p.slots
         );
-        insta::assert_yaml_snapshot!("pos_uncle_20_report", r);
+        snapshot_report!("pos_uncle_20", r);
     }
 
     #[test]
@@ -609,16 +607,8 @@ mod scenarios {
         insta::assert_yaml_snapshot!("pos_uncle_sweep_rows", report.rows);
     }
 
-    /// A shipped scenario with `edit` applied (the variants a test compares with).
-    fn variant(name: &str, edit: impl FnOnce(&mut Scenario)) -> Scenario {
-        let mut s = Scenario::load(name).unwrap();
-        edit(&mut s);
-        s.validate("<variant>").unwrap();
-        s
-    }
-
     fn all_honest(s: &mut Scenario) {
-        use zkarena::actors::validator::CartelStrategy;
+        use zkarena::mechanisms::pos::validator::CartelStrategy;
         use zkarena::scenario::CastMember;
         for m in &mut s.cast {
             if let CastMember::Validator { strategy, .. } = m {
@@ -647,10 +637,10 @@ mod scenarios {
         }));
         let mut worst = vec![("honest", honest.scorecard.worst_inclusion_delay_ms)];
         for name in ["pos-empty-30", "pos-gouge-30"] {
-            let forced = shipped(&Scenario::load(name).unwrap());
+            let forced = shipped(&dev(name));
             let unforced = shipped(&variant(name, |s| s.workload.patience_slots = None));
             for r in [&forced, &unforced] {
-                let p = pos(r);
+                let p = &pos(r);
                 // 30% cannot stop honest blocks: every slot is canonical, nobody
                 // is slashed, and every transaction sent early enough got in.
                 assert_eq!(p.uncled, 0, "{name}");
@@ -684,7 +674,7 @@ mod scenarios {
             let users = |r: &Report| -> (u64, u128) {
                 r.actors
                     .iter()
-                    .filter(|a| a.role == "user")
+                    .filter(|a| a.role == RoleKind::User)
                     .fold((0, 0), |acc, a| {
                         (acc.0 + a.l1_txs_sent, acc.1 + a.l1_fees_wei)
                     })
@@ -701,17 +691,16 @@ mod scenarios {
                 forced_txs,
                 user_fees / 1_000_000_000
             );
-            let snapshot = format!("{}_report", name.replace('-', "_"));
-            insta::assert_yaml_snapshot!(snapshot, forced);
+            snapshot_report!(name.replace('-', "_"), forced);
         }
         eprintln!("worst inclusion delays: {worst:?}");
     }
 
     #[test]
     fn a_token_lockup_pushes_swaps_through_l1_at_a_delay() {
-        let locked = shipped(&Scenario::load("pos-lockup").unwrap());
+        let locked = shipped(&dev("pos-lockup"));
         let open = shipped(&variant("pos-lockup", all_honest));
-        let p = pos(&locked);
+        let p = &pos(&locked);
         // No swap got in through a block: each one went through L1.
         assert!(
             p.swaps.iter().all(|w| w.path == "l1_forced"),
@@ -722,7 +711,7 @@ mod scenarios {
         assert!(via_l1.swaps > 0);
         // Honest leaders that carried swaps were uncled and slashed.
         assert!(p.honest_slashed > 0 && p.cartel_slashed == 0);
-        let free = &pos(&open).swaps;
+        let free = pos(&open).swaps;
         assert!(free.iter().all(|w| w.path == "l2"));
         assert!(via_l1.mean_delay_ms > free[0].mean_delay_ms);
         assert!(via_l1.worst_delay_ms > free[0].worst_delay_ms);
@@ -739,6 +728,6 @@ mod scenarios {
             free[0].mean_price_impact_bps,
             free[0].worst_price_impact_bps
         );
-        insta::assert_yaml_snapshot!("pos_lockup_report", locked);
+        snapshot_report!("pos_lockup", locked);
     }
 }

@@ -1,6 +1,10 @@
 //! The deterministic runtime: reproducible reports, faults doing what they say, the
 //! invariants stopping a run, and the shipped scenarios' reports (snapshots).
 
+#[macro_use]
+#[path = "common/outcomes.rs"]
+mod outcomes;
+
 use zkarena::harness::report::Fate;
 use zkarena::harness::sim::{Fault, Link, TraceEntry};
 use zkarena::harness::zk::ProofMode;
@@ -79,13 +83,14 @@ fn the_shipped_baseline_report() {
         "every proof was accepted"
     );
     assert!(seq.l1_gas > 0 && agg.l1_gas > 0);
-    insta::assert_yaml_snapshot!("baseline_report", r);
+    snapshot_report!("baseline", r);
 }
 
 #[test]
 fn a_partitioned_sequencer_reaches_the_l1_only_after_the_window() {
     let (from, until) = (2 * SLOT, 6 * SLOT);
     let s = ScenarioBuilder::centralized("partition", 4, 1.0)
+        .proofs(ProofMode::Dev)
         .seed(5)
         .slots(12)
         .fault(Fault::Partition {
@@ -138,6 +143,7 @@ fn a_partitioned_sequencer_reaches_the_l1_only_after_the_window() {
 fn a_crashed_aggregator_resumes_after_restart() {
     let (crash, restart) = (3 * SLOT, 8 * SLOT);
     let s = ScenarioBuilder::centralized("crash", 4, 1.0)
+        .proofs(ProofMode::Dev)
         .seed(6)
         .slots(14)
         .fault(Fault::Crash {
@@ -179,6 +185,7 @@ fn a_crashed_aggregator_resumes_after_restart() {
 #[test]
 fn a_withheld_proof_is_never_seen_by_the_l1() {
     let s = ScenarioBuilder::centralized("withhold", 3, 1.0)
+        .proofs(ProofMode::Dev)
         .seed(8)
         .slots(8)
         .fault(Fault::Withhold {
@@ -210,6 +217,7 @@ fn a_withheld_proof_is_never_seen_by_the_l1() {
 #[test]
 fn delayed_and_duplicated_messages_change_timing_not_outcome() {
     let base = ScenarioBuilder::centralized("links", 3, 1.0)
+        .proofs(ProofMode::Dev)
         .seed(9)
         .slots(8);
     let plain = go(&base.clone().build().unwrap());
@@ -263,6 +271,7 @@ fn a_forged_root_breaks_safety_and_stops_the_run_with_its_trace() {
     // In dev mode a proof is only its public inputs, so a forger can claim any root;
     // the referee's native replay catches the first one the L1 finalizes.
     let s = ScenarioBuilder::centralized("forger", 3, 1.0)
+        .proofs(ProofMode::Dev)
         .seed(4)
         .slots(10)
         .edit(|s| {
@@ -298,6 +307,7 @@ fn a_test_can_step_the_world_and_play_the_block_builder() {
     use zkarena::actors::node::Role;
     use zkarena::actors::sequencer::Sequencer;
     let s = ScenarioBuilder::centralized("steps", 2, 2.0)
+        .proofs(ProofMode::Dev)
         .seed(2)
         .build()
         .unwrap();

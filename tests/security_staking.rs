@@ -17,9 +17,10 @@ use std::process::Command;
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
-use zkarena::actors::validator::{draw_leader, rules};
+use zkarena::mechanisms::pos::validator::{draw_leader, rules};
+use zkarena::mechanisms::pos::ProofOfStake;
 use zkarena::prelude::*;
-use zkarena::scenario::{Mechanism, Scenario};
+use zkarena::scenario::{MechanismConfig, Scenario};
 use zkarena_harness::l2::tx::{deterministic_key, key_address, SigningKey};
 
 const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -42,7 +43,7 @@ impl Params {
     /// so the tests seal fewer blocks.
     fn shipped() -> Self {
         let s = Scenario::load("pos-uncle-20").unwrap();
-        let Mechanism::ProofOfStake {
+        let MechanismConfig::ProofOfStake(ProofOfStake {
             timeout_slots,
             slash_bps,
             burn_slash,
@@ -50,7 +51,7 @@ impl Params {
             max_validators,
             reporter_bps,
             ..
-        } = s.mechanism
+        }) = s.mechanism
         else {
             panic!("pos-uncle-20 is proof of stake");
         };

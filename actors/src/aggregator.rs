@@ -15,7 +15,7 @@ use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::{b256_to_digest, batch_rows, proof_binding, shape_for};
 
 use crate::l1node::L1;
-use crate::msg::{BlockFollower, Msg, Outbox, ProveJob, RollupEvent};
+use crate::msg::{BlockFollower, Msg, Outbox, ProofFailure, ProveJob, RollupEvent};
 use crate::node::Role;
 
 /// A prover's hardware: a deterministic latency model.
@@ -133,7 +133,7 @@ impl Aggregator {
             follower: BlockFollower::new(first_block),
             report: ActorReport {
                 name: name.into(),
-                role: "aggregator".into(),
+                role: zkarena_harness::report::RoleKind::Aggregator,
                 ..ActorReport::default()
             },
         }
@@ -170,8 +170,8 @@ impl Role for Aggregator {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "aggregator"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Aggregator
     }
 
     fn subscribes(&self) -> bool {
@@ -216,7 +216,7 @@ impl Role for Aggregator {
                         let mut public = p.public;
                         public.new_root.0[31] ^= 1;
                         p.relabelled(public)
-                            .ok_or_else(|| "a real proof cannot be relabelled".to_string())
+                            .ok_or(ProofFailure::RealProofRelabelled)
                     }
                     (r, _) => r,
                 };

@@ -7,12 +7,38 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::B256;
+use serde::{Deserialize, Serialize};
 use zkarena_harness::l2::state::{BatchOutcome, ExecError, L2State};
 use zkarena_harness::l2::wots::{self, KeyDigest};
 use zkarena_harness::l2::{Batch, Deposit, L2Tx, UserTx};
 
 use crate::msg::RollupEvent;
-use crate::sequencer::{l2_gas, Policy};
+
+/// How a sequencer orders transactions (the seed's fee discussion).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Highest tip first (the seed's proposal: the tip is the sequencer's reward).
+    #[default]
+    Tip,
+    /// Most L2 gas first: a reward proportional to gas, which starves simple
+    /// transactions when batches are full.
+    Gas,
+}
+
+/// L2 gas of a transaction under the gas-based policy: a swap touches the pool and
+/// costs the most, a withdrawal pays out on L1, a transfer is the simple case.
+pub fn l2_gas(tx: &L2Tx) -> u64 {
+    use zkarena_harness::l2::Action;
+    match tx {
+        L2Tx::User(u) => match u.action {
+            Action::Transfer { .. } => 21_000,
+            Action::Withdraw { .. } => 40_000,
+            Action::Swap { .. } => 90_000,
+        },
+        L2Tx::Deposit(_) => 0,
+    }
+}
 
 /// A user transaction's nonce, or a deposit's queue index: the order a sender's
 /// transactions must go in.

@@ -20,8 +20,7 @@ use zkarena_harness::zk::{b256_to_digest, batch_commitment, digest_to_b256};
 use crate::msg::{Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
-/// The L1 node's name.
-pub const L1: &str = "l1";
+pub use crate::msg::L1;
 
 struct Submitted {
     submitter: String,
@@ -63,14 +62,17 @@ fn posted_batch(sub: &Submitted, first_deposit: u64) -> Option<(Batch, u64)> {
     None
 }
 
+/// How a mechanism reads one of its contracts' logs (`None`: not an event it follows).
+pub type LogDecoder = fn(&alloy_primitives::Log) -> Option<crate::msg::MechanismPayload>;
+
 /// The L1 node.
 pub struct L1Node {
     chain: Chain,
     bridge: Address,
     token: Address,
     rollup: Address,
-    /// PoS: the StakeManager whose events it reads.
-    stake_manager: Option<Address>,
+    /// Mechanism contracts whose events it reads, and how to decode them.
+    watched: Vec<(Address, LogDecoder)>,
     pending: BTreeMap<TxHash, Submitted>,
     /// Every published block: (number, hash, events, escrow), for catching followers
     /// up.
@@ -91,7 +93,7 @@ impl L1Node {
             bridge,
             token,
             rollup,
-            stake_manager: None,
+            watched: Vec::new(),
             pending: BTreeMap::new(),
             history: Vec::new(),
             next_order: None,
@@ -100,10 +102,16 @@ impl L1Node {
         }
     }
 
-    /// Also reads the events of a PoS StakeManager.
-    pub fn with_stake_manager(mut self, manager: Address) -> Self {
-        self.stake_manager = Some(manager);
+    /// Also reads the events of a mechanism's contract at `address`, decoded by
+    /// `decode` into [`RollupEvent::Mechanism`].
+    pub fn watch(mut self, address: Address, decode: LogDecoder) -> Self {
+        self.watched.push((address, decode));
         self
+    }
+
+    /// The rollup events of every block published so far, in order.
+    pub fn events(&self) -> impl Iterator<Item = &RollupEvent> {
+        self.history.iter().flat_map(|(_, _, events, _)| events)
     }
 
     /// Makes the next block hold exactly the pending transactions `order`, in that
@@ -178,29 +186,8 @@ impl L1Node {
                 continue;
             }
             for log in &r.logs {
-                if Some(log.address) == self.stake_manager {
-                    if let Ok(e) = StakeManager::Canonical::decode_log(log) {
-                        events.push(RollupEvent::Canonical {
-                            slot: e.slot,
-                            block_hash: e.blockHash,
-                            leader: e.leader,
-                        });
-                    } else if let Ok(e) = StakeManager::Attested::decode_log(log) {
-                        events.push(RollupEvent::Attested {
-                            slot: e.slot,
-                            block_hash: e.blockHash,
-                            stake: e.stake.to::<u128>(),
-                            base: e.activeStake.to::<u128>(),
-                        });
-                    } else if let Ok(e) = StakeManager::Slashed::decode_log(log) {
-                        events.push(RollupEvent::Slashed {
-                            slot: e.slot,
-                            validator: e.validator,
-                            amount: e.amount.to::<u128>(),
-                            reporter: e.reporter,
-                            reward: e.reward.to::<u128>(),
-                        });
-                    }
+                if let Some((_, decode)) = self.watched.iter().find(|w| w.0 == log.address) {
+                    events.extend(decode(log).map(RollupEvent::Mechanism));
                 } else if log.address == self.bridge {
                     if let Ok(d) = Bridge::DepositQueued::decode_log(log) {
                         events.push(RollupEvent::Deposit {
@@ -308,8 +295,8 @@ impl Role for L1Node {
         L1
     }
 
-    fn role(&self) -> &'static str {
-        "l1"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::L1
     }
 
     fn ticks(&self) -> bool {
@@ -378,7 +365,7 @@ impl Role for L1Node {
     fn report(&self) -> ActorReport {
         ActorReport {
             name: L1.into(),
-            role: "l1".into(),
+            role: zkarena_harness::report::RoleKind::L1,
             ..ActorReport::default()
         }
     }

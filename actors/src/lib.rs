@@ -15,6 +15,5 @@ pub mod referee;
 pub mod runtime;
 pub mod sequencer;
 pub mod user;
-pub mod validator;
 
 pub use zkarena_harness as harness;

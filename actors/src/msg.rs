@@ -9,6 +9,9 @@ use zkarena_harness::l2::{Asset, Batch, L2Tx};
 use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::Proof;
 
+/// The L1 node's name.
+pub const L1: &str = "l1";
+
 /// A rollup event read from an L1 block's logs (and, for batches, its calldata).
 #[derive(Clone, Debug)]
 pub enum RollupEvent {
@@ -47,39 +50,9 @@ pub enum RollupEvent {
         /// The transaction's plain record.
         record: alloy_primitives::Bytes,
     },
-    /// A PoS block became canonical (StakeManager `Canonical`).
-    Canonical {
-        /// L2 slot.
-        slot: u64,
-        /// The block's hash.
-        block_hash: B256,
-        /// Its leader.
-        leader: Address,
-    },
-    /// Attestations for a PoS block were recorded (StakeManager `Attested`).
-    Attested {
-        /// L2 slot.
-        slot: u64,
-        /// The block's hash.
-        block_hash: B256,
-        /// Stake attested so far (token wei).
-        stake: u128,
-        /// The slot's stake, the 2/3 threshold's base (token wei).
-        base: u128,
-    },
-    /// A PoS leader was slashed for a slot without a canonical block.
-    Slashed {
-        /// L2 slot.
-        slot: u64,
-        /// The slashed leader.
-        validator: Address,
-        /// Stake taken (token wei).
-        amount: u128,
-        /// Who reported it.
-        reporter: Address,
-        /// What the reporter was paid (token wei; the rest of `amount` is burnt).
-        reward: u128,
-    },
+    /// An event of a mechanism's own contracts, decoded by the mechanism
+    /// (the L1 node's `LogDecoder`); the shared roles pass it by.
+    Mechanism(MechanismPayload),
     /// A range was verified.
     RangeVerified {
         /// First batch.
@@ -111,6 +84,23 @@ pub struct ProveJob {
     pub sim_ms: u64,
     /// The requester's own label (e.g. the batch index).
     pub label: u64,
+}
+
+/// Why a proof job gave no proof.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFailure {
+    /// The prover refused or failed.
+    #[error(transparent)]
+    Zk(#[from] zkarena_harness::zk::ZkError),
+    /// The worker pool stopped before answering.
+    #[error("the prover pool stopped")]
+    PoolStopped,
+    /// A forger tried to relabel a real proof (only dev proofs can be).
+    #[error("a real proof cannot be relabelled")]
+    RealProofRelabelled,
+    /// Not collected yet (a placeholder the runtime replaces before delivery).
+    #[error("pending")]
+    Pending,
 }
 
 /// A message.
@@ -166,7 +156,7 @@ pub enum Msg {
         /// The requester's label.
         label: u64,
         /// The proof, or why proving failed.
-        result: Result<Proof, String>,
+        result: Result<Proof, ProofFailure>,
     },
     /// The actor restarts after a crash.
     Restarted,
@@ -182,24 +172,9 @@ pub enum Msg {
         /// Priority fee per gas (wei).
         tip: u128,
     },
-    /// A PoS leader's block for its slot (leader to validators).
-    PosBlock {
-        /// L2 slot.
-        slot: u64,
-        /// The canonical block it extends (zero: genesis).
-        parent: B256,
-        /// Its batch.
-        batch: Batch,
-    },
-    /// A validator's signature over a PoS block (validator to the block's leader).
-    Attestation {
-        /// L2 slot.
-        slot: u64,
-        /// The block's hash.
-        block_hash: B256,
-        /// 65-byte signature over the StakeManager's attestation digest.
-        signature: alloy_primitives::Bytes,
-    },
+    /// A message between a mechanism's own roles (e.g. a PoS block or an attestation):
+    /// its kind and trace line come from the payload.
+    Mechanism(MechanismPayload),
     /// Asks the L1 node for every block from `from_block` on (a follower that missed
     /// blocks catches up this way).
     SyncRequest {
@@ -208,9 +183,38 @@ pub enum Msg {
     },
 }
 
+/// What a mechanism's own messages and L1 events carry: its roles downcast it to their
+/// own type; the runtime needs only its kind and its trace line.
+pub trait Payload: std::any::Any + std::fmt::Debug + Send + Sync {
+    /// The kind, as faults and the trace name it (one of the mechanism's
+    /// `message_kinds`).
+    fn kind(&self) -> &'static str;
+    /// One line for the trace.
+    fn summary(&self) -> String;
+    /// Itself, for downcasting.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// A mechanism's message or event, shared cheaply between the subscribers of a block.
+#[derive(Clone, Debug)]
+pub struct MechanismPayload(pub std::sync::Arc<dyn Payload>);
+
+impl MechanismPayload {
+    /// Wraps `payload`.
+    pub fn new(payload: impl Payload) -> Self {
+        Self(std::sync::Arc::new(payload))
+    }
+
+    /// The payload, if it is a `T`.
+    pub fn get<T: Payload>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref::<T>()
+    }
+}
+
 impl Msg {
-    /// Every kind [`Msg::kind`] names (what a fault's link can select).
-    pub const KINDS: [&'static str; 12] = [
+    /// Every kind of the shared messages [`Msg::kind`] names (what a fault's link can
+    /// select; a mechanism adds its own).
+    pub const KINDS: [&'static str; 10] = [
         "tick",
         "wake",
         "l2_tx",
@@ -221,8 +225,6 @@ impl Msg {
         "restarted",
         "sync_request",
         "pending_l1",
-        "pos_block",
-        "attestation",
     ];
 
     /// The kind, as faults and the trace name it.
@@ -238,8 +240,7 @@ impl Msg {
             Msg::Restarted => "restarted",
             Msg::SyncRequest { .. } => "sync_request",
             Msg::PendingL1 { .. } => "pending_l1",
-            Msg::PosBlock { .. } => "pos_block",
-            Msg::Attestation { .. } => "attestation",
+            Msg::Mechanism(p) => p.0.kind(),
         }
     }
 
@@ -275,18 +276,7 @@ impl Msg {
                 Err(e) => format!("proof {label} failed: {e}"),
             },
             Msg::Restarted => "restart".into(),
-            Msg::PosBlock {
-                slot,
-                parent,
-                batch,
-            } => format!(
-                "slot {slot} block on {}, {} txs",
-                short(parent),
-                batch.txs.len()
-            ),
-            Msg::Attestation {
-                slot, block_hash, ..
-            } => format!("slot {slot} attests {}", short(block_hash)),
+            Msg::Mechanism(p) => p.0.summary(),
             Msg::SyncRequest { from_block } => format!("blocks from {from_block}"),
             Msg::PendingL1 {
                 from, data, tip, ..
@@ -448,7 +438,7 @@ impl BlockFollower {
     pub fn resync(&mut self, now_block: u64, out: &mut Outbox) {
         self.requested_at = Some(now_block);
         out.send(
-            crate::l1node::L1,
+            L1,
             Msg::SyncRequest {
                 from_block: self.next,
             },

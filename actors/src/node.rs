@@ -35,7 +35,7 @@ pub trait Role: AsAny {
     /// The actor's name.
     fn name(&self) -> &str;
     /// Its role, as reports name it.
-    fn role(&self) -> &'static str;
+    fn role(&self) -> zkarena_harness::report::RoleKind;
     /// Whether it receives [`Msg::Tick`] every slot.
     fn ticks(&self) -> bool {
         false

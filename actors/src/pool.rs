@@ -11,15 +11,15 @@ use std::time::Duration;
 use crossbeam::channel::{unbounded, Receiver, Sender};
 use zkarena_harness::zk::{Proof, ProofMode, Prover};
 
-use crate::msg::ProveJob;
+use crate::msg::{ProofFailure, ProveJob};
 
-type JobResult = (u64, Result<Proof, String>);
+type JobResult = (u64, Result<Proof, ProofFailure>);
 
 /// Worker threads proving batches.
 pub struct ProverPool {
     jobs: Option<Sender<(u64, ProveJob)>>,
     results: Receiver<JobResult>,
-    done: BTreeMap<u64, Result<Proof, String>>,
+    done: BTreeMap<u64, Result<Proof, ProofFailure>>,
     workers: Vec<JoinHandle<()>>,
     next: u64,
     /// Wall-clock time spent proving, per finished job (benchmarks only).
@@ -56,7 +56,7 @@ impl ProverPool {
                                     job.withdrawals_in,
                                     job.binding,
                                 )
-                                .map_err(|e| e.to_string());
+                                .map_err(ProofFailure::Zk);
                             if res_tx.send((id, r)).is_err() {
                                 break;
                             }
@@ -88,7 +88,7 @@ impl ProverPool {
     }
 
     /// Blocks until job `id` is done and returns its result.
-    pub fn wait(&mut self, id: u64) -> Result<Proof, String> {
+    pub fn wait(&mut self, id: u64) -> Result<Proof, ProofFailure> {
         loop {
             if let Some(r) = self.done.remove(&id) {
                 if let Ok(p) = &r {
@@ -100,7 +100,7 @@ impl ProverPool {
                 Ok((i, r)) => {
                     self.done.insert(i, r);
                 }
-                Err(_) => return Err("the prover pool stopped".into()),
+                Err(_) => return Err(ProofFailure::PoolStopped),
             }
         }
     }

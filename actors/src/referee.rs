@@ -93,9 +93,6 @@ pub struct Referee {
     pub reserves: Vec<(u64, [u64; 2])>,
     /// Applied swaps by transaction hash.
     pub swaps: BTreeMap<B256, SwapSeen>,
-    /// PoS: the most stake any block of a slot gathered on L1, and the slot's stake
-    /// (token wei).
-    pub attested: BTreeMap<u64, (u128, u128)>,
     follower: crate::msg::BlockFollower,
 }
 
@@ -118,7 +115,6 @@ impl Referee {
             burnt_fees: BTreeMap::new(),
             reserves: vec![(0, genesis_reserves)],
             swaps: BTreeMap::new(),
-            attested: BTreeMap::new(),
             inclusions: BTreeMap::new(),
             verified_to: 0,
             finalizations: Vec::new(),
@@ -204,8 +200,8 @@ impl Role for Referee {
         REFEREE
     }
 
-    fn role(&self) -> &'static str {
-        "referee"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Referee
     }
 
     fn subscribes(&self) -> bool {
@@ -320,17 +316,7 @@ impl Role for Referee {
                         },
                     );
                 }
-                RollupEvent::Attested {
-                    slot, stake, base, ..
-                } => {
-                    let best = self.attested.entry(slot).or_insert((0, base));
-                    if stake > best.0 {
-                        *best = (stake, base);
-                    }
-                }
-                RollupEvent::ForceBatch { .. }
-                | RollupEvent::Canonical { .. }
-                | RollupEvent::Slashed { .. } => {}
+                RollupEvent::ForceBatch { .. } | RollupEvent::Mechanism(_) => {}
                 RollupEvent::RangeVerified {
                     from,
                     to,
@@ -362,7 +348,7 @@ impl Role for Referee {
     fn report(&self) -> ActorReport {
         ActorReport {
             name: REFEREE.into(),
-            role: "referee".into(),
+            role: zkarena_harness::report::RoleKind::Referee,
             ..ActorReport::default()
         }
     }

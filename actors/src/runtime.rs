@@ -319,7 +319,7 @@ impl Testnet {
                                 to,
                                 msg: Msg::ProofReady {
                                     label,
-                                    result: Err("pending".into()),
+                                    result: Err(crate::msg::ProofFailure::Pending),
                                 },
                                 job: Some(id),
                             },

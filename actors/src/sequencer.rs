@@ -46,31 +46,7 @@ pub struct SequencerParams {
     pub policy: Policy,
 }
 
-/// How a sequencer orders transactions (the seed's fee discussion).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// Highest tip first (the seed's proposal: the tip is the sequencer's reward).
-    #[default]
-    Tip,
-    /// Most L2 gas first: a reward proportional to gas, which starves simple
-    /// transactions when batches are full.
-    Gas,
-}
-
-/// L2 gas of a transaction under the gas-based policy: a swap touches the pool and
-/// costs the most, a withdrawal pays out on L1, a transfer is the simple case.
-pub fn l2_gas(tx: &L2Tx) -> u64 {
-    use zkarena_harness::l2::Action;
-    match tx {
-        L2Tx::User(u) => match u.action {
-            Action::Transfer { .. } => 21_000,
-            Action::Withdraw { .. } => 40_000,
-            Action::Swap { .. } => 90_000,
-        },
-        L2Tx::Deposit(_) => 0,
-    }
-}
+pub use crate::builder::{l2_gas, Policy};
 
 /// Where a sequencer posts its batches' data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +126,7 @@ impl Sequencer {
             last: None,
             report: ActorReport {
                 name: name.into(),
-                role: "sequencer".into(),
+                role: zkarena_harness::report::RoleKind::Sequencer,
                 ..ActorReport::default()
             },
         }
@@ -275,8 +251,8 @@ impl Role for Sequencer {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "sequencer"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Sequencer
     }
 
     fn ticks(&self) -> bool {

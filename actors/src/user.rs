@@ -250,8 +250,8 @@ impl Role for User {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "user"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::User
     }
 
     fn ticks(&self) -> bool {
@@ -331,7 +331,7 @@ impl Role for User {
     fn report(&self) -> ActorReport {
         ActorReport {
             name: self.name.clone(),
-            role: "user".into(),
+            role: zkarena_harness::report::RoleKind::User,
             l2_txs_sent: self.sent.len() as u64,
             ..self.l1.clone()
         }

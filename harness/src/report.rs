@@ -4,6 +4,7 @@
 //! same bytes; rendered as a terminal table, JSON, or a self-contained HTML timeline.
 //! Nothing in it depends on the wall clock or on proof bytes.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -11,13 +12,69 @@ use serde::{Deserialize, Serialize};
 use crate::sim::TraceEntry;
 use crate::zk::ProofMode;
 
+/// What an actor is in the run (`role` in reports).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleKind {
+    /// Sends L2 transactions.
+    #[default]
+    User,
+    /// Orders L2 transactions into batches and posts them.
+    Sequencer,
+    /// Proves batches.
+    Aggregator,
+    /// A PoS validator: leads slots, attests, reports.
+    Validator,
+    /// Attacker: copies and outbids other sequencers' batches.
+    Frontrunner,
+    /// Attacker: posts malformed batch data.
+    Garbage,
+    /// Attacker: copies other provers' proofs.
+    Copier,
+    /// The L1 node.
+    L1,
+    /// The run's safety oracle.
+    Referee,
+}
+
+impl RoleKind {
+    /// Its name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::User => "user",
+            RoleKind::Sequencer => "sequencer",
+            RoleKind::Aggregator => "aggregator",
+            RoleKind::Validator => "validator",
+            RoleKind::Frontrunner => "frontrunner",
+            RoleKind::Garbage => "garbage",
+            RoleKind::Copier => "copier",
+            RoleKind::L1 => "l1",
+            RoleKind::Referee => "referee",
+        }
+    }
+
+    /// Whether it is one of the shipped attackers (highlighted in timelines).
+    pub fn is_attacker(self) -> bool {
+        matches!(
+            self,
+            RoleKind::Frontrunner | RoleKind::Garbage | RoleKind::Copier
+        )
+    }
+}
+
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Per-actor accounting. Amounts: L1 in wei, L2 in gwei (L2 units).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorReport {
     /// Name in the scenario.
     pub name: String,
     /// Role.
-    pub role: String,
+    pub role: RoleKind,
     /// L1 gas used by its transactions.
     pub l1_gas: u64,
     /// L1 fees paid (wei).
@@ -223,286 +280,13 @@ pub struct Report {
     pub faults: Vec<FaultReport>,
     /// Expectations.
     pub expectations: Vec<ExpectationReport>,
-    /// Proof of stake: leaders, canonical and uncled slots, slashing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<PosReport>,
-}
-
-/// What PoS leader election did, read from the StakeManager at the end of the run.
-/// Stake amounts in 1e-9 network token.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PosReport {
-    /// The cartel's strategy (`none` without a cartel).
-    pub cartel_strategy: String,
-    /// The cartel's share of the genesis stake (percent).
-    pub cartel_stake_pct: f64,
-    /// Slots started during the run.
-    pub slots: u64,
-    /// Slots with a canonical block.
-    pub canonical: u64,
-    /// Slots past their timeout without a canonical block (uncled or empty).
-    pub uncled: u64,
-    /// Slots whose leader was slashed.
-    pub slashed_slots: u64,
-    /// Stake slashed from honest validators.
-    pub honest_slashed: u64,
-    /// Stake slashed from cartel members.
-    pub cartel_slashed: u64,
-    /// Honest stake slashed, as a share of the honest genesis stake (percent).
-    pub honest_stake_slashed_pct: f64,
-    /// Slashes paid to reporters in the cartel (when not burnt).
-    pub cartel_reporter_rewards: u64,
-    /// Longest run of consecutive slots without a canonical block.
-    pub liveness_gap_slots: u64,
-    /// The same in simulated time (ms).
-    pub liveness_gap_ms: u64,
-    /// Applied swaps by path: through L2 blocks, or forced through L1.
-    pub swaps: Vec<SwapStats>,
-    /// Validators in staking order.
-    pub validators: Vec<ValidatorReport>,
-    /// Every started slot.
-    pub timeline: Vec<SlotReport>,
-}
-
-/// Swaps that took one path into the rollup.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SwapStats {
-    /// `l2` (a leader's block) or `l1_forced` (the user forced it through L1).
-    pub path: String,
-    /// Applied swaps.
-    pub swaps: u64,
-    /// Mean delay from sending to landing (ms).
-    pub mean_delay_ms: u64,
-    /// Worst delay (ms).
-    pub worst_delay_ms: u64,
-    /// Mean price impact (basis points): how much less the swap got than the pool
-    /// quoted when the user sent it (negative: more).
-    pub mean_price_impact_bps: f64,
-    /// Worst price impact (basis points).
-    pub worst_price_impact_bps: f64,
-}
-
-/// One validator.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidatorReport {
-    /// Name.
-    pub name: String,
-    /// In the cartel.
-    pub cartel: bool,
-    /// Stake at genesis.
-    pub stake_start: u64,
-    /// Stake at the end.
-    pub stake_end: u64,
-    /// Slots it led.
-    pub slots_led: u64,
-    /// Of which canonical.
-    pub canonical: u64,
-    /// Slots it led right after leading the previous one.
-    pub led_twice_in_a_row: u64,
-}
-
-/// One L2 slot.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SlotReport {
-    /// Slot.
-    pub slot: u64,
-    /// Its leader.
-    pub leader: String,
-    /// `canonical`, `slashed` (uncled, leader slashed), `uncled` (past the timeout,
-    /// not slashed) or `open` (its timeout has not passed).
-    pub outcome: String,
-    /// The most stake any of its blocks gathered in attestations posted on L1, as a
-    /// share of the slot's stake (percent; 66.67 makes a block canonical).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attested_pct: Option<f64>,
-    /// Batch index of its canonical block.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch: Option<u64>,
-}
-
-/// One run of a sweep over the cartel's stake.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SweepRow {
-    /// The cartel's share of the stake (percent).
-    pub cartel_pct: u64,
-    /// Seed.
-    pub seed: u64,
-    /// Slots started.
-    pub slots: u64,
-    /// Slots with a canonical block.
-    pub canonical: u64,
-    /// Slots uncled.
-    pub uncled: u64,
-    /// Honest stake slashed (1e-9 token).
-    pub honest_slashed: u64,
-    /// Honest stake slashed, percent of the honest stake.
-    pub honest_stake_slashed_pct: f64,
-    /// Cartel stake slashed (1e-9 token).
-    pub cartel_slashed: u64,
-    /// Longest run of slots without a canonical block.
-    pub liveness_gap_slots: u64,
-    /// Every invariant held and every expectation was met.
-    pub passed: bool,
-}
-
-/// A sweep over the cartel's share of the stake: one row per share and seed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SweepReport {
-    /// Scenario name.
-    pub scenario: String,
-    /// Description.
-    pub description: String,
-    /// The cartel's strategy.
-    pub cartel_strategy: String,
-    /// Rows, by share then seed.
-    pub rows: Vec<SweepRow>,
-}
-
-impl SweepReport {
-    /// Per share: (share, mean honest stake slashed %, mean cartel slashed, mean
-    /// uncled slots, runs).
-    pub fn means(&self) -> Vec<(u64, f64, f64, f64, usize)> {
-        let mut out: Vec<(u64, f64, f64, f64, usize)> = Vec::new();
-        for r in &self.rows {
-            match out.iter_mut().find(|m| m.0 == r.cartel_pct) {
-                Some(m) => {
-                    m.1 += r.honest_stake_slashed_pct;
-                    m.2 += r.cartel_slashed as f64;
-                    m.3 += r.uncled as f64;
-                    m.4 += 1;
-                }
-                None => out.push((
-                    r.cartel_pct,
-                    r.honest_stake_slashed_pct,
-                    r.cartel_slashed as f64,
-                    r.uncled as f64,
-                    1,
-                )),
-            }
-        }
-        for m in &mut out {
-            let n = m.4 as f64;
-            m.1 = (m.1 / n * 100.0).round() / 100.0;
-            m.2 = (m.2 / n).round();
-            m.3 = (m.3 / n * 100.0).round() / 100.0;
-        }
-        out
-    }
-
-    /// The table: one line per share, means over the seeds.
-    pub fn table(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "{} (cartel strategy {}): {} runs",
-            self.scenario,
-            self.cartel_strategy,
-            self.rows.len()
-        );
-        let _ = writeln!(s, "  {}", self.description);
-        let _ = writeln!(
-            s,
-            "\n{:>7} {:>5} {:>20} {:>22} {:>14}",
-            "cartel", "runs", "honest slashed (%)", "cartel slashed (1e-9)", "uncled slots"
-        );
-        for (pct, honest, cartel, uncled, n) in self.means() {
-            let _ = writeln!(
-                s,
-                "{:>6}% {:>5} {:>20.2} {:>22} {:>14.2}",
-                pct, n, honest, cartel, uncled
-            );
-        }
-        s
-    }
-
-    /// Pretty JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a sweep report serializes")
-    }
-
-    /// A self-contained HTML page: the table and a chart of honest stake slashed (%)
-    /// against the cartel's share, every run as a dot and the mean as a line, with
-    /// the 1/3 threshold marked.
-    pub fn html(&self) -> String {
-        let (w, h, left, bottom) = (640.0, 360.0, 60.0, 40.0);
-        let max_y = self
-            .rows
-            .iter()
-            .map(|r| r.honest_stake_slashed_pct)
-            .fold(1.0f64, f64::max);
-        // The x axis runs to the largest share swept, rounded up to 10%.
-        let max_x = self
-            .rows
-            .iter()
-            .map(|r| r.cartel_pct)
-            .max()
-            .unwrap_or(0)
-            .max(10);
-        let max_x = max_x.div_ceil(10) * 10;
-        let x = |pct: f64| left + pct / max_x as f64 * (w - left - 20.0);
-        let y = |v: f64| h - bottom - v / max_y * (h - bottom - 20.0);
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" font-size="11">"#
-        );
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" y1="{0}" x2="{1}" y2="{0}" stroke="#000"/><line x1="{left}" y1="20" x2="{left}" y2="{0}" stroke="#000"/>"##,
-            h - bottom,
-            w - 20.0
-        );
-        for t in (0..=max_x).step_by(5) {
-            let _ = write!(
-                svg,
-                r#"<text x="{:.1}" y="{}" text-anchor="middle">{t}%</text>"#,
-                x(t as f64),
-                h - bottom + 14.0
-            );
-        }
-        let _ = write!(
-            svg,
-            r##"<line x1="{0:.1}" y1="20" x2="{0:.1}" y2="{1}" stroke="#c33" stroke-dasharray="4"/><text x="{0:.1}" y="16" fill="#c33">1/3</text>"##,
-            x(100.0 / 3.0),
-            h - bottom
-        );
-        let _ = write!(
-            svg,
-            r#"<text x="4" y="{}">{max_y:.1}%</text><text x="4" y="{}">0%</text><text x="{}" y="{}" text-anchor="middle">cartel share of stake</text>"#,
-            y(max_y) + 4.0,
-            y(0.0) + 4.0,
-            w / 2.0,
-            h - 6.0
-        );
-        for r in &self.rows {
-            let _ = write!(
-                svg,
-                r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#37c" fill-opacity="0.5"><title>{}%, seed {}: {:.2}%</title></circle>"##,
-                x(r.cartel_pct as f64),
-                y(r.honest_stake_slashed_pct),
-                r.cartel_pct,
-                r.seed,
-                r.honest_stake_slashed_pct
-            );
-        }
-        let points: Vec<String> = self
-            .means()
-            .iter()
-            .map(|m| format!("{:.1},{:.1}", x(m.0 as f64), y(m.1)))
-            .collect();
-        let _ = write!(
-            svg,
-            r##"<polyline points="{}" fill="none" stroke="#37c" stroke-width="2"/></svg>"##,
-            points.join(" ")
-        );
-        format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zkarena: {}</title></head>\n<body style=\"font-family:sans-serif\">\n<h1>{}</h1>\n<pre>{}</pre>\n<h2>Honest stake slashed against the cartel's share</h2>\n{}\n</body></html>\n",
-            escape(&self.scenario),
-            escape(&self.scenario),
-            escape(&self.table()),
-            svg
-        )
-    }
+    /// The mechanism's own section, serialized under its name (e.g. `pos`): what it
+    /// alone measures, typed by the mechanism (`zkarena::mechanisms`).
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, serde_json::Value>,
+    /// The mechanism section's lines of the terminal summary (not serialized).
+    #[serde(skip)]
+    pub section_summary: String,
 }
 
 /// Gini coefficient of `values` (0 for empty or all-zero).
@@ -615,60 +399,7 @@ impl Report {
             c.mev_share,
             c.longest_finalization_gap_ms / 1000
         );
-        if let Some(p) = &self.pos {
-            let _ = writeln!(
-                s,
-                "proof of stake: cartel {} with {:.1}% of stake; {} slots: {} canonical, {} uncled ({} slashed); longest gap {} slots",
-                p.cartel_strategy,
-                p.cartel_stake_pct,
-                p.slots,
-                p.canonical,
-                p.uncled,
-                p.slashed_slots,
-                p.liveness_gap_slots
-            );
-            let _ = writeln!(
-                s,
-                "  slashed: honest {} ({:.2}% of honest stake), cartel {}; cartel reporter rewards {}",
-                p.honest_slashed, p.honest_stake_slashed_pct, p.cartel_slashed, p.cartel_reporter_rewards
-            );
-            for w in &p.swaps {
-                let _ = writeln!(
-                    s,
-                    "  swaps via {:<9} {:>4}: delay mean {} s, worst {} s; price impact mean {:.2} bps, worst {:.2} bps",
-                    w.path,
-                    w.swaps,
-                    w.mean_delay_ms / 1000,
-                    w.worst_delay_ms / 1000,
-                    w.mean_price_impact_bps,
-                    w.worst_price_impact_bps
-                );
-            }
-            for v in &p.validators {
-                let _ = writeln!(
-                    s,
-                    "  {:<14} {:<7} stake {:>14} -> {:>14}  led {:>3} (canonical {:>3}, twice in a row {:>2})",
-                    v.name,
-                    if v.cartel { "cartel" } else { "honest" },
-                    v.stake_start,
-                    v.stake_end,
-                    v.slots_led,
-                    v.canonical,
-                    v.led_twice_in_a_row
-                );
-            }
-            let strip: String = p
-                .timeline
-                .iter()
-                .map(|t| match t.outcome.as_str() {
-                    "canonical" => 'C',
-                    "slashed" => 'S',
-                    "uncled" => 'U',
-                    _ => '.',
-                })
-                .collect();
-            let _ = writeln!(s, "  slots: {strip}");
-        }
+        s.push_str(&self.section_summary);
         for i in &self.invariants {
             let _ = writeln!(
                 s,
@@ -715,7 +446,7 @@ impl Report {
         let attackers: Vec<&str> = self
             .actors
             .iter()
-            .filter(|a| matches!(a.role.as_str(), "frontrunner" | "garbage" | "copier"))
+            .filter(|a| a.role.is_attacker())
             .map(|a| a.name.as_str())
             .collect();
         let faulted: Vec<&str> = self
@@ -806,7 +537,8 @@ impl Report {
     }
 }
 
-fn escape(s: &str) -> String {
+/// `s` with the HTML special characters escaped.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

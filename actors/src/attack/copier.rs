@@ -62,7 +62,7 @@ impl ProofCopier {
             copied: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
-                role: "copier".into(),
+                role: zkarena_harness::report::RoleKind::Copier,
                 ..ActorReport::default()
             },
         }
@@ -87,8 +87,8 @@ impl Role for ProofCopier {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "copier"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Copier
     }
 
     fn watches_mempool(&self) -> bool {

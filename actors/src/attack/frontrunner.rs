@@ -97,7 +97,7 @@ impl Frontrunner {
             signed: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
-                role: "frontrunner".into(),
+                role: zkarena_harness::report::RoleKind::Frontrunner,
                 ..ActorReport::default()
             },
         }
@@ -200,8 +200,8 @@ impl Role for Frontrunner {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "frontrunner"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Frontrunner
     }
 
     fn subscribes(&self) -> bool {

@@ -37,7 +37,7 @@ impl GarbagePoster {
             rng: SimRng::stream(seed, name),
             report: ActorReport {
                 name: name.into(),
-                role: "garbage".into(),
+                role: zkarena_harness::report::RoleKind::Garbage,
                 ..ActorReport::default()
             },
         }
@@ -95,8 +95,8 @@ impl Role for GarbagePoster {
         &self.name
     }
 
-    fn role(&self) -> &'static str {
-        "garbage"
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Garbage
     }
 
     fn ticks(&self) -> bool {

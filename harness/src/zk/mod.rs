@@ -94,7 +94,7 @@ pub enum ProofKind {
 }
 
 /// Errors of proving.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ZkError {
     /// No shape holds the batch.
     #[error("a batch of {0} transactions is longer than the largest circuit ({max})", max = SHAPES[SHAPES.len() - 1])]

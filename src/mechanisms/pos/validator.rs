@@ -19,11 +19,15 @@ use zkarena_harness::l2::{Action, Asset, Batch, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
-use crate::builder::{Builder, Header};
-use crate::l1node::L1;
-use crate::msg::{forced_record, BlockFollower, Msg, Outbox, RollupEvent};
-use crate::node::Role;
-use crate::sequencer::Policy;
+use zkarena_actors::builder::{Builder, Header};
+use zkarena_actors::l1node::L1;
+use zkarena_actors::msg::{
+    forced_record, BlockFollower, MechanismPayload, Msg, Outbox, RollupEvent,
+};
+use zkarena_actors::node::Role;
+use zkarena_actors::sequencer::Policy;
+
+use super::messages::{PosEvent, PosMsg};
 
 /// The StakeManager's bounds, mirrored for scenario validation and the validators'
 /// gas limits (`tests/security_staking.rs` reads them back from the contract).
@@ -265,7 +269,7 @@ impl Validator {
         Self {
             report: ActorReport {
                 name: name.clone(),
-                role: "validator".into(),
+                role: zkarena_harness::report::RoleKind::Validator,
                 ..ActorReport::default()
             },
             name,
@@ -373,11 +377,11 @@ impl Validator {
         for s in &self.setup.stakers {
             out.send_in(
                 &s.name,
-                Msg::PosBlock {
+                Msg::Mechanism(MechanismPayload::new(PosMsg::Block {
                     slot,
                     parent,
                     batch: batch.clone(),
-                },
+                })),
                 self.setup.gossip_ms,
             );
         }
@@ -431,7 +435,7 @@ impl Validator {
             self.submit(
                 call.abi_encode(),
                 manager,
-                rules::ATTEST_GAS_LIMIT + crate::sequencer::batch_gas_limit(batch_bytes),
+                rules::ATTEST_GAS_LIMIT + zkarena_actors::sequencer::batch_gas_limit(batch_bytes),
                 format!("attest@{slot}"),
                 out,
             );
@@ -557,55 +561,71 @@ impl Validator {
                         sent: false,
                     });
                 }
-                RollupEvent::Canonical {
-                    slot,
-                    block_hash,
-                    leader,
-                } => {
-                    self.canonical.insert(slot);
-                    self.head = block_hash;
-                    let cartel = self
-                        .setup
-                        .stakers
-                        .iter()
-                        .any(|s| s.address == leader && s.cartel);
-                    if cartel {
-                        self.cartel_head = block_hash;
+                RollupEvent::Mechanism(p) => {
+                    if let Some(e) = p.get::<PosEvent>() {
+                        self.on_stake_event(e, number);
                     }
                 }
-                RollupEvent::Slashed {
-                    slot,
-                    validator,
-                    amount,
-                    reporter,
-                    reward,
-                } => {
-                    self.slashed.insert(slot);
-                    if let Some(i) = self
-                        .setup
-                        .stakers
-                        .iter()
-                        .position(|s| s.address == validator)
-                    {
-                        let left = self.stake_at(i, number + 1).saturating_sub(amount);
-                        let checkpoints = &mut self.stakes[i];
-                        match checkpoints.last_mut() {
-                            Some(c) if c.0 == number + 1 => c.1 = left,
-                            _ => checkpoints.push((number + 1, left)),
-                        }
-                        if i == self.me {
-                            self.report.fines += (amount / 1_000_000_000) as u64;
-                        }
-                        if reporter == self.setup.stakers[self.me].address {
-                            self.report.rewards += (reward / 1_000_000_000) as u64;
-                        }
-                    }
-                }
-                RollupEvent::Deposit { .. }
-                | RollupEvent::Attested { .. }
-                | RollupEvent::RangeVerified { .. } => {}
+                RollupEvent::Deposit { .. } | RollupEvent::RangeVerified { .. } => {}
             }
         }
+        self.after_events(now, number, hash, out);
+    }
+
+    /// Follows a StakeManager event: canonical heads, slashes (its stake mirror).
+    fn on_stake_event(&mut self, e: &PosEvent, number: u64) {
+        match *e {
+            PosEvent::Canonical {
+                slot,
+                block_hash,
+                leader,
+            } => {
+                self.canonical.insert(slot);
+                self.head = block_hash;
+                let cartel = self
+                    .setup
+                    .stakers
+                    .iter()
+                    .any(|s| s.address == leader && s.cartel);
+                if cartel {
+                    self.cartel_head = block_hash;
+                }
+            }
+            PosEvent::Slashed {
+                slot,
+                validator,
+                amount,
+                reporter,
+                reward,
+            } => {
+                self.slashed.insert(slot);
+                if let Some(i) = self
+                    .setup
+                    .stakers
+                    .iter()
+                    .position(|s| s.address == validator)
+                {
+                    let left = self.stake_at(i, number + 1).saturating_sub(amount);
+                    let checkpoints = &mut self.stakes[i];
+                    match checkpoints.last_mut() {
+                        Some(c) if c.0 == number + 1 => c.1 = left,
+                        _ => checkpoints.push((number + 1, left)),
+                    }
+                    if i == self.me {
+                        self.report.fines += (amount / 1_000_000_000) as u64;
+                    }
+                    if reporter == self.setup.stakers[self.me].address {
+                        self.report.rewards += (reward / 1_000_000_000) as u64;
+                    }
+                }
+            }
+            PosEvent::Attested { .. } => {}
+        }
+    }
+
+    /// After a block's events: settles its proposal, draws the slot's leader (and
+    /// proposes if it is this validator), reports missed slots.
+    fn after_events(&mut self, now: SimTime, number: u64, hash: B256, out: &mut Outbox) {
         self.settle_proposal(number);
         if let Some(slot) = self.setup.slot_at(number) {
             self.current_slot = Some(slot);
@@ -622,29 +642,11 @@ impl Validator {
     }
 }
 
-impl Role for Validator {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn role(&self) -> &'static str {
-        "validator"
-    }
-
-    fn subscribes(&self) -> bool {
-        true
-    }
-
-    fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
+impl Validator {
+    /// A block or an attestation from another validator.
+    fn on_gossip(&mut self, from: &str, msg: PosMsg, out: &mut Outbox) {
         match msg {
-            Msg::L2Tx(tx) => self.builder.receive(*tx, now.as_millis()),
-            Msg::NewBlock {
-                number,
-                hash,
-                events,
-                ..
-            } if self.follower.accept(number, out) => self.on_block(now, number, hash, events, out),
-            Msg::PosBlock {
+            PosMsg::Block {
                 slot,
                 parent,
                 batch,
@@ -663,15 +665,15 @@ impl Role for Validator {
                 let signature = sign_digest(&self.key, digest);
                 out.send_in(
                     from,
-                    Msg::Attestation {
+                    Msg::Mechanism(MechanismPayload::new(PosMsg::Attestation {
                         slot,
                         block_hash: hash,
                         signature,
-                    },
+                    })),
                     self.setup.gossip_ms,
                 );
             }
-            Msg::Attestation {
+            PosMsg::Attestation {
                 slot,
                 block_hash,
                 signature,
@@ -681,6 +683,37 @@ impl Role for Validator {
                     if p.slot == slot && p.hash == block_hash {
                         p.signatures.insert(who, signature);
                     }
+                }
+            }
+        }
+    }
+}
+
+impl Role for Validator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn role(&self) -> zkarena_harness::report::RoleKind {
+        zkarena_harness::report::RoleKind::Validator
+    }
+
+    fn subscribes(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
+        match msg {
+            Msg::L2Tx(tx) => self.builder.receive(*tx, now.as_millis()),
+            Msg::NewBlock {
+                number,
+                hash,
+                events,
+                ..
+            } if self.follower.accept(number, out) => self.on_block(now, number, hash, events, out),
+            Msg::Mechanism(p) => {
+                if let Some(m) = p.get::<PosMsg>() {
+                    self.on_gossip(from, m.clone(), out);
                 }
             }
             Msg::Wake { label } => self.post(now, label, out),
