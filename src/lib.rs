@@ -7,6 +7,7 @@
 pub use zkarena_actors as actors;
 pub use zkarena_harness as harness;
 
+mod assemble;
 pub mod boot;
 pub mod mechanisms;
 pub mod metric;

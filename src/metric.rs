@@ -55,6 +55,12 @@ named_enum! {
         FinalizedInvalidRoots = "finalized_invalid_roots",
         /// Longest inclusion delay (ms).
         WorstInclusionDelayMs = "worst_inclusion_delay_ms",
+        /// User transactions an attacker in the cast targets.
+        TargetedTxs = "targeted_txs",
+        /// Worst inclusion delay of a targeted transaction (ms).
+        TargetedWorstDelayMs = "targeted_worst_delay_ms",
+        /// Targeted transactions never included.
+        TargetedNeverIncluded = "targeted_never_included",
         /// Longest time without a finalization (ms).
         LongestFinalizationGapMs = "longest_finalization_gap_ms",
         /// Nakamoto coefficient of sequencing.
@@ -81,6 +87,8 @@ named_enum! {
         L2TxsSent = "l2_txs_sent",
         /// An attacker's L2 value change (gwei).
         MevProfit = "mev_profit",
+        /// Earnings before L1 costs (gwei of ETH).
+        EarningsGwei = "earnings_gwei",
         /// Profit (gwei of ETH).
         ProfitGwei = "profit_gwei",
         /// Proving time thrown away (ms).
@@ -186,6 +194,9 @@ fn run_metric(report: &Report, m: RunMetric) -> f64 {
         RunMetric::TxsLost => fates(Fate::Lost),
         RunMetric::FinalizedInvalidRoots => c.finalized_invalid_roots as f64,
         RunMetric::WorstInclusionDelayMs => c.worst_inclusion_delay_ms as f64,
+        RunMetric::TargetedTxs => c.targeted_txs as f64,
+        RunMetric::TargetedWorstDelayMs => c.targeted_worst_delay_ms as f64,
+        RunMetric::TargetedNeverIncluded => c.targeted_never_included as f64,
         RunMetric::LongestFinalizationGapMs => c.longest_finalization_gap_ms as f64,
         RunMetric::NakamotoSequencers => c.nakamoto_sequencers as f64,
         RunMetric::NakamotoProvers => c.nakamoto_provers as f64,
@@ -201,6 +212,7 @@ fn actor_field(a: &ActorReport, field: ActorField) -> f64 {
         ActorField::ProofsAccepted => a.proofs_accepted as f64,
         ActorField::L2TxsSent => a.l2_txs_sent as f64,
         ActorField::MevProfit => a.mev_profit as f64,
+        ActorField::EarningsGwei => a.earnings_gwei as f64,
         ActorField::ProfitGwei => a.profit_gwei as f64,
         ActorField::ProvingWastedMs => a.proving_wasted_ms as f64,
         ActorField::L1TokenDelta => a.l1_token_delta as f64,

@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use zkarena_actors::aggregator::Aggregator;
 use zkarena_actors::attack::{CopierParams, Frontrunner, GarbagePoster, ProofCopier};
-use zkarena_actors::l1node::{L1Node, L1};
+use zkarena_actors::l1node::L1Node;
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, REFEREE};
 use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation, DRIVER};
@@ -20,14 +20,12 @@ use zkarena_harness::l1::deploy::{named_address, Deployment, GenesisConfig};
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::{Account, L2State};
 use zkarena_harness::l2::tx::{deterministic_key, key_address, key_to_u128, l2_key, SigningKey};
-use zkarena_harness::report::{
-    gini, nakamoto, BatchReport, ExpectationReport, Fate, FaultReport, InvariantReport, Report,
-    RoleKind, Scorecard, TxReport,
-};
+use zkarena_harness::report::{ExpectationReport, Report};
 use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
 use zkarena_harness::zk::{digest_to_b256, ProofMode, Prover, SHAPES};
 
+use crate::assemble::{assemble, fate_violation, valuation, CAST_TOKENS};
 use crate::mechanisms::{CastContext, Deployed, Genesis, Routing};
 use crate::metric::Metric;
 use crate::scenario::{CastMember, Scenario};
@@ -76,8 +74,6 @@ pub enum RunError {
 
 /// One ether (and one network token), in wei.
 pub(crate) const ETH: u128 = 1_000_000_000_000_000_000;
-/// Network tokens each cast member starts with on L1.
-const CAST_TOKENS: u64 = 1_000;
 
 /// A testnet built from a scenario, not yet run: tests step it themselves.
 pub struct Prepared {
@@ -96,122 +92,26 @@ pub struct Prepared {
 impl Prepared {
     /// The report of the run so far.
     pub fn report(&mut self, violation: Option<&Violation>) -> Report {
-        let mut report = assemble(
-            &self.scenario,
-            &mut self.net,
-            &self.names_by_address,
-            violation,
-        );
-        // Token balances on L1 against what every cast member started with.
-        let token = self.token;
-        let cast: Vec<&str> = self.scenario.cast.iter().map(|m| m.name()).collect();
-        let addresses: Vec<(String, Address)> = self
+        let s = &self.scenario;
+        let mut report = assemble(s, &mut self.net, &self.names_by_address, violation);
+        let cast: Vec<(String, Address)> = self
             .names_by_address
             .iter()
-            .filter(|(_, n)| cast.contains(&n.as_str()))
+            .filter(|(_, n)| s.cast.iter().any(|m| m.name() == n.as_str()))
             .map(|(a, n)| (n.clone(), *a))
             .collect();
-        let balances = self
-            .net
-            .with(L1, move |n: &mut L1Node| {
-                addresses
-                    .into_iter()
-                    .map(|(name, a)| {
-                        let call = bindings::NetworkToken::balanceOfCall::new((a,));
-                        (name, view(n.chain_mut(), token, &call))
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        // MEV: the change in value of an attacker's L2 accounts (fees it took plus
-        // trading gains), in gwei of ETH at the pool's final price.
-        let accounts = self.mev_accounts.clone();
-        let genesis = self.genesis.clone();
-        let mev = self
-            .net
-            .with(REFEREE, move |r: &mut Referee| {
-                let now = r.state();
-                let [re, rt] = now.reserves();
-                let value = |st: &L2State, ids: &[u64]| -> i128 {
-                    ids.iter()
-                        .filter_map(|i| st.account(*i))
-                        .map(|a| {
-                            a.balances[0] as i128
-                                + (a.balances[1] as i128 * re as i128) / rt.max(1) as i128
-                        })
-                        .sum()
-                };
-                let mev = accounts
-                    .iter()
-                    .map(|(n, ids)| (n.clone(), value(now, ids) - value(&genesis, ids)))
-                    .collect::<Vec<_>>();
-                (mev, [re, rt])
-            })
-            .unwrap_or_default();
-        let (mev, [re, rt]) = mev;
-        for (name, v) in &mev {
-            if let Some(a) = report.actors.iter_mut().find(|a| &a.name == name) {
-                a.mev_profit = *v as i64;
-            }
-        }
-        let start = U256::from(CAST_TOKENS) * U256::from(ETH);
-        let units = |x: U256| (x / U256::from(1_000_000_000u64)).to::<u128>() as i128;
-        for (name, b) in balances {
-            if let Some(a) = report.actors.iter_mut().find(|a| a.name == name) {
-                a.l1_token_delta = units(b) - units(start);
-            }
-        }
-        // Profit in gwei of ETH: L2 earnings (fees, or an attacker's account value
-        // change) plus the token balance change at the pool's price, minus L1 fees.
-        let attackers: Vec<&String> = self.mev_accounts.keys().collect();
-        for a in report
-            .actors
-            .iter_mut()
-            .filter(|a| a.role != RoleKind::User)
-        {
-            let l2 = if attackers.contains(&&a.name) {
-                a.mev_profit as i128
-            } else {
-                a.l2_fees_earned as i128
-            };
-            let tokens = a.l1_token_delta * re as i128 / rt.max(1) as i128;
-            a.profit_gwei = (l2 + tokens - (a.l1_fees_wei / 1_000_000_000) as i128) as i64;
-        }
-        // Gini over what each non-user actor earned (fees, token rewards at the pool's
-        // price, MEV).
-        let earnings: Vec<u64> = report
-            .actors
-            .iter()
-            .filter(|a| a.role != RoleKind::User)
-            .map(|a| {
-                let tokens = (a.l1_token_delta.max(0) * re as i128 / rt.max(1) as i128) as u64;
-                if attackers.contains(&&a.name) {
-                    a.mev_profit.max(0) as u64 + tokens
-                } else {
-                    a.l2_fees_earned + tokens
-                }
-            })
-            .collect();
-        report.scorecard.gini_rewards = gini(&earnings);
-        let mev_total: i64 = report.actors.iter().map(|a| a.mev_profit.max(0)).sum();
-        let earned: i64 = report
-            .actors
-            .iter()
-            .filter(|a| a.role != RoleKind::User)
-            .map(|a| a.l2_fees_earned as i64 + a.l1_token_delta.max(0) as i64)
-            .sum();
-        if mev_total > 0 {
-            report.scorecard.mev_share =
-                (mev_total as f64 / (mev_total + earned).max(1) as f64 * 1e6).round() / 1e6;
-        }
-        if let Some(section) = self
-            .mechanism
-            .section(&mut self.net, &self.scenario, &report)
-        {
+        valuation(
+            &mut self.net,
+            self.token,
+            &cast,
+            &self.mev_accounts,
+            &self.genesis,
+        )
+        .apply(&mut report);
+        if let Some(section) = self.mechanism.section(&mut self.net, s, &report) {
             report.sections.insert(section.name.into(), section.data);
             report.section_summary = section.summary;
         }
-        let s = &self.scenario;
         let rules = s.mechanism.rules();
         let names = s.cast.iter().map(|m| m.name().to_string()).collect();
         report.expectations = s
@@ -251,6 +151,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
     let mut violation = None;
     for slot in 1..=scenario.slots {
         if let Err(v) = p.net.run_slots(1) {
+            violation = Some(v);
+            break;
+        }
+        // Checked after every L1 block like the referee's invariants, so the run
+        // stops at the block that broke it.
+        if let Some(v) = fate_violation(&mut p.net) {
             violation = Some(v);
             break;
         }
@@ -654,227 +560,6 @@ pub(crate) fn cast_address(seed: u64, m: &CastMember) -> Address {
         CastMember::Validator { name, .. } => key_address(&deterministic_key(seed, name)),
         _ => named_address(m.name()),
     }
-}
-
-fn assemble(
-    s: &Scenario,
-    net: &mut Testnet,
-    names_by_address: &BTreeMap<Address, String>,
-    violation: Option<&Violation>,
-) -> Report {
-    let names: Vec<String> = net.names().to_vec();
-    let mut actors = Vec::new();
-    let mut sent = Vec::new();
-    let mut pending = std::collections::BTreeSet::new();
-    let mut received = std::collections::BTreeSet::new();
-    for n in &names {
-        if n == L1 || n == REFEREE {
-            continue;
-        }
-        let (report, txs) = net
-            .inspect(n, |r| (r.report(), r.sent_txs()))
-            .expect("actor is alive");
-        for (h, kind, t) in txs {
-            sent.push((h, kind, t, n.clone()));
-        }
-        if let Some((p, seen)) = net.inspect(n, |r| r.pool_view()).flatten() {
-            pending.extend(p);
-            received.extend(seen);
-        }
-        actors.push(report);
-    }
-    actors.sort_by(|a, b| a.name.cmp(&b.name));
-    let (batches_seen, inclusions, finalizations, mut invariants, blocks, final_root) = net
-        .with(REFEREE, |r: &mut Referee| {
-            (
-                r.batches.clone(),
-                r.inclusions.clone(),
-                r.finalizations.clone(),
-                r.invariants.clone(),
-                r.blocks,
-                r.verified_root(),
-            )
-        })
-        .expect("the referee is in every cast");
-    let name_of = |a: &Address| {
-        names_by_address
-            .get(a)
-            .cloned()
-            .unwrap_or_else(|| a.to_string())
-    };
-    let batches: Vec<BatchReport> = batches_seen
-        .iter()
-        .map(|(&index, b)| BatchReport {
-            index,
-            sequencer: name_of(&b.sender),
-            l1_block: b.block,
-            bytes: b.bytes,
-            txs: b.txs[0],
-            applied: b.txs[1],
-            prover: b.verified.map(|(p, _)| name_of(&p)),
-            verified_block: b.verified.map(|(_, blk)| blk),
-            root: b.verified.map(|_| b.root.to_string()),
-        })
-        .collect();
-
-    // Transactions: users' in order sent, then deposits.
-    let mut transactions = Vec::new();
-    let mut vanished = 0;
-    let mut lost = 0;
-    for (h, kind, t, sender) in &sent {
-        let inc = inclusions.get(h);
-        let fate = match inc {
-            Some(i) if i.applied => Fate::Applied,
-            Some(_) => Fate::Skipped,
-            None if pending.contains(h) => Fate::Pending,
-            None if received.contains(h) => {
-                vanished += 1;
-                Fate::Lost
-            }
-            None => {
-                lost += 1;
-                Fate::Lost
-            }
-        };
-        transactions.push(TxReport {
-            id: hex_short(h),
-            sender: sender.clone(),
-            kind: kind.to_string(),
-            fate,
-            reason: inc.and_then(|i| i.reason.clone()),
-            batch: inc.map(|i| i.batch),
-            submitted_ms: *t,
-            inclusion_delay_ms: inc.map(|i| i.at_ms.saturating_sub(*t)),
-        });
-    }
-    for (h, i) in &inclusions {
-        if i.kind == "deposit" {
-            transactions.push(TxReport {
-                id: hex_short(h),
-                sender: "bridge".into(),
-                kind: "deposit".into(),
-                fate: if i.applied {
-                    Fate::Applied
-                } else {
-                    Fate::Skipped
-                },
-                reason: i.reason.clone(),
-                batch: Some(i.batch),
-                submitted_ms: i.at_ms,
-                inclusion_delay_ms: None,
-            });
-        }
-    }
-    // The referee is the run's instrument: an invariant it could not check (blocks it
-    // never saw) is a failure, not a pass with fewer checks.
-    let published = net
-        .with(L1, |n: &mut L1Node| n.published_blocks())
-        .expect("the L1 node is in every cast");
-    invariants.push(InvariantReport {
-        name: "the referee saw every L1 block".into(),
-        checks: published,
-        violation: (blocks != published)
-            .then(|| format!("it saw {blocks} of the {published} blocks the L1 published")),
-    });
-    invariants.push(InvariantReport {
-        name: "every L2 tx has a fate".into(),
-        checks: sent.len() as u64,
-        violation: (vanished > 0)
-            .then(|| format!("{vanished} transactions reached a sequencer and vanished")),
-    });
-    if let Some(v) = violation {
-        if !invariants.iter().any(|i| i.name == v.invariant) {
-            invariants.push(InvariantReport {
-                name: v.invariant.clone(),
-                checks: 1,
-                violation: Some(v.detail.clone()),
-            });
-        }
-    }
-
-    let duration_ms = net.now().as_millis();
-    let mut per_sequencer: BTreeMap<String, u64> = BTreeMap::new();
-    let mut per_prover: BTreeMap<String, u64> = BTreeMap::new();
-    for b in &batches {
-        *per_sequencer.entry(b.sequencer.clone()).or_default() += 1;
-        if let Some(p) = &b.prover {
-            *per_prover.entry(p.clone()).or_default() += 1;
-        }
-    }
-    let earners: Vec<u64> = actors
-        .iter()
-        .filter(|a| matches!(a.role, RoleKind::Sequencer | RoleKind::Aggregator))
-        .map(|a| a.l2_fees_earned + a.rewards)
-        .collect();
-    let mut gap = 0;
-    let mut last = 0;
-    for &t in finalizations.iter().chain(std::iter::once(&duration_ms)) {
-        gap = gap.max(t - last);
-        last = t;
-    }
-    let worst = transactions
-        .iter()
-        .filter_map(|t| t.inclusion_delay_ms)
-        .max()
-        .unwrap_or(0);
-    let never = transactions
-        .iter()
-        .filter(|t| matches!(t.fate, Fate::Pending | Fate::Lost))
-        .count() as u64;
-    let invalid_roots = invariants
-        .iter()
-        .filter(|i| {
-            i.name.starts_with("safety")
-                && i.violation
-                    .as_deref()
-                    .is_some_and(|v| v.contains("finalized root"))
-        })
-        .count() as u64;
-    let scorecard = Scorecard {
-        finalized_invalid_roots: invalid_roots,
-        worst_inclusion_delay_ms: worst,
-        never_included: never,
-        nakamoto_sequencers: nakamoto(&per_sequencer.values().copied().collect::<Vec<_>>()),
-        nakamoto_provers: nakamoto(&per_prover.values().copied().collect::<Vec<_>>()),
-        gini_rewards: gini(&earners),
-        mev_share: 0.0,
-        longest_finalization_gap_ms: gap,
-    };
-    let faults = net
-        .faults()
-        .faults()
-        .iter()
-        .zip(&net.faults().hits)
-        .map(|(f, &h)| FaultReport {
-            fault: f.describe(),
-            messages: h,
-        })
-        .collect();
-    let report = Report {
-        scenario: s.name.clone(),
-        description: s.description.clone(),
-        mechanism: s.mechanism.name().into(),
-        seed: s.seed,
-        proof_mode: s.proof_mode,
-        duration_ms,
-        l1_blocks: blocks,
-        final_root: final_root.to_string(),
-        actors,
-        batches,
-        transactions,
-        scorecard,
-        invariants,
-        faults,
-        expectations: Vec::new(),
-        sections: BTreeMap::new(),
-        section_summary: String::new(),
-    };
-    let _ = lost;
-    report
-}
-
-fn hex_short(h: &B256) -> String {
-    zkarena_actors::msg::short(h)
 }
 
 /// The simulated time a run of `slots` slots ends.

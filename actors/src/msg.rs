@@ -66,6 +66,48 @@ pub enum RollupEvent {
     },
 }
 
+/// An L2 transaction a user sent, as the report needs it.
+#[derive(Clone, Debug)]
+pub struct SentTx {
+    /// Its hash.
+    pub hash: B256,
+    /// `transfer`, `swap` or `withdraw`.
+    pub kind: &'static str,
+    /// What it does.
+    pub action: zkarena_harness::l2::Action,
+    /// Its tip (gwei).
+    pub tip: u64,
+    /// When it was first sent (ms).
+    pub sent_ms: u64,
+}
+
+impl SentTx {
+    /// The record of user transaction `tx` sent at `sent_ms` (`None` for a deposit).
+    pub fn of(tx: &L2Tx, sent_ms: u64) -> Option<SentTx> {
+        let L2Tx::User(u) = tx else {
+            return None;
+        };
+        Some(SentTx {
+            hash: tx.hash(),
+            kind: tx_kind(tx),
+            action: u.action,
+            tip: u.fee.tip,
+            sent_ms,
+        })
+    }
+
+    /// Whether it moves the network token (a swap, or a token transfer or withdrawal).
+    pub fn touches_token(&self) -> bool {
+        use zkarena_harness::l2::Action;
+        match self.action {
+            Action::Swap { .. } => true,
+            Action::Transfer { asset, .. } | Action::Withdraw { asset, .. } => {
+                asset == Asset::Token
+            }
+        }
+    }
+}
+
 /// A proof job for the worker pool.
 #[derive(Clone, Debug)]
 pub struct ProveJob {

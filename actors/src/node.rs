@@ -57,8 +57,8 @@ pub trait Role: AsAny {
     fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
         None
     }
-    /// L2 transactions it sent: (hash, kind, time sent in ms).
-    fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
+    /// L2 transactions it sent, in order.
+    fn sent_txs(&self) -> Vec<crate::msg::SentTx> {
         Vec::new()
     }
 }

@@ -84,6 +84,8 @@ pub struct Referee {
     pub verified_to: u64,
     /// Times (ms) ranges were verified.
     pub finalizations: Vec<u64>,
+    /// Ranges finalized on L1 with a root the native replay does not reach.
+    pub invalid_roots: u64,
     /// Invariant checks and first violations.
     pub invariants: Vec<InvariantReport>,
     /// Number of L1 blocks seen.
@@ -118,6 +120,7 @@ impl Referee {
             inclusions: BTreeMap::new(),
             verified_to: 0,
             finalizations: Vec::new(),
+            invalid_roots: 0,
             invariants: vec![
                 InvariantReport {
                     name: "safety: finalized roots replay".into(),
@@ -326,6 +329,7 @@ impl Role for Referee {
                     self.invariants[SAFETY].checks += 1;
                     let replayed = self.batches.get(&to).map(|b| b.root);
                     if replayed != Some(new_root) {
+                        self.invalid_roots += 1;
                         self.violate(
                             SAFETY,
                             format!("range {from}..={to} finalized root {new_root}, the replay reaches {replayed:?}"),

@@ -16,7 +16,7 @@ use zkarena_harness::sim::{SimRng, SimTime};
 
 use crate::builder::nonce_of;
 use crate::l1node::L1;
-use crate::msg::{forced_record, short, tx_kind, Msg, Outbox, RollupEvent};
+use crate::msg::{forced_record, short, Msg, Outbox, RollupEvent, SentTx};
 use crate::node::Role;
 
 /// How a user behaves.
@@ -73,7 +73,7 @@ pub struct User {
     rng: SimRng,
     slot_ms: u64,
     nonce: u64,
-    sent: Vec<(B256, &'static str, u64)>,
+    sent: Vec<SentTx>,
     /// Sent but not yet seen in a sequenced batch: (transaction, slot last sent).
     unconfirmed: BTreeMap<B256, (L2Tx, u64)>,
     /// When each unconfirmed transaction was first sent (slot).
@@ -286,7 +286,7 @@ impl Role for User {
             }
             Msg::Wake { .. } => {
                 let tx = self.next_tx();
-                self.sent.push((tx.hash(), tx_kind(&tx), now.as_millis()));
+                self.sent.extend(SentTx::of(&tx, now.as_millis()));
                 self.unconfirmed.insert(tx.hash(), (tx, self.slot));
                 self.first_sent.insert(tx.hash(), self.slot);
                 for to in &self.params.to {
@@ -337,7 +337,7 @@ impl Role for User {
         }
     }
 
-    fn sent_txs(&self) -> Vec<(B256, &'static str, u64)> {
+    fn sent_txs(&self) -> Vec<SentTx> {
         self.sent.clone()
     }
 }

@@ -97,8 +97,11 @@ pub struct ActorReport {
     /// MEV profit (gwei of ETH): an attacker's L2 account value change (fees taken and
     /// trading gains) at the pool's final price.
     pub mev_profit: i64,
-    /// Profit over the run (gwei of ETH): L2 fees earned (or MEV), plus the L1 token
-    /// balance change at the pool's final price, minus L1 fees paid.
+    /// Earnings over the run (gwei of ETH), before L1 costs: L2 fees earned (an
+    /// attacker: its L2 accounts' value change, MEV included) plus the network-token
+    /// balance change at the pool's final price. 0 for users.
+    pub earnings_gwei: i64,
+    /// Profit over the run (gwei of ETH): earnings minus L1 fees paid.
     pub profit_gwei: i64,
     /// Batches it sequenced that landed on L1.
     pub batches_sequenced: u64,
@@ -201,6 +204,15 @@ pub struct Scorecard {
     pub worst_inclusion_delay_ms: u64,
     /// Transactions never included.
     pub never_included: u64,
+    /// Censorship resistance where it is attacked: the user transactions an attacker
+    /// in the cast targets (a censoring sequencer's users; under proof of stake the
+    /// cartel's: everyone's for empty blocks, low tips for gouging, the token's for a
+    /// lock-up).
+    pub targeted_txs: u64,
+    /// Worst inclusion delay of a targeted transaction that was included (ms).
+    pub targeted_worst_delay_ms: u64,
+    /// Targeted transactions never included.
+    pub targeted_never_included: u64,
     /// Low participation requirements: Nakamoto coefficient of sequencers (batches)
     /// and of provers (verified ranges).
     pub nakamoto_sequencers: u64,
@@ -399,6 +411,15 @@ impl Report {
             c.mev_share,
             c.longest_finalization_gap_ms / 1000
         );
+        if c.targeted_txs > 0 {
+            let _ = writeln!(
+                s,
+                "censorship: {} transactions targeted by an attacker, worst inclusion {} s, {} never included",
+                c.targeted_txs,
+                c.targeted_worst_delay_ms / 1000,
+                c.targeted_never_included
+            );
+        }
         s.push_str(&self.section_summary);
         for i in &self.invariants {
             let _ = writeln!(
@@ -504,7 +525,7 @@ impl Report {
         let earnings: Vec<(String, u64)> = self
             .actors
             .iter()
-            .map(|a| (a.name.clone(), a.l2_fees_earned + a.rewards))
+            .map(|a| (a.name.clone(), a.earnings_gwei.max(0) as u64))
             .collect();
         let max = earnings.iter().map(|e| e.1).max().unwrap_or(0).max(1) as f64;
         let mut bars = String::new();
@@ -527,7 +548,7 @@ impl Report {
         }
         bars.push_str("</svg>");
         format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zkarena: {}</title></head>\n<body style=\"font-family:sans-serif\">\n<h1>{}</h1>\n<pre>{}</pre>\n<h2>Timeline</h2>\n{}\n<h2>Earnings (L2 fees + rewards, gwei)</h2>\n{}\n</body></html>\n",
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zkarena: {}</title></head>\n<body style=\"font-family:sans-serif\">\n<h1>{}</h1>\n<pre>{}</pre>\n<h2>Timeline</h2>\n{}\n<h2>Earnings (gwei of ETH, before L1 costs; losses at 0)</h2>\n{}\n</body></html>\n",
             escape(&self.scenario),
             escape(&self.scenario),
             escape(&self.table()),

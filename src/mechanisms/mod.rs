@@ -17,6 +17,7 @@ pub mod pos;
 use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 use zkarena_actors::l1node::L1Node;
+use zkarena_actors::msg::SentTx;
 use zkarena_actors::node::Role;
 use zkarena_actors::runtime::Testnet;
 use zkarena_harness::l1::chain::Chain;
@@ -84,6 +85,12 @@ pub trait Mechanism {
     /// The value of one of [`Mechanism::section_metrics`] in `report`.
     fn section_metric(&self, _report: &Report, _metric: &str) -> Option<f64> {
         None
+    }
+
+    /// Whether an attacker of the mechanism's own roles in `s` targets the user
+    /// transaction `tx` (censorship resistance is measured on those).
+    fn targets(&self, _s: &Scenario, _tx: &SentTx) -> bool {
+        false
     }
 
     /// Kinds of the messages its own roles exchange (what a fault's link may select).

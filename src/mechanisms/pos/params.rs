@@ -5,11 +5,12 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use super::report::PosReport;
-use super::validator::rules;
+use super::validator::{rules, CartelStrategy};
 use crate::mechanisms::poe::{default_batch_fee, default_force_timeout};
 use crate::mechanisms::{Deployed, Genesis, Mechanism, Refusal};
 use crate::run::{RunError, ETH};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
+use zkarena_actors::msg::SentTx;
 use zkarena_harness::report::Report;
 
 /// PoS leader election's parameters.
@@ -161,6 +162,21 @@ impl Mechanism for ProofOfStake {
 
     fn message_kinds(&self) -> &'static [&'static str] {
         super::messages::MESSAGE_KINDS
+    }
+
+    /// The cartel's targets: everyone's transactions for empty blocks, those tipping
+    /// below its floor for gouging, the token's for a lock-up. Uncling targets honest
+    /// validators, not transactions.
+    fn targets(&self, s: &Scenario, tx: &SentTx) -> bool {
+        s.cast
+            .iter()
+            .filter_map(CastMember::validator)
+            .any(|p| match p.strategy {
+                CartelStrategy::Empty => true,
+                CartelStrategy::Gouge => tx.tip < p.min_tip,
+                CartelStrategy::Lockup => tx.touches_token(),
+                CartelStrategy::Uncle | CartelStrategy::Honest => false,
+            })
     }
 
     fn genesis_stake(&self, m: &CastMember) -> U256 {
