@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import "./ZkRollup.sol";
+import "./IOpenSequencing.sol";
 
 /// @title CentralizedRollup
 /// @notice The baseline the decentralization mechanisms are measured against: one
 ///         sequencer, named at deployment, posts batches; anyone may prove and verify
 ///         the next range of batches.
-contract CentralizedRollup is ZkRollup {
+contract CentralizedRollup is ZkRollup, IOpenSequencing {
     /// @notice The only address allowed to sequence.
     address public immutable sequencer;
 
@@ -29,24 +30,5 @@ contract CentralizedRollup is ZkRollup {
     function sequenceBatchFromBlobs() external returns (uint64 index) {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         (index,,) = _sequenceFromBlobs();
-    }
-
-    /// @notice Verifies batches from..to with `proof` and pays their withdrawals.
-    function verifyBatches(
-        uint64 from,
-        uint64 to,
-        bytes32 key,
-        bytes calldata proof,
-        Withdrawal[] calldata withdrawals
-    ) external returns (bytes32) {
-        return _verify(from, to, key, proof, withdrawals);
-    }
-
-    /// @notice Like `verifyBatches`, with the proof in the transaction's blobs.
-    function verifyBatchesFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
-        external
-        returns (bytes32)
-    {
-        return _verifyFromBlobs(from, to, key, withdrawals);
     }
 }

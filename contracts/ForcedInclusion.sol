@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import "./ZkRollup.sol";
+import "./IForcedInclusion.sol";
 
 interface IERC20Min {
     function transferFrom(address from, address to, uint256 amount) external returns (bool);
@@ -21,7 +22,7 @@ interface IERC20Min {
 ///      timeout, would block every batch for good.) As a second line, a forced batch is
 ///      always sequenced, as the no-op batch if it were malformed. The force fee goes
 ///      to whoever sequences the forced batch by default (`_payForceFee`).
-abstract contract ForcedInclusion is ZkRollup {
+abstract contract ForcedInclusion is ZkRollup, IForcedInclusion {
     /// @notice The network token (fees).
     IERC20Min public immutable token;
     /// @notice Seconds after which a forced batch must be sequenced before any other
@@ -39,9 +40,6 @@ abstract contract ForcedInclusion is ZkRollup {
     /// @notice Forced batches posted / sequenced so far.
     uint64 public lastForced;
     uint64 public lastForcedSequenced;
-
-    event ForceBatch(uint64 indexed index, address indexed user, bytes l2Tx);
-    event ForcedBatchSequenced(uint64 indexed forcedIndex, uint64 indexed batchIndex, bytes batch);
 
     error ForcedBatchesPending(uint64 oldest, uint256 since);
     error NoForcedBatch();

@@ -44,25 +44,6 @@ contract PosRollup is ForcedInclusion {
         emit SlotSequenced(slot, index);
     }
 
-    /// @notice Verifies batches from..to with `proof` and pays their withdrawals.
-    function verifyBatches(
-        uint64 from,
-        uint64 to,
-        bytes32 key,
-        bytes calldata proof,
-        Withdrawal[] calldata withdrawals
-    ) external returns (bytes32) {
-        return _verify(from, to, key, proof, withdrawals);
-    }
-
-    /// @notice Like `verifyBatches`, with the proof in the transaction's blobs.
-    function verifyBatchesFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
-        external
-        returns (bytes32)
-    {
-        return _verifyFromBlobs(from, to, key, withdrawals);
-    }
-
     function _forceFee() internal view override returns (uint256) {
         return forceFee;
     }

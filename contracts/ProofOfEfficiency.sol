@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import "./ForcedInclusion.sol";
+import "./IOpenSequencing.sol";
 
 /// @title ProofOfEfficiency
 /// @notice Polygon Hermez's Proof of Efficiency, as in the seed: anyone may sequence a
@@ -21,7 +22,7 @@ import "./ForcedInclusion.sol";
 ///      id. A forced batch's force fee is its batch fee: the prover of its range takes
 ///      it. Proofs are bound to their submitter unless the deployment turns it off
 ///      (`bindProofs`, a scenario flag that exists to show the proof-copying attack).
-contract ProofOfEfficiency is ForcedInclusion {
+contract ProofOfEfficiency is ForcedInclusion, IOpenSequencing {
     uint256 public constant FEE_STEP = 20;
     uint256 public constant MIN_BATCH_FEE = 1e12;
     uint256 public constant MAX_BATCH_FEE = 1000e18;
@@ -129,22 +130,8 @@ contract ProofOfEfficiency is ForcedInclusion {
         sequenced[index].fee = fee;
     }
 
-    /// @notice Verifies batches from..to with a proof in the transaction's blobs; the
-    ///         first valid proof takes the range's batch fees.
-    function verifyBatchesFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
-        external
-        returns (bytes32 newRoot)
-    {
-        newRoot = _verifyFromBlobs(from, to, key, withdrawals);
-        _reward(from, to);
-    }
-
-    /// @notice Verifies batches from..to with a proof in calldata.
-    function verifyBatches(uint64 from, uint64 to, bytes32 key, bytes calldata proof, Withdrawal[] calldata withdrawals)
-        external
-        returns (bytes32 newRoot)
-    {
-        newRoot = _verify(from, to, key, proof, withdrawals);
+    /// @notice The first valid proof of a range takes its batch fees; the fee adapts.
+    function _afterVerified(uint64 from, uint64 to) internal override {
         _reward(from, to);
     }
 

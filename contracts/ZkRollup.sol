@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import "./IZkPrecompiles.sol";
+import "./IZkRollup.sol";
+
 interface IRollupBridge {
     function payWithdrawal(address asset, address to, uint64 l2Amount) external;
     function token() external view returns (address);
@@ -24,19 +27,12 @@ interface IRollupBridge {
 ///      asset << 62 | amount), from w = 0, computed with the POSEIDON precompile; a
 ///      withdrawal's asset must be 0 or 1 and its amount below 2^62, so that the packed
 ///      word is unique.
-abstract contract ZkRollup {
+abstract contract ZkRollup is IZkRollup {
     address internal constant ZK_VERIFIER = address(0x0a00);
     address internal constant POSEIDON = address(0x0a01);
     address internal constant BATCH_COMMITMENT = address(0x0a02);
     address internal constant ZK_BLOB_VERIFIER = address(0x0a03);
     address internal constant BATCH_COMMITMENT_BLOB = address(0x0a04);
-
-    /// @notice A withdrawal as the batch circuit committed to it. asset: 0 = ETH, 1 = token.
-    struct Withdrawal {
-        address owner;
-        uint8 asset;
-        uint64 amount;
-    }
 
     IRollupBridge public immutable bridge;
     /// @notice The last verified (consolidated) state root.
@@ -52,18 +48,7 @@ abstract contract ZkRollup {
     /// @notice Bridge deposits consumed by sequenced batches.
     uint64 public depositsSequenced;
 
-    event BatchSequenced(uint64 indexed index, bytes32 acc, uint64 sequencer, uint64 txCount);
-    event RangeVerified(uint64 indexed from, uint64 indexed to, bytes32 newRoot, address indexed prover);
 
-    // Errors of the precompiles, declared so that their reverts decode.
-    error UnknownVerifierKey(bytes32 key);
-    error MalformedProof(string reason);
-    error InvalidProof(string reason);
-    error DevProofRejected();
-    error MalformedInput(string reason);
-    error NonCanonicalElement(uint256 index);
-    error MalformedBatch(uint256 offset, string reason);
-    error UnknownBlob(bytes32 versionedHash);
 
     error VerifierKeyNotAccepted(bytes32 key);
     error RangeNotNext(uint64 from, uint64 expected);
@@ -168,7 +153,7 @@ abstract contract ZkRollup {
 
     function _checkMalformed(bytes memory ret, bool acceptMalformed) internal pure {
         (,,,,,, uint256 at, string memory why) = _malformed(ret);
-        if (bytes(why).length > 0 && !acceptMalformed) revert MalformedBatch(at, why);
+        if (bytes(why).length > 0 && !acceptMalformed) revert IZkPrecompiles.MalformedBatch(at, why);
     }
 
     function _malformed(bytes memory ret)
@@ -213,6 +198,28 @@ abstract contract ZkRollup {
     function _acceptsMalformed() internal view virtual returns (bool) {
         return false;
     }
+
+    /// @inheritdoc IZkRollup
+    function verifyBatches(uint64 from, uint64 to, bytes32 key, bytes calldata proof, Withdrawal[] calldata withdrawals)
+        external
+        returns (bytes32 newRoot)
+    {
+        newRoot = _verify(from, to, key, proof, withdrawals);
+        _afterVerified(from, to);
+    }
+
+    /// @inheritdoc IZkRollup
+    function verifyBatchesFromBlobs(uint64 from, uint64 to, bytes32 key, Withdrawal[] calldata withdrawals)
+        external
+        returns (bytes32 newRoot)
+    {
+        newRoot = _verifyFromBlobs(from, to, key, withdrawals);
+        _afterVerified(from, to);
+    }
+
+    /// @notice Called once batches from..to are verified, by the range's prover
+    ///         (`msg.sender`): a mechanism pays its reward here. Default: nothing.
+    function _afterVerified(uint64 from, uint64 to) internal virtual {}
 
     /// @notice Checks `proof` (calldata) for batches from..to (the next unverified
     ///         range), moves the state root and pays the range's withdrawals.

@@ -42,7 +42,10 @@ const written = new Set();
 for (const source of Object.keys(output.contracts).sort()) {
   for (const name of Object.keys(output.contracts[source]).sort()) {
     const c = output.contracts[source][name];
-    if (!c.evm.bytecode.object) continue; // interfaces and abstract contracts
+    // Abstract contracts have no artifact; an interface has one (ABI only, for bindings)
+    // when it is its file's namesake (contracts/IZkRollup.sol's IZkRollup).
+    const namesake = path.basename(source, '.sol') === name;
+    if (!c.evm.bytecode.object && !(namesake && /^I[A-Z]/.test(name))) continue;
     if (written.has(name)) {
       process.stderr.write(`duplicate contract name ${name} in ${source}\n`);
       process.exit(1);

@@ -1,6 +1,6 @@
-//! `zkarena boot`: boots the L1, deploys the genesis contracts, runs a token and an ETH
-//! deposit through the bridge and summarizes what the chain recorded. It is the smoke
-//! run of the embedded L1 until the scenario runner exists.
+//! `zkarena boot`: boots the L1 alone, deploys the genesis contracts, runs a token and
+//! an ETH deposit through the bridge and summarizes what the chain recorded: a smoke
+//! test of the embedded L1 without any rollup actor.
 
 use alloy_primitives::U256;
 use alloy_sol_types::SolCall;

@@ -697,6 +697,94 @@ mod scenarios {
     }
 
     #[test]
+    fn validators_follow_an_exit_and_keep_drawing_the_contracts_leaders() {
+        use alloy_primitives::Address;
+        use alloy_sol_types::SolCall;
+        use zkarena::actors::l1node::{L1Node, L1};
+        use zkarena::harness::l1::contracts::bindings::{PosRollup, StakeManager};
+        use zkarena::harness::l1::tx::TxRequest;
+        use zkarena::harness::l2::tx::{deterministic_key, key_address};
+        use zkarena::run::prepare;
+        let s = variant("pos-uncle-20", |s| {
+            all_honest(s);
+            s.expect.clear();
+            s.slots = 60;
+        });
+        let mut p = prepare(&s, &RunOptions::default()).unwrap();
+        p.net.run_slots(12).unwrap();
+        // honest-1 leaves the active set mid-run: from its exit block its stake no
+        // longer counts in the contract's draw, and the validators' mirror must follow.
+        let leaver = key_address(&deterministic_key(s.seed, "honest-1"));
+        let (manager, exit_block) = p
+            .net
+            .with(L1, move |n: &mut L1Node| {
+                let rollup = n.rollup();
+                let chain = n.chain_mut();
+                let manager = chain
+                    .call_sol(Address::ZERO, rollup, &PosRollup::stakeManagerCall {})
+                    .unwrap();
+                let exit = StakeManager::requestExitCall {}.abi_encode();
+                chain
+                    .submit(
+                        TxRequest::call(leaver, manager, exit)
+                            .gas_limit(200_000)
+                            .fees(200_000_000_000, 2_000_000_000),
+                    )
+                    .unwrap();
+                (manager, chain.head().number + 1)
+            })
+            .unwrap();
+        p.net.run_slots(s.slots - 12).unwrap();
+        let r = p.report(None);
+        let pos = &pos(&r);
+        // Every settled slot's block was built and posted by the leader the contract
+        // drew: validators mirroring another stake table would have another validator
+        // build it (the contract does not care who posts the attestations).
+        let settled: Vec<_> = pos
+            .timeline
+            .iter()
+            .filter(|t| settled(pos, t.slot))
+            .collect();
+        assert!(settled.len() > 20, "{}", r.table());
+        for t in &settled {
+            assert_eq!(t.outcome, SlotOutcome::Canonical, "{t:?}\n{}", r.table());
+            let batch = r.batches.iter().find(|b| Some(b.index) == t.batch).unwrap();
+            assert_eq!(batch.sequencer, t.leader, "slot {}", t.slot);
+        }
+        // The leaver leads no slot that starts after its exit.
+        let starts: Vec<u64> = p
+            .net
+            .with(L1, move |n: &mut L1Node| {
+                let chain = n.chain_mut();
+                (0..60)
+                    .map(|slot| {
+                        let call = StakeManager::slotStartCall { slot };
+                        chain.call_sol(Address::ZERO, manager, &call).unwrap()
+                    })
+                    .collect()
+            })
+            .unwrap();
+        let after: Vec<_> = pos
+            .timeline
+            .iter()
+            .filter(|t| starts[t.slot as usize] > exit_block)
+            .collect();
+        let exited = p
+            .net
+            .with(L1, move |n: &mut L1Node| {
+                let call = StakeManager::exitAtCall::new((leaver,));
+                n.chain_mut()
+                    .call_sol(Address::ZERO, manager, &call)
+                    .unwrap()
+            })
+            .unwrap();
+        assert!(exited > 0, "the exit went through");
+        assert!(after.len() > 10);
+        assert!(after.iter().all(|t| t.leader != "honest-1"), "{after:?}");
+        assert_eq!(pos.honest_slashed, 0);
+    }
+
+    #[test]
     fn a_token_lockup_pushes_swaps_through_l1_at_a_delay() {
         let locked = shipped(&dev("pos-lockup"));
         let open = shipped(&variant("pos-lockup", all_honest));

@@ -225,7 +225,7 @@ fn commitment_pays_poseidon_for_every_permutation_at_any_batch_size() {
             panic!("{n}: a malformed batch commits as the no-op batch");
         };
         let ret =
-            zkarena_harness::zk::precompile::IZkPrecompiles::commitBatchCall::abi_decode_returns(
+            zkarena_harness::l1::contracts::bindings::IZkPrecompiles::commitBatchCall::abi_decode_returns(
                 &out,
             )
             .unwrap();

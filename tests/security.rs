@@ -323,7 +323,7 @@ fn an_aliased_withdrawal_asset_or_amount_reverts_and_both_escrows_stay() {
             to: 1,
             key: p.verifier_key,
             proof: p.bytes.clone(),
-            withdrawals: vec![bindings::test_rollup::ZkRollup::Withdrawal {
+            withdrawals: vec![bindings::test_rollup::IZkRollup::Withdrawal {
                 owner,
                 asset,
                 amount,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ZkRollup};
+use zkarena_harness::l1::contracts::bindings::IZkRollup;
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::{BatchOutcome, L2State};
 use zkarena_harness::report::ActorReport;
@@ -229,7 +229,7 @@ impl Role for Aggregator {
                             .unwrap_or_default();
                         let withdrawals: Vec<_> = withdrawals
                             .iter()
-                            .map(|w| ZkRollup::Withdrawal {
+                            .map(|w| IZkRollup::Withdrawal {
                                 owner: w.owner,
                                 asset: w.asset.code() as u8,
                                 amount: w.amount,
@@ -238,7 +238,7 @@ impl Role for Aggregator {
                         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
                         let request = match self.params.proof_da {
                             ProofDa::Blobs => {
-                                let call = CentralizedRollup::verifyBatchesFromBlobsCall {
+                                let call = IZkRollup::verifyBatchesFromBlobsCall {
                                     from: label,
                                     to: label,
                                     key: proof.verifier_key,
@@ -256,7 +256,7 @@ impl Role for Aggregator {
                                 request
                             }
                             ProofDa::Calldata => {
-                                let call = CentralizedRollup::verifyBatchesCall {
+                                let call = IZkRollup::verifyBatchesCall {
                                     from: label,
                                     to: label,
                                     key: proof.verifier_key,

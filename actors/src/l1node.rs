@@ -9,7 +9,7 @@ use alloy_primitives::{Address, Bytes, TxHash, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use zkarena_harness::l1::chain::Chain;
 use zkarena_harness::l1::contracts::bindings::{
-    Bridge, CentralizedRollup, ProofOfEfficiency, StakeManager,
+    Bridge, IForcedInclusion, IOpenSequencing, IZkRollup,
 };
 use zkarena_harness::l1::tx::{ExecStatus, TxStatus};
 use zkarena_harness::l2::{Asset, Batch};
@@ -36,14 +36,19 @@ fn l1_view(bytes: &[u8], first_deposit: u64) -> Batch {
     Batch::sequenced(bytes, first_deposit).unwrap_or_else(|_| Batch::noop())
 }
 
-/// The batch a sequencing transaction carried: in calldata (`sequenceBatch`) or in its
-/// blobs (`sequenceBatchFromBlobs`, `[length u32][batch]`), as the L1 sequenced it.
-fn posted_batch(sub: &Submitted, first_deposit: u64) -> Option<(Batch, u64)> {
-    if let Ok(c) = CentralizedRollup::sequenceBatchCall::abi_decode(&sub.data) {
+/// The batch a sequencing transaction carried: in calldata (`sequenceBatch`, or a
+/// mechanism's own call its `BatchReader` knows) or in its blobs
+/// (`sequenceBatchFromBlobs`, `[length u32][batch]`), as the L1 sequenced it.
+fn posted_batch(
+    sub: &Submitted,
+    first_deposit: u64,
+    readers: &[BatchReader],
+) -> Option<(Batch, u64)> {
+    if let Ok(c) = IOpenSequencing::sequenceBatchCall::abi_decode(&sub.data) {
         let batch = l1_view(&c.batch, first_deposit);
         return Some((batch, c.batch.len() as u64));
     }
-    if CentralizedRollup::sequenceBatchFromBlobsCall::abi_decode(&sub.data).is_ok() {
+    if IOpenSequencing::sequenceBatchFromBlobsCall::abi_decode(&sub.data).is_ok() {
         let data: Vec<u8> = sub.blobs.iter().flat_map(|b| b.iter().copied()).collect();
         let len = data
             .get(..4)
@@ -54,13 +59,13 @@ fn posted_batch(sub: &Submitted, first_deposit: u64) -> Option<(Batch, u64)> {
             .unwrap_or_else(Batch::noop);
         return Some((batch, len.unwrap_or(0) as u64));
     }
-    // PoS: the batch of the block whose attestations made it canonical.
-    if let Ok(c) = StakeManager::attestCall::abi_decode(&sub.data) {
-        let batch = l1_view(&c.batch, first_deposit);
-        return Some((batch, c.batch.len() as u64));
-    }
-    None
+    let bytes = readers.iter().find_map(|read| read(&sub.data))?;
+    Some((l1_view(&bytes, first_deposit), bytes.len() as u64))
 }
+
+/// How a mechanism finds the batch in the calldata of its own sequencing call (PoS:
+/// `StakeManager.attest`), if `data` is one.
+pub type BatchReader = fn(&[u8]) -> Option<Bytes>;
 
 /// How a mechanism reads one of its contracts' logs (`None`: not an event it follows).
 pub type LogDecoder = fn(&alloy_primitives::Log) -> Option<crate::msg::MechanismPayload>;
@@ -73,6 +78,8 @@ pub struct L1Node {
     rollup: Address,
     /// Mechanism contracts whose events it reads, and how to decode them.
     watched: Vec<(Address, LogDecoder)>,
+    /// How mechanisms' own sequencing calls carry their batch.
+    batch_readers: Vec<BatchReader>,
     pending: BTreeMap<TxHash, Submitted>,
     /// Every published block: (number, hash, events, escrow), for catching followers
     /// up.
@@ -94,6 +101,7 @@ impl L1Node {
             token,
             rollup,
             watched: Vec::new(),
+            batch_readers: Vec::new(),
             pending: BTreeMap::new(),
             history: Vec::new(),
             next_order: None,
@@ -109,6 +117,13 @@ impl L1Node {
         self
     }
 
+    /// Also reads sequenced batches from the calldata `read` recognizes (a mechanism
+    /// whose contract sequences from a call of its own).
+    pub fn reads_batches(mut self, read: BatchReader) -> Self {
+        self.batch_readers.push(read);
+        self
+    }
+
     /// The rollup events of every block published so far, in order.
     pub fn events(&self) -> impl Iterator<Item = &RollupEvent> {
         self.history.iter().flat_map(|(_, _, events, _)| events)
@@ -118,6 +133,11 @@ impl L1Node {
     /// order (an empty list seals an empty block). Tests use it to play the builder.
     pub fn include_next(&mut self, order: Vec<TxHash>) {
         self.next_order = Some(order);
+    }
+
+    /// The rollup contract it watches.
+    pub fn rollup(&self) -> Address {
+        self.rollup
     }
 
     /// Blocks published to subscribers so far.
@@ -204,11 +224,11 @@ impl L1Node {
                         });
                     }
                 } else if log.address == self.rollup {
-                    if let Ok(e) = CentralizedRollup::BatchSequenced::decode_log(log) {
+                    if let Ok(e) = IZkRollup::BatchSequenced::decode_log(log) {
                         // The batch: from the sequencing calldata, or, for a forced
                         // batch the contract built itself, from its event.
                         let forced = r.logs.iter().find_map(|l| {
-                            ProofOfEfficiency::ForcedBatchSequenced::decode_log(l)
+                            IForcedInclusion::ForcedBatchSequenced::decode_log(l)
                                 .ok()
                                 .filter(|f| f.batchIndex == e.index)
                                 .map(|f| f.batch.clone())
@@ -216,7 +236,9 @@ impl L1Node {
                         let first = self.deposits_sequenced;
                         let batch = match forced {
                             Some(bytes) => Some((l1_view(&bytes, first), bytes.len() as u64)),
-                            None => sub.as_ref().and_then(|s| posted_batch(s, first)),
+                            None => sub
+                                .as_ref()
+                                .and_then(|s| posted_batch(s, first, &self.batch_readers)),
                         };
                         // The batch read back must be the one the L1 committed to.
                         let prev = b256_to_digest(&self.last_acc);
@@ -240,12 +262,12 @@ impl L1Node {
                                 bytes,
                             });
                         }
-                    } else if let Ok(e) = ProofOfEfficiency::ForceBatch::decode_log(log) {
+                    } else if let Ok(e) = IForcedInclusion::ForceBatch::decode_log(log) {
                         events.push(RollupEvent::ForceBatch {
                             index: e.index,
                             record: e.l2Tx.clone(),
                         });
-                    } else if let Ok(e) = CentralizedRollup::RangeVerified::decode_log(log) {
+                    } else if let Ok(e) = IZkRollup::RangeVerified::decode_log(log) {
                         events.push(RollupEvent::RangeVerified {
                             from: e.from,
                             to: e.to,

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::{CentralizedRollup, ProofOfEfficiency};
+use zkarena_harness::l1::contracts::bindings::{IForcedInclusion, IOpenSequencing};
 use zkarena_harness::l1::tx::{TxRequest, BLOB_DATA_BYTES};
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::{Batch, Format, L2Tx};
@@ -152,7 +152,7 @@ impl Sequencer {
         let slot = self.slot;
         // Forced transactions first, each as the batch the contract builds.
         if let Some(record) = self.forced.pop_front() {
-            let call = ProofOfEfficiency::sequenceForceBatchCall { l2Tx: record };
+            let call = IForcedInclusion::sequenceForceBatchCall { l2Tx: record };
             let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
                 .gas_limit(3_000_000)
                 .fees(
@@ -180,13 +180,13 @@ impl Sequencer {
         let tip = self.params.l1_tip_gwei as u128 * 1_000_000_000;
         let request = match self.params.da {
             Da::Calldata => {
-                let call = CentralizedRollup::sequenceBatchCall {
+                let call = IOpenSequencing::sequenceBatchCall {
                     batch: bytes.into(),
                 };
                 TxRequest::call(self.address, self.rollup, call.abi_encode())
             }
             Da::Blob => {
-                let call = CentralizedRollup::sequenceBatchFromBlobsCall {};
+                let call = IOpenSequencing::sequenceBatchFromBlobsCall {};
                 let mut data = (bytes.len() as u32).to_be_bytes().to_vec();
                 data.extend_from_slice(&bytes);
                 data.chunks(BLOB_DATA_BYTES).fold(

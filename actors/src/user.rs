@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::ProofOfEfficiency;
+use zkarena_harness::l1::contracts::bindings::IForcedInclusion;
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::tx::SigningKey;
 use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
@@ -166,7 +166,7 @@ impl User {
                 continue;
             };
             let record: Bytes = Batch::plain_record(tx).into();
-            let call = ProofOfEfficiency::forceBatchCall {
+            let call = IForcedInclusion::forceBatchCall {
                 l2Tx: record.clone(),
             };
             let request = TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(500_000);
@@ -188,7 +188,7 @@ impl User {
             let due = now.as_millis() >= posted + f.timeout_ms;
             if due && waiting && self.sequenced_at != Some(self.slot) {
                 self.sequenced_at = Some(self.slot);
-                let call = ProofOfEfficiency::sequenceForceBatchCall {
+                let call = IForcedInclusion::sequenceForceBatchCall {
                     l2Tx: record.clone(),
                 };
                 let request =

@@ -1,6 +1,7 @@
-//! zkarena-harness: the world zkarena's actors live in. It holds the embedded EVM L1
-//! ([`l1`]) and the L2 state tree ([`l2`]); the plonky2 circuits and the simulation driver join it
-//! as their issues land.
+//! zkarena-harness: the world zkarena's actors live in: the embedded EVM L1 ([`l1`]),
+//! the rollup's state, transactions and codec ([`l2`]), the plonky2 circuits and the
+//! verifier precompiles ([`zk`]), the simulation's deterministic core ([`sim`]), and the
+//! report's shared core ([`report`]). It knows no actor and no mechanism.
 
 #![warn(missing_docs)]
 

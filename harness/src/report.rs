@@ -205,9 +205,8 @@ pub struct Scorecard {
     /// Transactions never included.
     pub never_included: u64,
     /// Censorship resistance where it is attacked: the user transactions an attacker
-    /// in the cast targets (a censoring sequencer's users; under proof of stake the
-    /// cartel's: everyone's for empty blocks, low tips for gouging, the token's for a
-    /// lock-up).
+    /// in the cast targets (a censoring sequencer's users, and whatever the
+    /// mechanism's own attackers single out).
     pub targeted_txs: u64,
     /// Worst inclusion delay of a targeted transaction that was included (ms).
     pub targeted_worst_delay_ms: u64,

@@ -173,7 +173,7 @@ pub fn verify_call(
         proof: bytes,
         withdrawals: ws
             .iter()
-            .map(|w| bindings::test_rollup::ZkRollup::Withdrawal {
+            .map(|w| bindings::test_rollup::IZkRollup::Withdrawal {
                 owner: w.owner,
                 asset: w.asset.code() as u8,
                 amount: w.amount,

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::ProofOfEfficiency;
+use zkarena_harness::l1::contracts::bindings::IZkRollup;
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
@@ -71,7 +71,7 @@ impl ProofCopier {
     /// The copy of a pending verification `data` tipping `tip`, if it is one worth
     /// copying (a calldata proof to this rollup, not yet copied).
     fn copy(&mut self, data: &[u8], tip: u128) -> Option<TxRequest> {
-        ProofOfEfficiency::verifyBatchesCall::abi_decode(data).ok()?;
+        IZkRollup::verifyBatchesCall::abi_decode(data).ok()?;
         if !self.copied.insert(keccak256(data)) {
             return None;
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::contracts::bindings::IOpenSequencing;
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::tx::SigningKey;
@@ -223,7 +223,7 @@ impl Role for Frontrunner {
                 if from == self.address || to != Some(self.rollup) {
                     return;
                 }
-                let Ok(call) = CentralizedRollup::sequenceBatchCall::abi_decode(&data) else {
+                let Ok(call) = IOpenSequencing::sequenceBatchCall::abi_decode(&data) else {
                     return;
                 };
                 let Ok(victim) = Batch::decode(&call.batch) else {
@@ -234,7 +234,7 @@ impl Role for Frontrunner {
                 }
                 let bytes = self.attack_batch(&victim).encode(Format::Compact);
                 let gas_bytes = bytes.len();
-                let call = CentralizedRollup::sequenceBatchCall {
+                let call = IOpenSequencing::sequenceBatchCall {
                     batch: bytes.into(),
                 };
                 let request = TxRequest::call(self.address, self.rollup, call.abi_encode())

@@ -7,7 +7,7 @@
 
 use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
-use zkarena_harness::l1::contracts::bindings::CentralizedRollup;
+use zkarena_harness::l1::contracts::bindings::IOpenSequencing;
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::codec::MAX_BATCH_TXS;
 use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
@@ -106,7 +106,7 @@ impl Role for GarbagePoster {
     fn handle(&mut self, _now: SimTime, _from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
             Msg::Tick { slot } => {
-                let call = CentralizedRollup::sequenceBatchCall {
+                let call = IOpenSequencing::sequenceBatchCall {
                     batch: self.garbage(slot).into(),
                 };
                 let request = TxRequest::call(self.address, self.rollup, call.abi_encode())

@@ -31,11 +31,16 @@ pub mod bindings {
         StakeManager,
         "../fixtures/contracts/StakeManager.json"
     );
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        CentralizedRollup,
-        "../fixtures/contracts/CentralizedRollup.json"
-    );
+    /// `CentralizedRollup` (each rollup's bindings in a module of their own: their
+    /// `IZkRollup` structs are distinct types).
+    pub mod centralized {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            CentralizedRollup,
+            "../fixtures/contracts/CentralizedRollup.json"
+        );
+    }
+    pub use centralized::CentralizedRollup;
     /// `TestRollup` (its `ZkRollup` structs are distinct types from the mechanism
     /// contracts').
     pub mod test_rollup {
@@ -64,6 +69,42 @@ pub mod bindings {
         );
     }
     pub use pos::PosRollup;
+    /// `IZkRollup`: what every mechanism's rollup offers provers and watchers.
+    pub mod zk_rollup {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            IZkRollup,
+            "../fixtures/contracts/IZkRollup.json"
+        );
+    }
+    pub use zk_rollup::IZkRollup;
+    /// `IOpenSequencing`: sequencing by the sequencer's own transaction.
+    pub mod open_sequencing {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            IOpenSequencing,
+            "../fixtures/contracts/IOpenSequencing.json"
+        );
+    }
+    pub use open_sequencing::IOpenSequencing;
+    /// `IForcedInclusion`: the forced path through L1.
+    pub mod forced_inclusion {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            IForcedInclusion,
+            "../fixtures/contracts/IForcedInclusion.json"
+        );
+    }
+    pub use forced_inclusion::IForcedInclusion;
+    /// `IZkPrecompiles`: the precompiles' calls and errors.
+    pub mod zk_precompiles {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            IZkPrecompiles,
+            "../fixtures/contracts/IZkPrecompiles.json"
+        );
+    }
+    pub use zk_precompiles::IZkPrecompiles;
 }
 
 /// Every shipped artifact: (contract name, artifact JSON).
@@ -75,6 +116,22 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "CentralizedRollup",
         include_str!("../../../fixtures/contracts/CentralizedRollup.json"),
+    ),
+    (
+        "IForcedInclusion",
+        include_str!("../../../fixtures/contracts/IForcedInclusion.json"),
+    ),
+    (
+        "IOpenSequencing",
+        include_str!("../../../fixtures/contracts/IOpenSequencing.json"),
+    ),
+    (
+        "IZkPrecompiles",
+        include_str!("../../../fixtures/contracts/IZkPrecompiles.json"),
+    ),
+    (
+        "IZkRollup",
+        include_str!("../../../fixtures/contracts/IZkRollup.json"),
     ),
     (
         "NetworkToken",

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use alloy_primitives::{Address, Bytes, B256};
-use alloy_sol_types::{sol, SolCall, SolError};
+use alloy_sol_types::{SolCall, SolError};
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::plonk::circuit_data::VerifierCircuitData;
 use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
@@ -69,27 +69,7 @@ pub const BATCH_COMMITMENT: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x02,
 ]);
 
-sol! {
-    /// Precompile interfaces and their errors.
-    #[derive(Debug, PartialEq, Eq)]
-    interface IZkPrecompiles {
-        function verify(bytes32 key, bytes proof) external view returns (uint64[] publicInputs);
-        function poseidon(uint64[] words) external view returns (bytes32 digest);
-        function verifyBlobs(bytes32 key, bytes32[] versionedHashes) external view returns (uint64[] publicInputs);
-        function commitBatchBlobs(bytes32 prev, bytes32[] versionedHashes, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter, uint256 malformedAt, string malformed);
-        function commitBatch(bytes32 prev, bytes batch, address token, uint64 firstDeposit, bytes32 depositHash) external view returns (bytes32 acc, uint64 sequencer, uint64 l1Block, uint64 txCount, uint64 depositCount, bytes32 depositHashAfter, uint256 malformedAt, string malformed);
-        error UnknownVerifierKey(bytes32 key);
-        error MalformedProof(string reason);
-        error InvalidProof(string reason);
-        error DevProofRejected();
-        error MalformedInput(string reason);
-        error NonCanonicalElement(uint256 index);
-        error MalformedBatch(uint256 offset, string reason);
-        error UnknownBlob(bytes32 versionedHash);
-    }
-}
-
-use IZkPrecompiles::*;
+use crate::l1::contracts::bindings::IZkPrecompiles::*;
 
 enum Key {
     Real(Arc<VerifierCircuitData<F, C, D>>),

@@ -2,7 +2,7 @@
 //! from the StakeManager's logs: payloads the shared runtime carries without knowing them.
 
 use alloy_primitives::{Address, Bytes, Log, B256};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolEvent};
 use zkarena_actors::msg::{short, MechanismPayload, Payload};
 use zkarena_harness::l1::contracts::bindings::StakeManager;
 use zkarena_harness::l2::Batch;
@@ -99,6 +99,19 @@ pub enum PosEvent {
         /// What the reporter was paid (token wei; the rest of `amount` is burnt).
         reward: u128,
     },
+    /// A validator staked (`Staked`); it counts from the next block.
+    Staked {
+        /// The validator.
+        validator: Address,
+        /// Its stake (token wei).
+        amount: u128,
+    },
+    /// A validator left the active set (`ExitRequested`): its stake no longer counts
+    /// from this block on (it stays slashable until it withdraws).
+    ExitRequested {
+        /// The validator.
+        validator: Address,
+    },
 }
 
 impl Payload for PosEvent {
@@ -107,6 +120,8 @@ impl Payload for PosEvent {
             PosEvent::Canonical { .. } => "canonical",
             PosEvent::Attested { .. } => "attested",
             PosEvent::Slashed { .. } => "slashed",
+            PosEvent::Staked { .. } => "staked",
+            PosEvent::ExitRequested { .. } => "exit_requested",
         }
     }
 
@@ -142,8 +157,25 @@ pub fn decode_stake_manager(log: &Log) -> Option<MechanismPayload> {
             reporter: e.reporter,
             reward: e.reward.to::<u128>(),
         }
+    } else if let Ok(e) = StakeManager::Staked::decode_log(log) {
+        PosEvent::Staked {
+            validator: e.validator,
+            amount: e.amount.to::<u128>(),
+        }
+    } else if let Ok(e) = StakeManager::ExitRequested::decode_log(log) {
+        PosEvent::ExitRequested {
+            validator: e.validator,
+        }
     } else {
         return None;
     };
     Some(MechanismPayload::new(event))
+}
+
+/// The batch of an `attest` call (the L1 node's [`zkarena_actors::l1node::BatchReader`]):
+/// the block whose attestations may make it canonical, and its batch sequenced.
+pub fn attested_batch(data: &[u8]) -> Option<Bytes> {
+    StakeManager::attestCall::abi_decode(data)
+        .ok()
+        .map(|c| c.batch)
 }

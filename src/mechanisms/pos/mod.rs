@@ -151,8 +151,11 @@ impl Deployed for PosDeployment {
         });
     }
 
+    /// The StakeManager's events, and the batches of its `attest` calls (a canonical
+    /// block's batch is sequenced from there).
     fn watch(&self, l1: L1Node) -> L1Node {
         l1.watch(self.manager, messages::decode_stake_manager)
+            .reads_batches(messages::attested_batch)
     }
 
     fn cast(&self, m: &CastMember, c: &CastContext<'_>) -> Option<Box<dyn Role>> {

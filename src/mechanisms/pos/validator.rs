@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 use serde::{Deserialize, Serialize};
-use zkarena_harness::l1::contracts::bindings::{ProofOfEfficiency, StakeManager};
+use zkarena_harness::l1::contracts::bindings::{IForcedInclusion, StakeManager};
 use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::tx::SigningKey;
@@ -474,7 +474,7 @@ impl Validator {
             })
             .collect();
         for record in due {
-            let call = ProofOfEfficiency::sequenceForceBatchCall { l2Tx: record };
+            let call = IForcedInclusion::sequenceForceBatchCall { l2Tx: record };
             self.submit(
                 call.abi_encode(),
                 rollup,
@@ -599,12 +599,7 @@ impl Validator {
                 reward,
             } => {
                 self.slashed.insert(slot);
-                if let Some(i) = self
-                    .setup
-                    .stakers
-                    .iter()
-                    .position(|s| s.address == validator)
-                {
+                if let Some(i) = self.staker(validator) {
                     let left = self.stake_at(i, number + 1).saturating_sub(amount);
                     let checkpoints = &mut self.stakes[i];
                     match checkpoints.last_mut() {
@@ -619,8 +614,39 @@ impl Validator {
                     }
                 }
             }
+            PosEvent::Staked { validator, amount } => self.on_staked(validator, amount, number),
+            PosEvent::ExitRequested { validator } => {
+                if let Some(i) = self.staker(validator) {
+                    // Its stake stops counting at this block (`countsAt`).
+                    let checkpoints = &mut self.stakes[i];
+                    checkpoints.retain(|c| c.0 < number);
+                    checkpoints.push((number, 0));
+                }
+            }
             PosEvent::Attested { .. } => {}
         }
+    }
+
+    /// The index of the staker at `address`, if it ever staked.
+    fn staker(&self, address: Address) -> Option<usize> {
+        self.setup.stakers.iter().position(|s| s.address == address)
+    }
+
+    /// A stake made during the run (genesis stakes are known from the start): it counts
+    /// from the next block; a staker outside the cast joins the mirror under its
+    /// address.
+    fn on_staked(&mut self, validator: Address, amount: u128, number: u64) {
+        let i = self.staker(validator).unwrap_or_else(|| {
+            self.setup.stakers.push(Staker {
+                name: validator.to_string(),
+                address: validator,
+                stake: 0,
+                cartel: false,
+            });
+            self.stakes.push(Vec::new());
+            self.stakes.len() - 1
+        });
+        self.stakes[i].push((number + 1, amount));
     }
 
     /// After a block's events: settles its proposal, draws the slot's leader (and
