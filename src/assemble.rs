@@ -174,20 +174,49 @@ fn fate_invariant(sent: u64, vanished: u64) -> InvariantReport {
     }
 }
 
-/// The fate invariant now, for the run loop to stop at the block that broke it.
-pub(crate) fn fate_violation(net: &mut Testnet) -> Option<Violation> {
-    let end = actors_at_end(net);
-    let inclusions = net
-        .with(REFEREE, |r: &mut Referee| r.inclusions.clone())
-        .unwrap_or_default();
-    let (_, vanished) = tx_reports(&end, &inclusions);
-    let i = fate_invariant(end.sent.len() as u64, vanished);
-    i.violation.map(|detail| Violation {
-        invariant: i.name,
-        detail,
-        at: net.now(),
-        trace: net.trace().to_vec(),
-    })
+/// The fate invariant checked as the run goes, after every L1 block, so that the run
+/// stops at the block that broke it. Incremental: each check reads what pools admitted
+/// since the last one and what they hold now (bounded by the pool size), never the
+/// whole history.
+#[derive(Default)]
+pub(crate) struct FateWatch {
+    /// Per actor with a pool, how many admissions the last check read.
+    cursors: BTreeMap<String, usize>,
+    /// Transactions pending somewhere at the last check.
+    pending: BTreeSet<B256>,
+}
+
+impl FateWatch {
+    /// A transaction a pool admitted that is neither pending in any pool nor included
+    /// (applied or skipped) vanished: the violation, if any did since the last check.
+    pub(crate) fn check(&mut self, net: &mut Testnet) -> Option<Violation> {
+        let mut candidates = std::mem::take(&mut self.pending);
+        let mut pending = BTreeSet::new();
+        for n in net.names().to_vec() {
+            let since = self.cursors.get(&n).copied().unwrap_or(0);
+            let Some(changes) = net.inspect(&n, move |r| r.pool_changes(since)).flatten() else {
+                continue;
+            };
+            candidates.extend(changes.arrived);
+            pending.extend(changes.pending);
+            self.cursors.insert(n, changes.cursor);
+        }
+        let gone: Vec<B256> = candidates.difference(&pending).copied().collect();
+        self.pending = pending;
+        let vanished = net
+            .with(REFEREE, move |r: &mut Referee| {
+                gone.iter()
+                    .filter(|h| !r.inclusions.contains_key(*h))
+                    .count()
+            })
+            .unwrap_or(0);
+        (vanished > 0).then(|| Violation {
+            invariant: FATE.into(),
+            detail: format!("{vanished} transactions reached a sequencer and vanished"),
+            at: net.now(),
+            trace: net.trace().to_vec(),
+        })
+    }
 }
 
 /// Longest stretch without a verified range, to the end of the run (ms).
@@ -346,9 +375,11 @@ pub(crate) fn assemble(
 /// The ids of the user transactions an attacker in the cast targets: a censoring
 /// sequencer's users, and whatever the mechanism's own attackers single out.
 fn targeted_ids(s: &Scenario, sent: &[Sent]) -> BTreeSet<String> {
+    // Only the sequencer users send to can censor them.
     let censored: BTreeSet<u64> = s
         .cast
         .iter()
+        .filter(|m| m.name() == s.workload.sequencer)
         .filter_map(|m| m.sequencer())
         .flat_map(|p| p.censor)
         .collect();
@@ -389,14 +420,16 @@ impl Valuation {
 
     /// What an actor earned over the run, in gwei of ETH, before its L1 costs: its L2
     /// fees (an attacker: the value change of its L2 accounts, MEV included) plus its
-    /// network-token balance change at the pool's final price. The one definition of
-    /// earnings: the Gini coefficient, the MEV share, profit and the chart use it.
+    /// network-token balance change, less the stake it was fined (slashed stake stays
+    /// locked, so the balance does not show it), at the pool's final price. The one
+    /// definition of earnings: the Gini coefficient, the MEV share, profit and the
+    /// chart use it.
     fn earnings(&self, a: &ActorReport) -> i128 {
         let l2 = match self.mev.get(&a.name) {
             Some(&mev) => mev,
             None => a.l2_fees_earned as i128,
         };
-        l2 + self.in_eth(a.l1_token_delta)
+        l2 + self.in_eth(a.l1_token_delta - a.fines as i128)
     }
 
     /// Fills in each actor's MEV, token change, earnings and profit, and the
@@ -425,7 +458,11 @@ impl Valuation {
             .map(|a| a.earnings_gwei.max(0) as u64)
             .collect();
         report.scorecard.gini_rewards = gini(&positive);
-        let mev: i64 = earners.iter().map(|a| a.mev_profit.max(0)).sum();
+        // The MEV in earnings: an attacker's MEV, up to what it earned in all.
+        let mev: i64 = earners
+            .iter()
+            .map(|a| a.mev_profit.min(a.earnings_gwei).max(0))
+            .sum();
         let total: u64 = positive.iter().sum();
         if mev > 0 {
             report.scorecard.mev_share = (mev as f64 / total.max(1) as f64 * 1e6).round() / 1e6;
@@ -487,4 +524,148 @@ pub(crate) fn valuation(
         mev,
         token_delta,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkarena_actors::msg::{Msg, Outbox};
+    use zkarena_actors::node::{PoolChanges, Role};
+    use zkarena_actors::referee::Inclusion;
+    use zkarena_actors::runtime::TestnetConfig;
+    use zkarena_harness::sim::{FaultPlan, SimTime};
+    use zkarena_harness::zk::ProofMode;
+
+    /// A sequencer's pool scripted by the test.
+    #[derive(Default)]
+    struct ScriptedPool {
+        arrivals: Vec<B256>,
+        pending: Vec<B256>,
+    }
+
+    impl Role for ScriptedPool {
+        fn name(&self) -> &str {
+            "seq"
+        }
+        fn role(&self) -> RoleKind {
+            RoleKind::Sequencer
+        }
+        fn handle(&mut self, _: SimTime, _: &str, _: Msg, _: &mut Outbox) {}
+        fn report(&self) -> ActorReport {
+            ActorReport::default()
+        }
+        fn pool_changes(&self, since: usize) -> Option<PoolChanges> {
+            Some(PoolChanges {
+                pending: self.pending.clone(),
+                arrived: self.arrivals[since..].to_vec(),
+                cursor: self.arrivals.len(),
+            })
+        }
+    }
+
+    fn net() -> Testnet {
+        let state = L2State::new(4, [1, 1]).unwrap();
+        let roles: Vec<Box<dyn zkarena_actors::node::Role>> = vec![
+            Box::new(ScriptedPool::default()),
+            Box::new(Referee::new(state, 1)),
+        ];
+        let config = TestnetConfig {
+            slot_ms: 12_000,
+            threads: 1,
+            mode: ProofMode::Dev,
+            jitter_seed: None,
+        };
+        Testnet::new(roles, FaultPlan::new(Vec::new(), 0), &config)
+    }
+
+    fn script(net: &mut Testnet, f: impl FnOnce(&mut ScriptedPool) + Send + 'static) {
+        net.with("seq", f).unwrap();
+    }
+
+    #[test]
+    fn a_transaction_that_leaves_every_pool_without_a_batch_vanishes_at_that_check() {
+        let (a, b) = (B256::repeat_byte(0xa), B256::repeat_byte(0xb));
+        let mut net = net();
+        let mut watch = FateWatch::default();
+        // a arrives and waits: nothing wrong.
+        script(&mut net, move |p| {
+            p.arrivals.push(a);
+            p.pending = vec![a];
+        });
+        assert!(watch.check(&mut net).is_none());
+        // b arrives, and both leave the pool; b was included (skipped counts too).
+        script(&mut net, move |p| {
+            p.arrivals.push(b);
+            p.pending.clear();
+        });
+        net.with(REFEREE, move |r: &mut Referee| {
+            let inclusion = Inclusion {
+                batch: 1,
+                applied: false,
+                reason: Some("nonce".into()),
+                at_ms: 0,
+                kind: "transfer",
+            };
+            r.inclusions.insert(b, inclusion);
+        });
+        // a never reached a batch: it vanished, and only it.
+        let v = watch.check(&mut net).expect("a vanished");
+        assert_eq!(v.invariant, FATE);
+        assert!(v.detail.starts_with("1 transactions"), "{}", v.detail);
+        // Checked once: the next check reads only what changed since.
+        assert!(watch.check(&mut net).is_none());
+    }
+
+    fn actor(name: &str, role: RoleKind, l2_fees: u64, tokens: i128, fines: u64) -> ActorReport {
+        ActorReport {
+            name: name.into(),
+            role,
+            l2_fees_earned: l2_fees,
+            l1_token_delta: tokens,
+            fines,
+            l1_fees_wei: 3_000_000_000,
+            ..ActorReport::default()
+        }
+    }
+
+    #[test]
+    fn earnings_count_fines_and_the_mev_share_never_passes_one() {
+        // Pool price: one token unit is worth half an ETH unit.
+        let valuation = Valuation {
+            reserves: [1_000, 2_000],
+            mev: [("mev".to_string(), 500)].into_iter().collect(),
+            token_delta: BTreeMap::new(),
+        };
+        let mut report = Report {
+            actors: vec![
+                // A frontrunner whose batch fees (-400 tokens = -200) ate part of its MEV.
+                actor("mev", RoleKind::Frontrunner, 0, -400, 0),
+                // A prover paid 200 tokens (100).
+                actor("prover", RoleKind::Aggregator, 0, 200, 0),
+                // A validator with 30 in fees, slashed 100 tokens of locked stake (-50).
+                actor("v", RoleKind::Validator, 30, 0, 100),
+                actor("user-0", RoleKind::User, 0, 0, 0),
+            ],
+            ..serde_json::from_str::<Report>(EMPTY_REPORT).unwrap()
+        };
+        valuation.apply(&mut report);
+        let e: Vec<i64> = report.actors.iter().map(|a| a.earnings_gwei).collect();
+        assert_eq!(e, [300, 100, -20, 0]);
+        assert_eq!(
+            report.actors[0].profit_gwei,
+            300 - 3,
+            "earnings less L1 fees"
+        );
+        // MEV counted up to the attacker's earnings: 300 of 400 earned in all.
+        assert_eq!(report.scorecard.mev_share, 0.75);
+        assert_eq!(report.scorecard.gini_rewards, gini(&[300, 100, 0]));
+    }
+
+    const EMPTY_REPORT: &str = r#"{"scenario": "", "description": "", "mechanism": "", "seed": 0,
+        "proof_mode": "dev", "duration_ms": 0, "l1_blocks": 0, "final_root": "", "actors": [],
+        "batches": [], "transactions": [], "invariants": [], "faults": [], "expectations": [],
+        "scorecard": {"finalized_invalid_roots": 0, "worst_inclusion_delay_ms": 0,
+        "never_included": 0, "targeted_txs": 0, "targeted_worst_delay_ms": 0,
+        "targeted_never_included": 0, "nakamoto_sequencers": 0, "nakamoto_provers": 0,
+        "gini_rewards": 0.0, "mev_share": 0.0, "longest_finalization_gap_ms": 0}}"#;
 }

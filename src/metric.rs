@@ -146,11 +146,12 @@ impl Metric {
         let unknown = || format!("unknown metric `{text}`");
         let (actor, field) = text.rsplit_once('.').ok_or_else(unknown)?;
         let field = ActorField::parse(field).ok_or_else(unknown)?;
+        // A user is named `user-<i>` exactly (not `user-01` or `user-+1`).
         let known = names.contains(actor)
             || actor
                 .strip_prefix("user-")
                 .and_then(|n| n.parse::<usize>().ok())
-                .is_some_and(|n| n < users);
+                .is_some_and(|n| n < users && actor == format!("user-{n}"));
         if !known {
             return Err(format!("unknown metric `{text}`: no actor `{actor}`"));
         }
@@ -218,5 +219,46 @@ fn actor_field(a: &ActorReport, field: ActorField) -> f64 {
         ActorField::L1TokenDelta => a.l1_token_delta as f64,
         ActorField::Fines => a.fines as f64,
         ActorField::Rewards => a.rewards as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanisms::poe::ProofOfEfficiency;
+    use crate::mechanisms::pos::ProofOfStake;
+
+    fn parse(text: &str, mechanism: &dyn Mechanism) -> Result<Metric, String> {
+        let names = ["seq".to_string()].into_iter().collect();
+        Metric::parse(text, mechanism, &names, 3)
+    }
+
+    #[test]
+    fn metrics_name_what_the_scenario_reports_and_nothing_else() {
+        let (poe, pos) = (ProofOfEfficiency::default(), ProofOfStake::default());
+        assert_eq!(
+            parse("batches_verified", &poe),
+            Ok(Metric::Run(RunMetric::BatchesVerified))
+        );
+        assert_eq!(
+            parse("slots_canonical", &pos),
+            Ok(Metric::Section("slots_canonical"))
+        );
+        let err = parse("slots_canonical", &poe).unwrap_err();
+        assert!(
+            err.contains("a metric of proof_of_stake, not of proof_of_efficiency"),
+            "{err}"
+        );
+        assert!(parse("user-2.l2_txs_sent", &poe).is_ok());
+        // Users are named exactly: another spelling of the same number would be NaN.
+        for bad in [
+            "user-3.l1_gas",
+            "user-01.l1_gas",
+            "user-+1.l1_gas",
+            "seq.speed",
+            "seq",
+        ] {
+            assert!(parse(bad, &poe).is_err(), "{bad}");
+        }
     }
 }

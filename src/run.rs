@@ -25,7 +25,7 @@ use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
 use zkarena_harness::zk::{digest_to_b256, ProofMode, Prover, SHAPES};
 
-use crate::assemble::{assemble, fate_violation, valuation, CAST_TOKENS};
+use crate::assemble::{assemble, valuation, FateWatch, CAST_TOKENS};
 use crate::mechanisms::{CastContext, Deployed, Genesis, Routing};
 use crate::metric::Metric;
 use crate::scenario::{CastMember, Scenario};
@@ -87,6 +87,8 @@ pub struct Prepared {
     mev_accounts: BTreeMap<String, Vec<u64>>,
     /// The mechanism's contracts and hooks.
     mechanism: Box<dyn Deployed>,
+    /// The transaction-fate invariant, checked after every L1 block by `run`.
+    fates: FateWatch,
 }
 
 impl Prepared {
@@ -156,7 +158,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
         }
         // Checked after every L1 block like the referee's invariants, so the run
         // stops at the block that broke it.
-        if let Some(v) = fate_violation(&mut p.net) {
+        if let Some(v) = p.fates.check(&mut p.net) {
             violation = Some(v);
             break;
         }
@@ -446,6 +448,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
         genesis: l2.state,
         mev_accounts,
         mechanism,
+        fates: FateWatch::default(),
     })
 }
 

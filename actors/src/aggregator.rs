@@ -8,14 +8,13 @@ use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::IZkRollup;
-use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::{BatchOutcome, L2State};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::{b256_to_digest, batch_rows, proof_binding, shape_for};
 
-use crate::l1node::L1;
-use crate::msg::{BlockFollower, Msg, Outbox, ProofFailure, ProveJob, RollupEvent};
+use crate::l1sender::L1Sender;
+use crate::msg::{BlockFollower, L1Tag, Msg, Outbox, ProofFailure, ProveJob, RollupEvent};
 use crate::node::Role;
 
 /// A prover's hardware: a deterministic latency model.
@@ -88,7 +87,7 @@ fn default_tip() -> u64 {
 /// An aggregator.
 pub struct Aggregator {
     name: String,
-    address: Address,
+    l1: L1Sender,
     rollup: Address,
     depth: usize,
     params: AggregatorParams,
@@ -119,7 +118,7 @@ impl Aggregator {
         accs.insert(0, B256::ZERO);
         Self {
             name: name.into(),
-            address,
+            l1: L1Sender::pooled(address),
             rollup,
             depth: state.depth(),
             params,
@@ -155,7 +154,7 @@ impl Aggregator {
             outcome: outcome.clone(),
             batch_in,
             withdrawals_in: Default::default(),
-            binding: proof_binding(&self.rollup, &self.address),
+            binding: proof_binding(&self.rollup, &self.l1.address()),
             sim_ms: self.params.hardware.prove_ms(outcome.receipts.len()),
             label: i,
         })));
@@ -246,10 +245,11 @@ impl Role for Aggregator {
                                 };
                                 // Room for the verifier (about 1.1 M) and a payout for
                                 // each of up to 64 withdrawals.
-                                let mut request =
-                                    TxRequest::call(self.address, self.rollup, call.abi_encode())
-                                        .gas_limit(6_000_000)
-                                        .fees(200_000_000_000, tip);
+                                let mut request = self
+                                    .l1
+                                    .call(self.rollup, call.abi_encode())
+                                    .gas_limit(6_000_000)
+                                    .fees(200_000_000_000, tip);
                                 for blob in proof.blobs() {
                                     request = request.blob(blob, 1_000_000_000_000);
                                 }
@@ -263,54 +263,34 @@ impl Role for Aggregator {
                                     proof: proof.bytes.clone(),
                                     withdrawals,
                                 };
-                                TxRequest::call(self.address, self.rollup, call.abi_encode())
+                                self.l1
+                                    .call(self.rollup, call.abi_encode())
                                     .gas_limit(10_000_000)
                                     .fees(200_000_000_000, tip)
                             }
                         };
-                        out.send(
-                            L1,
-                            Msg::SubmitL1 {
-                                request,
-                                tag: format!("verify {label}"),
-                            },
-                        );
+                        let tag = L1Tag::new("verify", label, format!("verify {label}"));
+                        self.l1.send(request, tag, &mut self.report, out);
                         self.report.proofs_submitted += 1;
-                        self.report.l1_txs_sent += 1;
                         self.next_to_prove = label + 1;
                     }
                     Err(e) => tracing::warn!(aggregator = %self.name, label, %e, "proving failed"),
                 }
                 self.try_prove(out);
             }
-            Msg::L1Receipt {
-                tag,
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => {
+            Msg::L1Receipt(receipt) => {
+                let failed = self.l1.settle(&receipt, &mut self.report).failed();
+                // The batch it verifies (every transaction it sends is a verification).
+                let batch = receipt.tag.is("verify").then_some(receipt.tag.id);
                 // A verification that failed while its range is still open: prove it
                 // again.
-                if !included || error.is_some() {
-                    if let Some(n) = tag
-                        .strip_prefix("verify ")
-                        .and_then(|n| n.parse::<u64>().ok())
-                    {
-                        if n > self.verified_to && n < self.next_to_prove {
-                            self.next_to_prove = n;
-                        }
+                if let Some(n) = batch.filter(|_| failed) {
+                    if n > self.verified_to && n < self.next_to_prove {
+                        self.next_to_prove = n;
                     }
                 }
-                self.report
-                    .count_l1(included, error.is_some(), gas_used, fee_wei);
-                let spent = tag
-                    .strip_prefix("verify ")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .and_then(|n| self.proving_ms.remove(&n))
-                    .unwrap_or(0);
-                if included && error.is_none() {
+                let spent = batch.and_then(|n| self.proving_ms.remove(&n)).unwrap_or(0);
+                if !failed {
                     self.report.proofs_accepted += 1;
                 } else {
                     // Proving work the L1 did not take: a lost race, or a bad proof.

@@ -70,6 +70,7 @@ pub const MAX_POOL: usize = 16_384;
 #[derive(Clone, Debug)]
 struct Pooled {
     tx: L2Tx,
+    hash: B256,
     arrival: u64,
     signed_by: KeyDigest,
 }
@@ -90,6 +91,9 @@ pub struct Builder {
     state: L2State,
     pool: Vec<Pooled>,
     seen: BTreeSet<B256>,
+    /// Every transaction admitted, in order of arrival (what a fate check reads from
+    /// a cursor, without copying the rest).
+    arrivals: Vec<B256>,
     deposits: VecDeque<Deposit>,
 }
 
@@ -100,6 +104,7 @@ impl Builder {
             state,
             pool: Vec::new(),
             seen: BTreeSet::new(),
+            arrivals: Vec::new(),
             deposits: VecDeque::new(),
         }
     }
@@ -119,8 +124,10 @@ impl Builder {
             return;
         }
         self.seen.insert(hash);
+        self.arrivals.push(hash);
         self.pool.push(Pooled {
             tx,
+            hash,
             arrival: now_ms,
             signed_by: wots::recover(&u.signature, u.message(), u.from, u.nonce),
         });
@@ -143,7 +150,17 @@ impl Builder {
 
     /// Transactions waiting for a batch.
     pub fn pending(&self) -> Vec<B256> {
-        self.pool.iter().map(|p| p.tx.hash()).collect()
+        self.pool.iter().map(|p| p.hash).collect()
+    }
+
+    /// Transactions admitted after the first `from`, in order of arrival.
+    pub fn arrived_since(&self, from: usize) -> &[B256] {
+        self.arrivals.get(from..).unwrap_or(&[])
+    }
+
+    /// How many transactions were ever admitted.
+    pub fn arrived(&self) -> usize {
+        self.arrivals.len()
     }
 
     /// Follows one rollup event from L1: queues a deposit, or applies a sequenced

@@ -17,14 +17,14 @@ use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 use zkarena_harness::zk::{b256_to_digest, batch_commitment, digest_to_b256};
 
-use crate::msg::{Msg, Outbox, RollupEvent};
+use crate::msg::{L1Fate, L1Receipt, L1Tag, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
 pub use crate::msg::L1;
 
 struct Submitted {
     submitter: String,
-    tag: String,
+    tag: L1Tag,
     data: Bytes,
     blobs: Vec<Bytes>,
 }
@@ -185,21 +185,19 @@ impl L1Node {
         for r in &block.receipts {
             let sub = self.pending.remove(&r.tx_hash);
             if let Some(sub) = &sub {
-                let error = match &r.status {
-                    ExecStatus::Success => None,
-                    ExecStatus::Reverted { reason } => Some(reason.to_string()),
-                    other => Some(format!("{other:?}")),
+                let fate = match &r.status {
+                    ExecStatus::Success => L1Fate::Succeeded,
+                    other => L1Fate::Failed(other.clone()),
                 };
                 out.send(
                     &sub.submitter,
-                    Msg::L1Receipt {
+                    Msg::L1Receipt(L1Receipt {
                         tag: sub.tag.clone(),
-                        included: true,
-                        error,
+                        fate,
                         gas_used: r.gas_used,
                         fee_wei: r.fee_paid(),
                         block: block.number,
-                    },
+                    }),
                 );
             }
             if !matches!(r.status, ExecStatus::Success) {
@@ -289,14 +287,13 @@ impl L1Node {
             let sub = self.pending.remove(&h).expect("listed above");
             out.send(
                 &sub.submitter,
-                Msg::L1Receipt {
+                Msg::L1Receipt(L1Receipt {
                     tag: sub.tag,
-                    included: false,
-                    error: Some(format!("{:?}", self.chain.status(&h))),
+                    fate: L1Fate::Gone(self.chain.status(&h)),
                     gas_used: 0,
                     fee_wei: 0,
                     block: 0,
-                },
+                }),
             );
         }
         let escrow_wei = self.escrow();
@@ -369,14 +366,13 @@ impl Role for L1Node {
                     }
                     Err(e) => out.send(
                         from,
-                        Msg::L1Receipt {
+                        Msg::L1Receipt(L1Receipt {
                             tag,
-                            included: false,
-                            error: Some(e.to_string()),
+                            fate: L1Fate::Refused(e),
                             gas_used: 0,
                             fee_wei: 0,
                             block: 0,
-                        },
+                        }),
                     ),
                 }
             }

@@ -8,6 +8,7 @@ pub mod aggregator;
 pub mod attack;
 pub mod builder;
 pub mod l1node;
+pub mod l1sender;
 pub mod msg;
 pub mod node;
 pub mod pool;

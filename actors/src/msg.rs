@@ -95,17 +95,6 @@ impl SentTx {
             sent_ms,
         })
     }
-
-    /// Whether it moves the network token (a swap, or a token transfer or withdrawal).
-    pub fn touches_token(&self) -> bool {
-        use zkarena_harness::l2::Action;
-        match self.action {
-            Action::Swap { .. } => true,
-            Action::Transfer { asset, .. } | Action::Withdraw { asset, .. } => {
-                asset == Asset::Token
-            }
-        }
-    }
 }
 
 /// A proof job for the worker pool.
@@ -145,6 +134,102 @@ pub enum ProofFailure {
     Pending,
 }
 
+/// What an L1 transaction is for, echoed in its receipt: `purpose` and `id` for the
+/// sender's own bookkeeping (the batch a verification covers, the slot a batch was
+/// built in), `label` for the trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct L1Tag {
+    /// What kind of transaction (`"verify"`, `"batch"`, ...).
+    pub purpose: &'static str,
+    /// The sender's number for it (batch index, slot; 0 if none).
+    pub id: u64,
+    /// How the trace shows it.
+    pub label: String,
+}
+
+impl L1Tag {
+    /// A tag for `purpose` number `id`, shown as `label`.
+    pub fn new(purpose: &'static str, id: u64, label: impl Into<String>) -> Self {
+        Self {
+            purpose,
+            id,
+            label: label.into(),
+        }
+    }
+
+    /// Whether it is the tag of a `purpose` transaction.
+    pub fn is(&self, purpose: &str) -> bool {
+        self.purpose == purpose
+    }
+}
+
+impl std::fmt::Display for L1Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+/// What became of an L1 transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum L1Fate {
+    /// Included, and it succeeded.
+    Succeeded,
+    /// Included, and it reverted or halted.
+    Failed(zkarena_harness::l1::tx::ExecStatus),
+    /// The mempool refused it at submission.
+    Refused(zkarena_harness::l1::mempool::SubmitError),
+    /// It left the mempool without a block: dropped by the builder, or replaced by a
+    /// transaction of the same sender and nonce (its status, if the L1 still knows it).
+    Gone(Option<zkarena_harness::l1::tx::TxStatus>),
+}
+
+impl L1Fate {
+    /// Whether a block included it (successfully or not).
+    pub fn included(&self) -> bool {
+        matches!(self, L1Fate::Succeeded | L1Fate::Failed(_))
+    }
+
+    /// Whether it did not succeed.
+    pub fn failed(&self) -> bool {
+        *self != L1Fate::Succeeded
+    }
+
+    /// Whether a transaction of the same sender and nonce replaced it.
+    pub fn replaced(&self) -> bool {
+        matches!(
+            self,
+            L1Fate::Gone(Some(zkarena_harness::l1::tx::TxStatus::Replaced { .. }))
+        )
+    }
+
+    /// Why it did not succeed (empty if it did).
+    pub fn error(&self) -> String {
+        use zkarena_harness::l1::tx::ExecStatus;
+        match self {
+            L1Fate::Succeeded => String::new(),
+            L1Fate::Failed(ExecStatus::Reverted { reason }) => reason.to_string(),
+            L1Fate::Failed(other) => format!("{other:?}"),
+            L1Fate::Refused(e) => e.to_string(),
+            L1Fate::Gone(status) => format!("{status:?}"),
+        }
+    }
+}
+
+/// What became of a submitted L1 transaction, as its sender learns it.
+#[derive(Clone, Debug)]
+pub struct L1Receipt {
+    /// Its tag.
+    pub tag: L1Tag,
+    /// Its fate.
+    pub fate: L1Fate,
+    /// Gas used (0 if not included).
+    pub gas_used: u64,
+    /// Fee paid (wei).
+    pub fee_wei: u128,
+    /// Block number (0 if not included).
+    pub block: u64,
+}
+
 /// A message.
 #[derive(Clone, Debug)]
 pub enum Msg {
@@ -164,24 +249,11 @@ pub enum Msg {
     SubmitL1 {
         /// The request.
         request: TxRequest,
-        /// The submitter's label, echoed in the receipt.
-        tag: String,
+        /// What it is for, echoed in the receipt.
+        tag: L1Tag,
     },
     /// What became of a submitted L1 transaction (L1 node to submitter).
-    L1Receipt {
-        /// Echoed label.
-        tag: String,
-        /// Included in a block (successfully or not).
-        included: bool,
-        /// Revert reason or drop reason, if it failed.
-        error: Option<String>,
-        /// Gas used.
-        gas_used: u64,
-        /// Fee paid (wei).
-        fee_wei: u128,
-        /// Block number (0 if not included).
-        block: u64,
-    },
+    L1Receipt(L1Receipt),
     /// A new L1 block and the rollup events in it (L1 node to subscribers).
     NewBlock {
         /// Block number.
@@ -299,16 +371,12 @@ impl Msg {
                     request.max_priority_fee_per_gas
                 )
             }
-            Msg::L1Receipt {
-                tag,
-                included,
-                error,
-                block,
-                ..
-            } => match (included, error) {
-                (true, None) => format!("{tag} ok in block {block}"),
-                (true, Some(e)) => format!("{tag} failed in block {block}: {e}"),
-                (false, e) => format!("{tag} not included: {}", e.as_deref().unwrap_or("?")),
+            Msg::L1Receipt(r) => match &r.fate {
+                L1Fate::Succeeded => format!("{} ok in block {}", r.tag, r.block),
+                L1Fate::Failed(_) => {
+                    format!("{} failed in block {}: {}", r.tag, r.block, r.fate.error())
+                }
+                _ => format!("{} not included: {}", r.tag, r.fate.error()),
             },
             Msg::NewBlock { number, events, .. } => {
                 format!("block {number}, {} rollup events", events.len())

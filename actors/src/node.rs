@@ -30,6 +30,17 @@ impl<T: Any> AsAny for T {
     }
 }
 
+/// What changed in a pool since a cursor ([`Role::pool_changes`]).
+#[derive(Clone, Debug, Default)]
+pub struct PoolChanges {
+    /// Every transaction pending now.
+    pub pending: Vec<B256>,
+    /// Transactions admitted since the cursor.
+    pub arrived: Vec<B256>,
+    /// Transactions admitted in all (the next cursor).
+    pub cursor: usize,
+}
+
 /// A rollup role.
 pub trait Role: AsAny {
     /// The actor's name.
@@ -55,6 +66,12 @@ pub trait Role: AsAny {
     fn report(&self) -> ActorReport;
     /// For a role that pools users' transactions: (pending, every one received).
     fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
+        None
+    }
+    /// What changed in its transaction pool since it had admitted `since`
+    /// transactions: every transaction pending now, those admitted since, and how many
+    /// it has admitted in all (the next cursor). `None` without a pool.
+    fn pool_changes(&self, _since: usize) -> Option<PoolChanges> {
         None
     }
     /// L2 transactions it sent, in order.

@@ -16,9 +16,9 @@ use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
 use crate::builder::{Builder, Header};
-use crate::l1node::L1;
-use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
-use crate::node::Role;
+use crate::l1sender::L1Sender;
+use crate::msg::{BlockFollower, L1Tag, Msg, Outbox, RollupEvent};
+use crate::node::{PoolChanges, Role};
 
 /// How a sequencer behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ fn default_format() -> Format {
 /// A sequencer.
 pub struct Sequencer {
     name: String,
-    address: Address,
+    l1: L1Sender,
     rollup: Address,
     fee_account: u64,
     params: SequencerParams,
@@ -82,7 +82,6 @@ pub struct Sequencer {
     /// Forced transactions (plain records) to sequence before its next batch.
     forced: VecDeque<alloy_primitives::Bytes>,
     follower: BlockFollower,
-    l1_nonce: u64,
     /// The batch transaction in flight and the slot after which it is resent.
     last: Option<(TxRequest, u64)>,
     report: ActorReport,
@@ -113,7 +112,7 @@ impl Sequencer {
     ) -> Self {
         Self {
             name: name.into(),
-            address,
+            l1: L1Sender::replacing(address, 0),
             rollup,
             fee_account,
             params,
@@ -122,7 +121,6 @@ impl Sequencer {
             slot: 0,
             forced: VecDeque::new(),
             follower: BlockFollower::new(first_block),
-            l1_nonce: 0,
             last: None,
             report: ActorReport {
                 name: name.into(),
@@ -153,23 +151,18 @@ impl Sequencer {
         // Forced transactions first, each as the batch the contract builds.
         if let Some(record) = self.forced.pop_front() {
             let call = IForcedInclusion::sequenceForceBatchCall { l2Tx: record };
-            let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+            let request = self
+                .l1
+                .call(self.rollup, call.abi_encode())
                 .gas_limit(3_000_000)
                 .fees(
                     200_000_000_000,
                     self.params.l1_tip_gwei as u128 * 1_000_000_000,
-                )
-                .nonce(self.l1_nonce);
+                );
             self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));
             self.in_flight = true;
-            self.report.l1_txs_sent += 1;
-            out.send(
-                L1,
-                Msg::SubmitL1 {
-                    request,
-                    tag: format!("forced batch@{slot}"),
-                },
-            );
+            let tag = L1Tag::new("forced batch", slot, format!("forced batch@{slot}"));
+            self.l1.send(request, tag, &mut self.report, out);
             return;
         }
         let Some(batch) = self.build(slot) else {
@@ -183,14 +176,14 @@ impl Sequencer {
                 let call = IOpenSequencing::sequenceBatchCall {
                     batch: bytes.into(),
                 };
-                TxRequest::call(self.address, self.rollup, call.abi_encode())
+                self.l1.call(self.rollup, call.abi_encode())
             }
             Da::Blob => {
                 let call = IOpenSequencing::sequenceBatchFromBlobsCall {};
                 let mut data = (bytes.len() as u32).to_be_bytes().to_vec();
                 data.extend_from_slice(&bytes);
                 data.chunks(BLOB_DATA_BYTES).fold(
-                    TxRequest::call(self.address, self.rollup, call.abi_encode()),
+                    self.l1.call(self.rollup, call.abi_encode()),
                     |r, c| {
                         r.blob(
                             alloy_primitives::Bytes::copy_from_slice(c),
@@ -201,23 +194,16 @@ impl Sequencer {
             }
         }
         .gas_limit(gas_limit)
-        .fees(200_000_000_000, tip)
-        .nonce(self.l1_nonce);
+        .fees(200_000_000_000, tip);
         self.last = Some((request.clone(), slot + RESEND_AFTER_SLOTS));
-        out.send(
-            L1,
-            Msg::SubmitL1 {
-                request,
-                tag: format!("batch@{slot}"),
-            },
-        );
+        let tag = L1Tag::new("batch", slot, format!("batch@{slot}"));
+        self.l1.send(request, tag, &mut self.report, out);
         self.in_flight = true;
-        self.report.l1_txs_sent += 1;
     }
 
     /// Starts its L1 nonce at `nonce` (its address may have sent genesis transactions).
     pub fn with_l1_nonce(mut self, nonce: u64) -> Self {
-        self.l1_nonce = nonce;
+        self.l1 = L1Sender::replacing(self.l1.address(), nonce);
         self
     }
 
@@ -276,38 +262,18 @@ impl Role for Sequencer {
                         let tip = request.max_priority_fee_per_gas * 5 / 4;
                         *request = request.clone().fees(request.max_fee_per_gas, tip);
                         *deadline = slot + RESEND_AFTER_SLOTS;
-                        out.send(
-                            L1,
-                            Msg::SubmitL1 {
-                                request: request.clone(),
-                                tag: format!("batch@{slot} (resent)"),
-                            },
-                        );
-                        self.report.l1_txs_sent += 1;
+                        let tag = L1Tag::new("batch", slot, format!("batch@{slot} (resent)"));
+                        self.l1.send(request.clone(), tag, &mut self.report, out);
                     }
                     _ => self.post(out),
                 }
             }
             Msg::Restarted => self.follower.resync(0, out),
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => {
-                let replaced = error.as_deref().is_some_and(|e| e.contains("Replaced"));
-                // A transaction replaced by its own resend is not a failure.
-                if !replaced {
-                    self.report
-                        .count_l1(included, error.is_some(), gas_used, fee_wei);
-                }
-                if included && error.is_some() {
-                    // Reverted: the nonce is spent.
-                    self.l1_nonce += 1;
-                    self.in_flight = false;
-                    self.last = None;
-                } else if !included && !replaced {
+            Msg::L1Receipt(receipt) => {
+                // A transaction replaced by its own resend is not a failure; a reverted
+                // one spent its nonce (the sender advances past it).
+                let fate = self.l1.settle(&receipt, &mut self.report);
+                if fate.failed() && !fate.replaced() {
                     self.in_flight = false;
                     self.last = None;
                 }
@@ -320,9 +286,9 @@ impl Role for Sequencer {
                     let applied = self.builder.follow(&e);
                     match (e, applied) {
                         (RollupEvent::BatchSequenced { sender, batch, .. }, Some(Ok(outcome)))
-                            if sender == self.address =>
+                            if sender == self.l1.address() =>
                         {
-                            self.l1_nonce += 1;
+                            self.l1.nonce_used();
                             self.last = None;
                             self.in_flight = false;
                             if batch.sequencer == self.params.id {
@@ -350,5 +316,13 @@ impl Role for Sequencer {
 
     fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
         Some((self.pending(), self.received()))
+    }
+
+    fn pool_changes(&self, since: usize) -> Option<PoolChanges> {
+        Some(PoolChanges {
+            pending: self.builder.pending(),
+            arrived: self.builder.arrived_since(since).to_vec(),
+            cursor: self.builder.arrived(),
+        })
     }
 }

@@ -8,15 +8,14 @@ use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::IForcedInclusion;
-use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::tx::SigningKey;
 use zkarena_harness::l2::{Action, Asset, Batch, Fee, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
 use crate::builder::nonce_of;
-use crate::l1node::L1;
-use crate::msg::{forced_record, short, Msg, Outbox, RollupEvent, SentTx};
+use crate::l1sender::L1Sender;
+use crate::msg::{forced_record, short, L1Tag, Msg, Outbox, RollupEvent, SentTx};
 use crate::node::Role;
 
 /// How a user behaves.
@@ -86,7 +85,9 @@ pub struct User {
     queue: VecDeque<(Bytes, u64)>,
     /// The slot it last tried to sequence the oldest forced batch.
     sequenced_at: Option<u64>,
-    /// Its L1 accounting (forcing transactions costs gas and the force fee).
+    /// Its L1 account as a sender, and its L1 accounting (forcing transactions costs
+    /// gas and the force fee).
+    sender: L1Sender,
     l1: ActorReport,
     slot: u64,
 }
@@ -106,6 +107,7 @@ impl User {
         seed: u64,
         slot_ms: u64,
     ) -> Self {
+        let sender = L1Sender::pooled(zkarena_harness::l2::tx::key_address(&key));
         Self {
             name: name.into(),
             key,
@@ -122,6 +124,7 @@ impl User {
             forced: BTreeMap::new(),
             queue: VecDeque::new(),
             sequenced_at: None,
+            sender,
             l1: ActorReport::default(),
             slot: 0,
         }
@@ -133,16 +136,10 @@ impl User {
         self
     }
 
-    /// The user's L1 address (its key's).
-    fn address(&self) -> Address {
-        zkarena_harness::l2::tx::key_address(&self.key)
-    }
-
     /// Forces its waiting transactions once the oldest ran out of patience, and
     /// sequences the oldest forced batch once its timeout passed while its own wait.
     fn force_through_l1(&mut self, now: SimTime, out: &mut Outbox) {
         let Some(f) = self.force else { return };
-        let address = self.address();
         // Once its oldest waiting transaction ran out of patience, the user forces
         // every waiting one it has not forced yet, in nonce order: a later nonce
         // forced alone would be skipped for the gap.
@@ -169,15 +166,12 @@ impl User {
             let call = IForcedInclusion::forceBatchCall {
                 l2Tx: record.clone(),
             };
-            let request = TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(500_000);
-            self.l1.l1_txs_sent += 1;
-            out.send(
-                L1,
-                Msg::SubmitL1 {
-                    request,
-                    tag: format!("force {}", short(&h)),
-                },
-            );
+            let request = self
+                .sender
+                .call(f.rollup, call.abi_encode())
+                .gas_limit(500_000);
+            let tag = L1Tag::new("force", 0, format!("force {}", short(&h)));
+            self.sender.send(request, tag, &mut self.l1, out);
             self.forced.insert(h, record);
         }
         // Past the timeout anyone may sequence the oldest forced batch, and nothing
@@ -191,16 +185,13 @@ impl User {
                 let call = IForcedInclusion::sequenceForceBatchCall {
                     l2Tx: record.clone(),
                 };
-                let request =
-                    TxRequest::call(address, f.rollup, call.abi_encode()).gas_limit(3_000_000);
-                self.l1.l1_txs_sent += 1;
-                out.send(
-                    L1,
-                    Msg::SubmitL1 {
-                        request,
-                        tag: format!("sequence forced {}", short(&keccak256(record))),
-                    },
-                );
+                let request = self
+                    .sender
+                    .call(f.rollup, call.abi_encode())
+                    .gas_limit(3_000_000);
+                let label = format!("sequence forced {}", short(&keccak256(record)));
+                let tag = L1Tag::new("sequence forced", 0, label);
+                self.sender.send(request, tag, &mut self.l1, out);
             }
         }
     }
@@ -293,15 +284,9 @@ impl Role for User {
                     out.send(to, Msg::L2Tx(Box::new(tx)));
                 }
             }
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => self
-                .l1
-                .count_l1(included, error.is_some(), gas_used, fee_wei),
+            Msg::L1Receipt(receipt) => {
+                self.sender.settle(&receipt, &mut self.l1);
+            }
             Msg::NewBlock { events, .. } => {
                 for e in events {
                     match e {

@@ -15,10 +15,9 @@ use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
-use crate::msg::{Msg, Outbox};
+use crate::l1sender::L1Sender;
+use crate::msg::{L1Tag, Msg, Outbox};
 use crate::node::Role;
-
-use super::nonce::OptimisticNonce;
 
 /// How a copier behaves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,10 +35,9 @@ fn default_factor() -> u64 {
 /// The proof copier.
 pub struct ProofCopier {
     name: String,
-    address: Address,
+    l1: L1Sender,
     rollup: Address,
     params: CopierParams,
-    l1_nonce: OptimisticNonce,
     copied: BTreeSet<B256>,
     report: ActorReport,
 }
@@ -55,10 +53,9 @@ impl ProofCopier {
     ) -> Self {
         Self {
             name: name.into(),
-            address,
+            l1: L1Sender::optimistic(address, l1_nonce),
             rollup,
             params,
-            l1_nonce: OptimisticNonce::new(l1_nonce),
             copied: BTreeSet::new(),
             report: ActorReport {
                 name: name.into(),
@@ -75,7 +72,9 @@ impl ProofCopier {
         if !self.copied.insert(keccak256(data)) {
             return None;
         }
-        let request = TxRequest::call(self.address, self.rollup, data.to_vec())
+        let request = self
+            .l1
+            .call(self.rollup, data.to_vec())
             .gas_limit(10_000_000)
             .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1);
         Some(request)
@@ -103,32 +102,18 @@ impl Role for ProofCopier {
                 data,
                 tip,
             } => {
-                if from == self.address || to != Some(self.rollup) {
+                if from == self.l1.address() || to != Some(self.rollup) {
                     return;
                 }
                 if let Some(request) = self.copy(&data, tip) {
                     self.report.proofs_submitted += 1;
-                    let tag = "copied proof".into();
-                    self.l1_nonce.submit(request, tag, &mut self.report, out);
+                    let tag = L1Tag::new("copied proof", 0, "copied proof");
+                    self.l1.send(request, tag, &mut self.report, out);
                 }
             }
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => {
-                self.l1_nonce.settle(
-                    &mut self.report,
-                    included,
-                    error.is_some(),
-                    gas_used,
-                    fee_wei,
-                );
-                if included && error.is_none() {
-                    self.report.proofs_accepted += 1;
-                }
+            Msg::L1Receipt(receipt) => {
+                let landed = !self.l1.settle(&receipt, &mut self.report).failed();
+                self.report.proofs_accepted += landed as u64;
             }
             _ => {}
         }

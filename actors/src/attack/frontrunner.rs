@@ -10,17 +10,16 @@ use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::IOpenSequencing;
-use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::tx::SigningKey;
 use zkarena_harness::l2::{Action, Batch, Fee, Format, L2Tx, UserTx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
-use crate::msg::{BlockFollower, Msg, Outbox, RollupEvent};
+use crate::msg::{BlockFollower, L1Tag, Msg, Outbox, RollupEvent};
 use crate::node::Role;
 
-use super::nonce::OptimisticNonce;
+use crate::l1sender::L1Sender;
 
 /// How a frontrunner behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,7 +48,7 @@ fn default_factor() -> u64 {
 /// The frontrunner.
 pub struct Frontrunner {
     name: String,
-    address: Address,
+    l1: L1Sender,
     rollup: Address,
     fee_account: u64,
     key: SigningKey,
@@ -57,7 +56,6 @@ pub struct Frontrunner {
     params: FrontrunnerParams,
     state: L2State,
     follower: BlockFollower,
-    l1_nonce: OptimisticNonce,
     attacked: BTreeSet<B256>,
     /// Nonces it has signed a transaction at: a one-time key signs one message only,
     /// so a nonce whose transaction was never applied (its batch refused, or skipped)
@@ -84,7 +82,7 @@ impl Frontrunner {
     ) -> Self {
         Self {
             name: name.into(),
-            address,
+            l1: L1Sender::optimistic(address, l1_nonce),
             rollup,
             fee_account,
             key,
@@ -92,7 +90,6 @@ impl Frontrunner {
             params,
             state,
             follower: BlockFollower::new(first_block),
-            l1_nonce: OptimisticNonce::new(l1_nonce),
             attacked: BTreeSet::new(),
             signed: BTreeSet::new(),
             report: ActorReport {
@@ -220,7 +217,7 @@ impl Role for Frontrunner {
                 data,
                 tip,
             } => {
-                if from == self.address || to != Some(self.rollup) {
+                if from == self.l1.address() || to != Some(self.rollup) {
                     return;
                 }
                 let Ok(call) = IOpenSequencing::sequenceBatchCall::abi_decode(&data) else {
@@ -237,26 +234,16 @@ impl Role for Frontrunner {
                 let call = IOpenSequencing::sequenceBatchCall {
                     batch: bytes.into(),
                 };
-                let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+                let request = self
+                    .l1
+                    .call(self.rollup, call.abi_encode())
                     .gas_limit(crate::sequencer::batch_gas_limit(gas_bytes))
                     .fees(400_000_000_000, tip * self.params.tip_factor as u128 + 1);
-                let tag = "frontrun".into();
-                self.l1_nonce.submit(request, tag, &mut self.report, out);
+                let tag = L1Tag::new("frontrun", 0, "frontrun");
+                self.l1.send(request, tag, &mut self.report, out);
             }
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => {
-                self.l1_nonce.settle(
-                    &mut self.report,
-                    included,
-                    error.is_some(),
-                    gas_used,
-                    fee_wei,
-                );
+            Msg::L1Receipt(receipt) => {
+                self.l1.settle(&receipt, &mut self.report);
             }
             Msg::NewBlock { number, events, .. } => {
                 if !self.follower.accept(number, out) {
@@ -265,7 +252,7 @@ impl Role for Frontrunner {
                 for e in events {
                     if let RollupEvent::BatchSequenced { sender, batch, .. } = e {
                         if let Ok(o) = self.state.apply(&batch) {
-                            if sender == self.address {
+                            if sender == self.l1.address() {
                                 self.report.batches_sequenced += 1;
                                 self.report.l2_fees_earned += o.fees.total();
                             }

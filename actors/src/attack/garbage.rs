@@ -8,20 +8,19 @@
 use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
 use zkarena_harness::l1::contracts::bindings::IOpenSequencing;
-use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::codec::MAX_BATCH_TXS;
 use zkarena_harness::l2::{Asset, Batch, Deposit, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::{SimRng, SimTime};
 
-use crate::l1node::L1;
-use crate::msg::{Msg, Outbox};
+use crate::l1sender::L1Sender;
+use crate::msg::{L1Tag, Msg, Outbox};
 use crate::node::Role;
 
 /// The garbage poster.
 pub struct GarbagePoster {
     name: String,
-    address: Address,
+    l1: L1Sender,
     rollup: Address,
     rng: SimRng,
     report: ActorReport,
@@ -32,7 +31,7 @@ impl GarbagePoster {
     pub fn new(name: &str, address: Address, rollup: Address, seed: u64) -> Self {
         Self {
             name: name.into(),
-            address,
+            l1: L1Sender::pooled(address),
             rollup,
             rng: SimRng::stream(seed, name),
             report: ActorReport {
@@ -72,7 +71,7 @@ impl GarbagePoster {
                 txs: vec![L2Tx::Deposit(Deposit {
                     index: u32::MAX as u64,
                     account: 1,
-                    owner: self.address,
+                    owner: self.l1.address(),
                     asset: Asset::Eth,
                     amount: 1,
                     key: [0, 0],
@@ -109,27 +108,16 @@ impl Role for GarbagePoster {
                 let call = IOpenSequencing::sequenceBatchCall {
                     batch: self.garbage(slot).into(),
                 };
-                let request = TxRequest::call(self.address, self.rollup, call.abi_encode())
+                let request = self
+                    .l1
+                    .call(self.rollup, call.abi_encode())
                     .gas_limit(1_000_000)
                     .fees(200_000_000_000, 1_000_000_000);
-                self.report.l1_txs_sent += 1;
-                out.send(
-                    L1,
-                    Msg::SubmitL1 {
-                        request,
-                        tag: format!("garbage@{slot}"),
-                    },
-                );
+                let tag = L1Tag::new("garbage", slot, format!("garbage@{slot}"));
+                self.l1.send(request, tag, &mut self.report, out);
             }
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => {
-                self.report
-                    .count_l1(included, error.is_some(), gas_used, fee_wei);
+            Msg::L1Receipt(receipt) => {
+                self.l1.settle(&receipt, &mut self.report);
             }
             _ => {}
         }

@@ -4,7 +4,6 @@
 pub mod copier;
 pub mod frontrunner;
 pub mod garbage;
-pub mod nonce;
 
 pub use copier::{CopierParams, ProofCopier};
 pub use frontrunner::{Frontrunner, FrontrunnerParams};

@@ -112,6 +112,19 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Whether it moves the network token: a swap (one side is the token), or a token
+    /// transfer or withdrawal.
+    pub fn moves_token(&self) -> bool {
+        match *self {
+            Action::Swap { .. } => true,
+            Action::Transfer { asset, .. } | Action::Withdraw { asset, .. } => {
+                asset == Asset::Token
+            }
+        }
+    }
+}
+
 /// A user transaction, signed with the sending account's one-time key (see
 /// [`wots`]): it names the account's next key, which replaces the current one once the
 /// transaction is authorized.

@@ -174,7 +174,7 @@ impl Mechanism for ProofOfStake {
             .any(|p| match p.strategy {
                 CartelStrategy::Empty => true,
                 CartelStrategy::Gouge => tx.tip < p.min_tip,
-                CartelStrategy::Lockup => tx.touches_token(),
+                CartelStrategy::Lockup => tx.action.moves_token(),
                 CartelStrategy::Uncle | CartelStrategy::Honest => false,
             })
     }

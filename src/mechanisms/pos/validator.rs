@@ -12,19 +12,18 @@ use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::{IForcedInclusion, StakeManager};
-use zkarena_harness::l1::tx::TxRequest;
 use zkarena_harness::l2::state::L2State;
 use zkarena_harness::l2::tx::SigningKey;
-use zkarena_harness::l2::{Action, Asset, Batch, Format, L2Tx};
+use zkarena_harness::l2::{Asset, Batch, Format, L2Tx};
 use zkarena_harness::report::ActorReport;
 use zkarena_harness::sim::SimTime;
 
 use zkarena_actors::builder::{Builder, Header};
-use zkarena_actors::l1node::L1;
+use zkarena_actors::l1sender::L1Sender;
 use zkarena_actors::msg::{
-    forced_record, BlockFollower, MechanismPayload, Msg, Outbox, RollupEvent,
+    forced_record, BlockFollower, L1Tag, MechanismPayload, Msg, Outbox, RollupEvent,
 };
-use zkarena_actors::node::Role;
+use zkarena_actors::node::{PoolChanges, Role};
 use zkarena_actors::sequencer::Policy;
 
 use super::messages::{PosEvent, PosMsg};
@@ -195,12 +194,7 @@ pub fn sign_digest(key: &SigningKey, digest: B256) -> Bytes {
 /// Whether a transaction touches the network token (what a lock-up censors).
 pub fn touches_token(tx: &L2Tx) -> bool {
     match tx {
-        L2Tx::User(u) => match u.action {
-            Action::Swap { .. } => true,
-            Action::Transfer { asset, .. } | Action::Withdraw { asset, .. } => {
-                asset == Asset::Token
-            }
-        },
+        L2Tx::User(u) => u.action.moves_token(),
         L2Tx::Deposit(d) => d.asset == Asset::Token,
     }
 }
@@ -227,6 +221,9 @@ struct Forced {
 pub struct Validator {
     name: String,
     me: usize,
+    /// Stakers that are validators of the cast (the first, in staking order).
+    cast: usize,
+    l1: L1Sender,
     key: SigningKey,
     fee_account: u64,
     params: ValidatorParams,
@@ -273,6 +270,8 @@ impl Validator {
                 ..ActorReport::default()
             },
             name,
+            l1: L1Sender::pooled(setup.stakers[me].address),
+            cast: setup.stakers.len(),
             me,
             key,
             fee_account,
@@ -324,12 +323,13 @@ impl Validator {
         self.params.l1_tip_gwei as u128 * 1_000_000_000
     }
 
-    fn submit(&mut self, data: Vec<u8>, to: Address, gas: u64, tag: String, out: &mut Outbox) {
-        let request = TxRequest::call(self.setup.stakers[self.me].address, to, data)
+    fn submit(&mut self, data: Vec<u8>, to: Address, gas: u64, tag: L1Tag, out: &mut Outbox) {
+        let request = self
+            .l1
+            .call(to, data)
             .gas_limit(gas)
             .fees(200_000_000_000, self.tip());
-        self.report.l1_txs_sent += 1;
-        out.send(L1, Msg::SubmitL1 { request, tag });
+        self.l1.send(request, tag, &mut self.report, out);
     }
 
     /// The head it builds on: the canonical head, or for an uncling cartel the last
@@ -374,7 +374,9 @@ impl Validator {
             signatures: BTreeMap::new(),
             posted: 0,
         });
-        for s in &self.setup.stakers {
+        // Gossip goes to the validators of the cast (a staker that joined on L1 has
+        // no actor).
+        for s in &self.setup.stakers[..self.cast] {
             out.send_in(
                 &s.name,
                 Msg::Mechanism(MechanismPayload::new(PosMsg::Block {
@@ -436,7 +438,7 @@ impl Validator {
                 call.abi_encode(),
                 manager,
                 rules::ATTEST_GAS_LIMIT + zkarena_actors::sequencer::batch_gas_limit(batch_bytes),
-                format!("attest@{slot}"),
+                L1Tag::new("attest", slot, format!("attest@{slot}")),
                 out,
             );
         }
@@ -479,7 +481,7 @@ impl Validator {
                 call.abi_encode(),
                 rollup,
                 3_000_000,
-                format!("forced batch@{slot}"),
+                L1Tag::new("forced batch", slot, format!("forced batch@{slot}")),
                 out,
             );
         }
@@ -507,7 +509,7 @@ impl Validator {
                     call.abi_encode(),
                     manager,
                     rules::SLASH_GAS_LIMIT,
-                    format!("slash@{s}"),
+                    L1Tag::new("slash", s, format!("slash@{s}")),
                     out,
                 );
             }
@@ -743,15 +745,9 @@ impl Role for Validator {
                 }
             }
             Msg::Wake { label } => self.post(now, label, out),
-            Msg::L1Receipt {
-                included,
-                error,
-                gas_used,
-                fee_wei,
-                ..
-            } => self
-                .report
-                .count_l1(included, error.is_some(), gas_used, fee_wei),
+            Msg::L1Receipt(receipt) => {
+                self.l1.settle(&receipt, &mut self.report);
+            }
             Msg::Restarted => self.follower.resync(0, out),
             _ => {}
         }
@@ -763,5 +759,13 @@ impl Role for Validator {
 
     fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
         Some((self.builder.pending(), self.builder.received()))
+    }
+
+    fn pool_changes(&self, since: usize) -> Option<PoolChanges> {
+        Some(PoolChanges {
+            pending: self.builder.pending(),
+            arrived: self.builder.arrived_since(since).to_vec(),
+            cursor: self.builder.arrived(),
+        })
     }
 }
