@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use zkarena_actors::aggregator::Aggregator;
-use zkarena_actors::attack::{CopierParams, Frontrunner, GarbagePoster, ProofCopier};
+use zkarena_actors::attack::{Frontrunner, GarbagePoster, ProofCopier};
 use zkarena_actors::l1node::L1Node;
 use zkarena_actors::node::Role;
 use zkarena_actors::referee::{Referee, REFEREE};
@@ -479,12 +479,13 @@ fn shared_role(
         CastMember::Garbage { name } => {
             Box::new(GarbagePoster::new(name, address, rollup, c.scenario.seed))
         }
-        CastMember::Copier { name, tip_factor } => {
-            let params = CopierParams {
-                tip_factor: *tip_factor,
-            };
-            Box::new(ProofCopier::new(name, address, rollup, params, l1_nonce))
-        }
+        CastMember::Copier { name, params } => Box::new(ProofCopier::new(
+            name,
+            address,
+            rollup,
+            params.clone(),
+            l1_nonce,
+        )),
         CastMember::Frontrunner { .. } => {
             let (key, account) = l2.trading[name].clone();
             Box::new(Frontrunner::new(

@@ -11,14 +11,14 @@ use crate::mechanisms::pos::validator::{CartelStrategy, ValidatorParams};
 pub use crate::mechanisms::MechanismConfig;
 use crate::metric::Metric;
 use serde::{Deserialize, Serialize};
-use zkarena_actors::aggregator::{AggregatorParams, Hardware, ProofDa, Strategy};
+use zkarena_actors::aggregator::AggregatorParams;
+use zkarena_actors::attack::{CopierParams, FrontrunnerParams};
 use zkarena_actors::msg::Msg;
 use zkarena_actors::referee::REFEREE;
 use zkarena_actors::runtime::DRIVER;
-use zkarena_actors::sequencer::{Da, Policy, SequencerParams};
+use zkarena_actors::sequencer::SequencerParams;
 use zkarena_harness::l2::state::DEFAULT_DEPTH;
 use zkarena_harness::l2::tx::MAX_AMOUNT;
-use zkarena_harness::l2::Format;
 use zkarena_harness::sim::Fault;
 use zkarena_harness::zk::ProofMode;
 
@@ -60,7 +60,9 @@ fn default_slots() -> u64 {
     20
 }
 
-/// One member of the cast.
+/// One member of the cast: its role (`"role"`), its name, and the parameters of the
+/// actor that plays it, which own their defaults (flattened: a file writes them beside
+/// the name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CastMember {
@@ -68,44 +70,21 @@ pub enum CastMember {
     Sequencer {
         /// Name.
         name: String,
-        /// Sequencer id (what chain ids name).
-        id: u64,
-        /// Most transactions per batch (1..=64).
-        #[serde(default = "default_max_txs")]
-        max_txs: usize,
-        /// L1 priority fee (gwei per gas).
-        #[serde(default = "default_tip")]
-        l1_tip_gwei: u64,
-        /// Batch encoding.
-        #[serde(default = "default_format")]
-        format: Format,
         /// Users whose transactions it never includes (censorship).
         #[serde(default)]
         censor: Vec<String>,
-        /// Where it posts batch data: `calldata` or `blob`.
-        #[serde(default)]
-        da: Da,
-        /// Ordering policy: `tip` or `gas`.
-        #[serde(default)]
-        policy: Policy,
+        /// How it sequences.
+        #[serde(flatten)]
+        params: SequencerParams,
     },
     /// An inter-sequencer frontrunner (attacker): copies other sequencers' batches
     /// from the L1 mempool, optionally sandwiching a swap, and outbids them.
     Frontrunner {
         /// Name.
         name: String,
-        /// Its sequencer id.
-        id: u64,
-        /// Size of its front-running swap (L2 units; 0: copy only).
-        #[serde(default)]
-        sandwich_amount: u64,
-        /// Its L1 tip as a multiple of the victim's.
-        #[serde(default = "default_tip_factor")]
-        tip_factor: u64,
-        /// Post under the victim's sequencer id instead of its own (refused by a
-        /// rollup that binds ids to their owners, as Proof of Efficiency does).
-        #[serde(default)]
-        impersonate: bool,
+        /// How it attacks.
+        #[serde(flatten)]
+        params: FrontrunnerParams,
     },
     /// Posts malformed batch data every slot (attacker).
     Garbage {
@@ -117,62 +96,29 @@ pub enum CastMember {
     Validator {
         /// Name.
         name: String,
-        /// Its sequencer id in the blocks it builds.
-        id: u64,
         /// Stake, in whole network tokens.
         stake: u64,
-        /// `honest`, or the cartel's `uncle`, `empty`, `gouge` or `lockup`.
-        #[serde(default)]
-        strategy: CartelStrategy,
-        /// Most transactions per block (1..=64).
-        #[serde(default = "default_max_txs")]
-        max_txs: usize,
-        /// L1 priority fee (gwei per gas).
-        #[serde(default = "default_tip")]
-        l1_tip_gwei: u64,
-        /// Smallest tip a gouging leader includes (gwei).
-        #[serde(default)]
-        min_tip: u64,
+        /// How it validates.
+        #[serde(flatten)]
+        params: ValidatorParams,
     },
     /// An aggregator (prover).
     Aggregator {
         /// Name.
         name: String,
-        /// Hardware profile.
-        hardware: Hardware,
-        /// L1 priority fee (gwei per gas).
-        #[serde(default = "default_tip")]
-        l1_tip_gwei: u64,
-        /// What it does with its proofs.
-        #[serde(default)]
-        strategy: Strategy,
-        /// Where its proofs go on L1: `blobs` (default) or `calldata`.
-        #[serde(default)]
-        proof_da: ProofDa,
+        /// How it proves.
+        #[serde(flatten)]
+        params: AggregatorParams,
     },
     /// Copies verifications with calldata proofs from the L1 mempool and sends them
     /// first from its own address (attacker).
     Copier {
         /// Name.
         name: String,
-        /// Its L1 tip as a multiple of the victim's.
-        #[serde(default = "default_tip_factor")]
-        tip_factor: u64,
+        /// How it copies.
+        #[serde(flatten)]
+        params: CopierParams,
     },
-}
-
-fn default_tip_factor() -> u64 {
-    2
-}
-
-fn default_max_txs() -> usize {
-    16
-}
-fn default_tip() -> u64 {
-    2
-}
-fn default_format() -> Format {
-    Format::Compact
 }
 
 impl CastMember {
@@ -202,9 +148,8 @@ impl CastMember {
     /// Most transactions per batch it builds, if it builds batches of its own choosing.
     pub fn max_txs(&self) -> Option<usize> {
         match self {
-            CastMember::Sequencer { max_txs, .. } | CastMember::Validator { max_txs, .. } => {
-                Some(*max_txs)
-            }
+            CastMember::Sequencer { params, .. } => Some(params.max_txs),
+            CastMember::Validator { params, .. } => Some(params.max_txs),
             _ => None,
         }
     }
@@ -213,78 +158,41 @@ impl CastMember {
     /// validators).
     pub fn sequencer_id(&self) -> Option<u64> {
         match self {
-            CastMember::Sequencer { id, .. }
-            | CastMember::Frontrunner { id, .. }
-            | CastMember::Validator { id, .. } => Some(*id),
+            CastMember::Sequencer { params, .. } => Some(params.id),
+            CastMember::Frontrunner { params, .. } => Some(params.id),
+            CastMember::Validator { params, .. } => Some(params.id),
             _ => None,
         }
     }
 
-    /// Sequencer parameters, if it is one.
+    /// Sequencer parameters, if it is one (its censored users as their L2 accounts).
     pub fn sequencer(&self) -> Option<SequencerParams> {
-        match self {
-            CastMember::Sequencer {
-                id,
-                max_txs,
-                l1_tip_gwei,
-                format,
-                censor,
-                da,
-                policy,
-                ..
-            } => Some(SequencerParams {
-                da: *da,
-                policy: *policy,
-                id: *id,
-                max_txs: *max_txs,
-                l1_tip_gwei: *l1_tip_gwei,
-                format: *format,
-                censor: censor
-                    .iter()
-                    .filter_map(|u| u.strip_prefix("user-")?.parse::<u64>().ok())
-                    .map(|i| i + 1)
-                    .collect(),
-            }),
-            _ => None,
-        }
+        let CastMember::Sequencer { censor, params, .. } = self else {
+            return None;
+        };
+        let censor = censor
+            .iter()
+            .filter_map(|u| u.strip_prefix("user-")?.parse::<u64>().ok())
+            .map(|i| i + 1)
+            .collect();
+        Some(SequencerParams {
+            censor,
+            ..params.clone()
+        })
     }
 
     /// Validator parameters, if it is one.
     pub fn validator(&self) -> Option<ValidatorParams> {
         match self {
-            CastMember::Validator {
-                id,
-                strategy,
-                max_txs,
-                l1_tip_gwei,
-                min_tip,
-                ..
-            } => Some(ValidatorParams {
-                id: *id,
-                max_txs: *max_txs,
-                l1_tip_gwei: *l1_tip_gwei,
-                strategy: *strategy,
-                min_tip: *min_tip,
-            }),
+            CastMember::Validator { params, .. } => Some(params.clone()),
             _ => None,
         }
     }
 
     /// Frontrunner parameters, if it is one.
-    pub fn frontrunner(&self) -> Option<zkarena_actors::attack::FrontrunnerParams> {
+    pub fn frontrunner(&self) -> Option<FrontrunnerParams> {
         match self {
-            CastMember::Frontrunner {
-                id,
-                sandwich_amount,
-                tip_factor,
-                impersonate,
-                ..
-            } => Some(zkarena_actors::attack::FrontrunnerParams {
-                id: *id,
-                sandwich_amount: *sandwich_amount,
-                tip_factor: *tip_factor,
-                impersonate: *impersonate,
-            }),
+            CastMember::Frontrunner { params, .. } => Some(params.clone()),
             _ => None,
         }
     }
@@ -292,18 +200,7 @@ impl CastMember {
     /// Aggregator parameters, if it is one.
     pub fn aggregator(&self) -> Option<AggregatorParams> {
         match self {
-            CastMember::Aggregator {
-                hardware,
-                l1_tip_gwei,
-                strategy,
-                proof_da,
-                ..
-            } => Some(AggregatorParams {
-                hardware: *hardware,
-                l1_tip_gwei: *l1_tip_gwei,
-                strategy: *strategy,
-                proof_da: *proof_da,
-            }),
+            CastMember::Aggregator { params, .. } => Some(params.clone()),
             _ => None,
         }
     }
@@ -670,27 +567,19 @@ impl Scenario {
                     }
                 }
             }
-            if let CastMember::Sequencer { max_txs, .. } = m {
-                if !(1..=64).contains(max_txs) {
+            if let Some(max_txs) = m.max_txs() {
+                if !(1..=64).contains(&max_txs) {
                     return Err(bad(
                         format!("cast[{i}].max_txs"),
                         format!("{max_txs} is outside 1..=64"),
                     ));
                 }
             }
-            if let CastMember::Aggregator { hardware, .. } = m {
-                if hardware.rows_per_sec == 0 {
+            if let CastMember::Aggregator { params, .. } = m {
+                if params.hardware.rows_per_sec == 0 {
                     return Err(bad(
                         format!("cast[{i}].hardware.rows_per_sec"),
                         "must be positive".into(),
-                    ));
-                }
-            }
-            if let CastMember::Validator { max_txs, .. } = m {
-                if !(1..=64).contains(max_txs) {
-                    return Err(bad(
-                        format!("cast[{i}].max_txs"),
-                        format!("{max_txs} is outside 1..=64"),
                     ));
                 }
             }

@@ -188,11 +188,8 @@ fn data_availability_calldata_against_blobs_with_and_without_compression() {
     for da in [Da::Calldata, Da::Blob] {
         for format in [Format::Plain, Format::Compact] {
             let mut s = base.clone();
-            if let CastMember::Sequencer {
-                da: d, format: f, ..
-            } = &mut s.cast[0]
-            {
-                (*d, *f) = (da, format);
+            if let CastMember::Sequencer { params, .. } = &mut s.cast[0] {
+                (params.da, params.format) = (da, format);
             }
             let out = run(&s, &RunOptions::default()).unwrap();
             let r = out.report;
@@ -246,8 +243,8 @@ fn a_gas_based_policy_starves_simple_transactions_under_congestion() {
     let gas = passing(&dev("poe-congestion-gas"));
     let tip = run(
         &variant("poe-congestion-gas", |s| {
-            if let CastMember::Sequencer { policy, .. } = &mut s.cast[0] {
-                *policy = Policy::Tip;
+            if let CastMember::Sequencer { params, .. } = &mut s.cast[0] {
+                params.policy = Policy::Tip;
             }
         }),
         &RunOptions::default(),

@@ -611,8 +611,8 @@ mod scenarios {
         use zkarena::mechanisms::pos::validator::CartelStrategy;
         use zkarena::scenario::CastMember;
         for m in &mut s.cast {
-            if let CastMember::Validator { strategy, .. } = m {
-                *strategy = CartelStrategy::Honest;
+            if let CastMember::Validator { params, .. } = m {
+                params.strategy = CartelStrategy::Honest;
             }
         }
     }

@@ -285,8 +285,8 @@ fn a_forged_root_breaks_safety_and_stops_the_run_with_its_trace() {
         .seed(4)
         .slots(10)
         .edit(|s| {
-            if let CastMember::Aggregator { strategy, .. } = &mut s.cast[1] {
-                *strategy = zkarena::actors::aggregator::Strategy::ForgeRoot;
+            if let CastMember::Aggregator { params, .. } = &mut s.cast[1] {
+                params.strategy = zkarena::actors::aggregator::Strategy::ForgeRoot;
             }
         })
         .build()

@@ -35,8 +35,9 @@ pub struct SequencerParams {
     /// Batch encoding.
     #[serde(default = "default_format")]
     pub format: Format,
-    /// L2 accounts whose transactions it never includes (censorship).
-    #[serde(default)]
+    /// L2 accounts whose transactions it never includes (censorship; a scenario
+    /// names the users, see `CastMember::Sequencer`).
+    #[serde(skip)]
     pub censor: Vec<u64>,
     /// Where it posts batch data.
     #[serde(default)]

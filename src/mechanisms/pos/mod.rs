@@ -126,13 +126,12 @@ impl Deployed for PosDeployment {
                 CastMember::Validator {
                     name,
                     stake,
-                    strategy,
-                    ..
+                    params,
                 } => Some(Staker {
                     name: name.clone(),
                     address: cast_address(s.seed, m),
                     stake: *stake as u128 * ETH,
-                    cartel: strategy.is_cartel(),
+                    cartel: params.strategy.is_cartel(),
                 }),
                 _ => None,
             })

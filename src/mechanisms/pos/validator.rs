@@ -81,16 +81,28 @@ impl CartelStrategy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValidatorParams {
-    /// Its sequencer id in the batches it builds.
+    /// Its sequencer id in the blocks it builds.
     pub id: u64,
     /// Most transactions per block (1..=64).
+    #[serde(default = "default_max_txs")]
     pub max_txs: usize,
     /// L1 priority fee (gwei per gas).
+    #[serde(default = "default_tip")]
     pub l1_tip_gwei: u64,
-    /// Strategy.
+    /// `honest`, or the cartel's `uncle`, `empty`, `gouge` or `lockup`.
+    #[serde(default)]
     pub strategy: CartelStrategy,
     /// Smallest tip a gouging leader includes (gwei).
+    #[serde(default)]
     pub min_tip: u64,
+}
+
+fn default_max_txs() -> usize {
+    16
+}
+
+fn default_tip() -> u64 {
+    2
 }
 
 /// One staker, as every validator knows it from genesis.
