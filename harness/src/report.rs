@@ -524,6 +524,7 @@ impl Report {
         let earnings: Vec<(String, u64)> = self
             .actors
             .iter()
+            .filter(|a| a.role != RoleKind::User)
             .map(|a| (a.name.clone(), a.earnings_gwei.max(0) as u64))
             .collect();
         let max = earnings.iter().map(|e| e.1).max().unwrap_or(0).max(1) as f64;
