@@ -199,10 +199,54 @@ fn public_digest(account: u64, nonce: u64, tips: &[[F; ELEMS]; CHAINS]) -> KeyDi
 /// The key digest a signature verifies against for `message` (account `account`,
 /// nonce `nonce`): the signature is valid iff this equals the account's key digest.
 pub fn recover(sig: &Signature, message: KeyDigest, account: u64, nonce: u64) -> KeyDigest {
+    let id = recovery_id(sig, message, account, nonce);
+    if let Some(key) = RECOVERED.with(|c| c.borrow().get(&id).copied()) {
+        return key;
+    }
+    let key = recover_uncached(sig, message, account, nonce);
+    RECOVERED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= RECOVERED_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(id, key);
+    });
+    key
+}
+
+thread_local! {
+    /// Recovered keys, by the keccak of what they were recovered from: every actor that
+    /// follows the rollup (validators, provers, the referee) checks the same signature,
+    /// and recovery is a pure function, so it is computed once per thread (the actors
+    /// share one). Bounded: the cache is emptied when full. Only looked up, never
+    /// iterated, so it cannot make a run depend on hash order.
+    static RECOVERED: std::cell::RefCell<std::collections::HashMap<[u8; 32], KeyDigest>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// [`recover`] computed every time (what it costs: `benches/signatures.rs`).
+pub fn recover_uncached(
+    sig: &Signature,
+    message: KeyDigest,
+    account: u64,
+    nonce: u64,
+) -> KeyDigest {
     let d = digits(message);
     let tips: [[F; ELEMS]; CHAINS] =
         std::array::from_fn(|i| chain_to_tip(felts(sig.0[i]), account, nonce, i, d[i]));
     public_digest(account, nonce, &tips)
+}
+
+/// Most recoveries the cache holds (about 3 MB).
+const RECOVERED_CAPACITY: usize = 1 << 16;
+
+/// What identifies a recovery: keccak256 of the signature, message, account and nonce.
+fn recovery_id(sig: &Signature, message: KeyDigest, account: u64, nonce: u64) -> [u8; 32] {
+    let mut bytes = sig.to_bytes();
+    for w in message.into_iter().chain([account, nonce]) {
+        bytes.extend_from_slice(&w.to_be_bytes());
+    }
+    keccak256(bytes).0
 }
 
 /// An owner's signing seed: the L2 keys of all its accounts and nonces derive from it.
@@ -260,6 +304,24 @@ mod tests {
     use super::*;
 
     const ACCOUNT: u64 = 7;
+
+    #[test]
+    fn a_remembered_recovery_answers_only_for_the_same_signature_message_and_place() {
+        let seed = Seed::derive(b"carol");
+        let m = message_digest(&[9]);
+        let sig = seed.sign(m, ACCOUNT, 1);
+        let key = recover(&sig, m, ACCOUNT, 1);
+        assert_eq!(key, seed.key_digest(ACCOUNT, 1));
+        // The same inputs again come from the cache, and agree.
+        assert_eq!(recover(&sig, m, ACCOUNT, 1), key);
+        // Any other input is recovered afresh, not answered from the cache.
+        let mut other = sig;
+        other.0[5][0] ^= 1;
+        assert_ne!(recover(&other, m, ACCOUNT, 1), key);
+        assert_ne!(recover(&sig, message_digest(&[8]), ACCOUNT, 1), key);
+        assert_ne!(recover(&sig, m, ACCOUNT + 1, 1), key);
+        assert_ne!(recover(&sig, m, ACCOUNT, 2), key);
+    }
 
     #[test]
     fn a_signature_recovers_its_key_and_nothing_else_does() {
