@@ -643,7 +643,7 @@ mod tests {
                 // A prover paid 200 tokens (100).
                 actor("prover", RoleKind::Aggregator, 0, 200, 0),
                 // A validator with 30 in fees, slashed 100 tokens of locked stake (-50).
-                actor("v", RoleKind::Validator, 30, 0, 100),
+                actor("v", RoleKind::Mechanism("validator"), 30, 0, 100),
                 actor("user-0", RoleKind::User, 0, 0, 0),
             ],
             ..serde_json::from_str::<Report>(EMPTY_REPORT).unwrap()

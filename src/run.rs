@@ -509,7 +509,8 @@ fn shared_role(
             l2.state.clone(),
             first_block,
         )),
-        CastMember::Validator { .. } => return None,
+        // A role of the mechanism's own: it cast it (or nobody plays it).
+        _ => return None,
     };
     Some(role)
 }

@@ -4,7 +4,7 @@
 //! same bytes; rendered as a terminal table, JSON, or a self-contained HTML timeline.
 //! Nothing in it depends on the wall clock or on proof bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::sim::TraceEntry;
 use crate::zk::ProofMode;
 
-/// What an actor is in the run (`role` in reports).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What an actor is in the run (`role` in reports): one of the shared roles, or a
+/// role a mechanism defines, by the name it gives it (PoS: `validator`), so that a
+/// mechanism's roles need nothing here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RoleKind {
     /// Sends L2 transactions.
     #[default]
@@ -23,8 +24,6 @@ pub enum RoleKind {
     Sequencer,
     /// Proves batches.
     Aggregator,
-    /// A PoS validator: leads slots, attests, reports.
-    Validator,
     /// Attacker: copies and outbids other sequencers' batches.
     Frontrunner,
     /// Attacker: posts malformed batch data.
@@ -35,22 +34,56 @@ pub enum RoleKind {
     L1,
     /// The run's safety oracle.
     Referee,
+    /// A role of the mechanism under test, by its name (never a shared role's name).
+    Mechanism(&'static str),
 }
 
 impl RoleKind {
+    /// The shared roles.
+    pub const SHARED: [RoleKind; 8] = [
+        RoleKind::User,
+        RoleKind::Sequencer,
+        RoleKind::Aggregator,
+        RoleKind::Frontrunner,
+        RoleKind::Garbage,
+        RoleKind::Copier,
+        RoleKind::L1,
+        RoleKind::Referee,
+    ];
+
     /// Its name in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             RoleKind::User => "user",
             RoleKind::Sequencer => "sequencer",
             RoleKind::Aggregator => "aggregator",
-            RoleKind::Validator => "validator",
             RoleKind::Frontrunner => "frontrunner",
             RoleKind::Garbage => "garbage",
             RoleKind::Copier => "copier",
             RoleKind::L1 => "l1",
             RoleKind::Referee => "referee",
+            RoleKind::Mechanism(name) => name,
         }
+    }
+
+    /// The role named `name`: a shared one, or else a mechanism's (names are interned:
+    /// a report read back holds a handful of distinct role names).
+    pub fn named(name: &str) -> RoleKind {
+        if let Some(shared) = Self::SHARED.into_iter().find(|r| r.as_str() == name) {
+            return shared;
+        }
+        static NAMES: std::sync::Mutex<BTreeSet<&'static str>> =
+            std::sync::Mutex::new(BTreeSet::new());
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        let interned = match names.get(name) {
+            Some(n) => *n,
+            None => {
+                let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+                names.insert(n);
+                n
+            }
+        };
+        RoleKind::Mechanism(interned)
     }
 
     /// Whether it is one of the shipped attackers (highlighted in timelines).
@@ -59,6 +92,19 @@ impl RoleKind {
             self,
             RoleKind::Frontrunner | RoleKind::Garbage | RoleKind::Copier
         )
+    }
+}
+
+impl Serialize for RoleKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(RoleKind::named(&name))
     }
 }
 
@@ -569,6 +615,22 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_read_back_as_written_shared_or_a_mechanisms() {
+        for role in RoleKind::SHARED.into_iter().chain([
+            RoleKind::Mechanism("validator"),
+            RoleKind::Mechanism("roller"),
+        ]) {
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+            assert_eq!(serde_json::from_str::<RoleKind>(&json).unwrap(), role);
+        }
+        // A shared role's name reads back as the shared role: a mechanism names its
+        // roles otherwise.
+        assert_eq!(RoleKind::named("user"), RoleKind::User);
+        assert!(!RoleKind::named("validator").is_attacker());
+    }
 
     #[test]
     fn gini_and_nakamoto_match_hand_computations() {

@@ -48,6 +48,10 @@ pub mod rules {
     pub const SLASH_GAS_LIMIT: u64 = 2_000_000;
 }
 
+/// The validator's role in reports.
+pub const VALIDATOR: zkarena_harness::report::RoleKind =
+    zkarena_harness::report::RoleKind::Mechanism("validator");
+
 /// What a validator does; everything but `honest` makes it a member of the stake
 /// cartel (the attacker).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,7 +282,7 @@ impl Validator {
         Self {
             report: ActorReport {
                 name: name.clone(),
-                role: zkarena_harness::report::RoleKind::Validator,
+                role: VALIDATOR,
                 ..ActorReport::default()
             },
             name,
@@ -735,7 +739,7 @@ impl Role for Validator {
     }
 
     fn role(&self) -> zkarena_harness::report::RoleKind {
-        zkarena_harness::report::RoleKind::Validator
+        VALIDATOR
     }
 
     fn subscribes(&self) -> bool {
