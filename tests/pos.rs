@@ -516,6 +516,8 @@ mod scenarios {
     #[test]
     fn faults_cost_slots_but_late_attestations_still_count() {
         use zkarena::harness::sim::{Fault, Link};
+        use zkarena::mechanisms::pos::validator::slot_start_ms;
+        use zkarena::scenario::MechanismConfig;
         let s = variant("pos-uncle-20", |s| {
             s.expect.clear();
             s.faults = vec![
@@ -540,12 +542,15 @@ mod scenarios {
         let p = &pos(&r);
         // Late attestations are posted again and still make honest blocks canonical.
         assert!(p.canonical * 10 >= p.slots * 6, "{}", r.table());
-        // A leader that is down for the whole of its slot is slashed for it (slot s
-        // runs from L1 block 1 + 2s, at 12 s + 24 s * s).
+        // A leader that is down for the whole of its slot is slashed for it.
+        let MechanismConfig::ProofOfStake(mechanism) = &s.mechanism else {
+            unreachable!("a PoS scenario")
+        };
+        let start_ms = |slot| slot_start_ms(mechanism.blocks_per_slot, slot, s.slot_seconds * 1000);
         let mut down = 0;
         for t in &p.timeline {
-            let start_ms = 12_000 + t.slot * 24_000;
-            if t.leader == "honest-2" && start_ms >= 60_000 && start_ms + 24_000 <= 150_000 {
+            let (from, until) = (start_ms(t.slot), start_ms(t.slot + 1));
+            if t.leader == "honest-2" && from >= 60_000 && until <= 150_000 {
                 assert_eq!(t.outcome, SlotOutcome::Slashed, "{t:?}");
                 down += 1;
             }

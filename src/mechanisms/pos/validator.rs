@@ -166,6 +166,13 @@ impl PosSetup {
     }
 }
 
+/// When L2 slot `slot` starts, in ms of the run: when its first L1 block is sealed. Slot
+/// 0 starts at the run's first block, sealed one L1 slot in; a slot is
+/// `blocks_per_slot` L1 blocks.
+pub fn slot_start_ms(blocks_per_slot: u64, slot: u64, l1_slot_ms: u64) -> u64 {
+    (slot * blocks_per_slot + 1) * l1_slot_ms
+}
+
 /// The StakeManager's block hash: keccak256(abi.encode(slot, parent, keccak256(batch))).
 pub fn block_hash(slot: u64, parent: B256, batch: &[u8]) -> B256 {
     keccak256((slot, parent, keccak256(batch)).abi_encode())
@@ -328,11 +335,9 @@ impl Validator {
         draw_leader(&stakes, slot, start_hash)
     }
 
-    /// When slot `slot` ends: the L1 block after it is sealed (block n at
-    /// (n - genesis + 1) L1 slots, the genesis block at the first).
+    /// When slot `slot` ends: the next slot's first block is sealed.
     fn slot_end_ms(&self, slot: u64) -> u64 {
-        let blocks = self.setup.slot_start(slot + 1) - self.setup.genesis_block + 1;
-        blocks * self.setup.l1_slot_ms
+        slot_start_ms(self.setup.blocks_per_slot, slot + 1, self.setup.l1_slot_ms)
     }
 
     fn tip(&self) -> u128 {
