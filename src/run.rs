@@ -305,7 +305,7 @@ fn fund_cast(g: &mut Genesis<'_>, mechanism: &dyn Deployed) -> Result<(), RunErr
     let s = g.scenario;
     let rollup = mechanism.rollup();
     for m in &s.cast {
-        let a = cast_address(s.seed, m);
+        let a = cast_address(s, m);
         g.chain.set_balance(a, U256::from(1000 * ETH));
         let stake = s.mechanism.rules().genesis_stake(m);
         g.shared.mint(
@@ -405,7 +405,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     let mut roles: Vec<Box<dyn Role>> = vec![Box::new(l1)];
     let mut names_by_address = BTreeMap::new();
     for m in &s.cast {
-        let address = cast_address(s.seed, m);
+        let address = cast_address(s, m);
         names_by_address.insert(address, m.name().to_string());
         let c = CastContext {
             scenario: s,
@@ -558,13 +558,13 @@ fn user(s: &Scenario, i: usize, k: &SigningKey, routing: &Routing, rollup: Addre
     .with_force(force)
 }
 
-/// A cast member's L1 address: a validator's is its signing key's (attestations
-/// recover to it), everyone else's is derived from the name.
-pub(crate) fn cast_address(seed: u64, m: &CastMember) -> Address {
-    match m {
-        CastMember::Validator { name, .. } => key_address(&deterministic_key(seed, name)),
-        _ => named_address(m.name()),
-    }
+/// A cast member's L1 address: the one its mechanism gives it (a PoS validator's is its
+/// signing key's, which attestations recover to), else derived from its name.
+pub(crate) fn cast_address(s: &Scenario, m: &CastMember) -> Address {
+    s.mechanism
+        .rules()
+        .member_address(s.seed, m)
+        .unwrap_or_else(|| named_address(m.name()))
 }
 
 /// The simulated time a run of `slots` slots ends.

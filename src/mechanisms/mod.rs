@@ -98,6 +98,12 @@ pub trait Mechanism {
         &[]
     }
 
+    /// The L1 address of cast member `m` if the mechanism decides it (default: none,
+    /// the address derived from its name).
+    fn member_address(&self, _seed: u64, _m: &CastMember) -> Option<Address> {
+        None
+    }
+
     /// Network tokens cast member `m` stakes at genesis, minted on top of its
     /// allowance (token wei).
     fn genesis_stake(&self, _m: &CastMember) -> U256 {

@@ -103,7 +103,7 @@ impl Deployed for PoeRollup {
         for m in &g.scenario.cast {
             if let Some(id @ 1..) = m.sequencer_id() {
                 g.chain.transact(TxRequest::call(
-                    cast_address(g.scenario.seed, m),
+                    cast_address(g.scenario, m),
                     self.rollup,
                     bindings::ProofOfEfficiency::claimSequencerIdCall { id }.abi_encode(),
                 ))?;

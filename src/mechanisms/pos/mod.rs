@@ -129,7 +129,7 @@ impl Deployed for PosDeployment {
                     params,
                 } => Some(Staker {
                     name: name.clone(),
-                    address: cast_address(s.seed, m),
+                    address: cast_address(s, m),
                     stake: *stake as u128 * ETH,
                     cartel: params.strategy.is_cartel(),
                 }),

@@ -11,6 +11,7 @@ use crate::mechanisms::{Deployed, Genesis, Mechanism, Refusal};
 use crate::run::{RunError, ETH};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
 use zkarena_actors::msg::SentTx;
+use zkarena_harness::l2::tx::{deterministic_key, key_address};
 use zkarena_harness::report::Report;
 
 /// PoS leader election's parameters.
@@ -177,6 +178,14 @@ impl Mechanism for ProofOfStake {
                 CartelStrategy::Lockup => tx.action.moves_token(),
                 CartelStrategy::Uncle | CartelStrategy::Honest => false,
             })
+    }
+
+    /// A validator's address is its signing key's: attestations recover to it.
+    fn member_address(&self, seed: u64, m: &CastMember) -> Option<alloy_primitives::Address> {
+        match m {
+            CastMember::Validator { name, .. } => Some(key_address(&deterministic_key(seed, name))),
+            _ => None,
+        }
     }
 
     fn genesis_stake(&self, m: &CastMember) -> U256 {
