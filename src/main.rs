@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 const EXIT_CODES: &str =
     "Exit status: 0 every expectation and invariant held; 1 one failed (the report \
 says which); 2 the scenario or the command line is malformed (the error names the file, \
-line and field), or --out cannot be written (checked before the run).";
+line and field), or --out cannot be written (checked before the run); 3 the run itself broke (a defect of zkarena: the error says what, and trace.jsonl holds every event before it).";
 
 /// zkarena: an in-process testnet for attacking decentralized ZK rollups.
 #[derive(Parser)]
@@ -60,6 +60,27 @@ enum Command {
 
 /// Exit status of a scenario that cannot be loaded, or of an unwritable `--out`.
 const BAD_SCENARIO: u8 = 2;
+
+/// Exit status of a run that broke (a panic caught in it).
+const BROKEN_RUN: u8 = 3;
+
+/// Reports a run that broke: the error, and its trace so far in `out/trace.jsonl`.
+fn broken(
+    err: &zkarena::run::RunError,
+    out: &std::path::Path,
+) -> anyhow::Result<std::process::ExitCode> {
+    if let zkarena::run::RunError::Panicked { trace, .. } = err {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
+        zkarena::harness::sim::trace::write_jsonl(trace, &mut file)?;
+        eprintln!(
+            "error: {err}\n(a defect of zkarena; the {} events before it are in {}/trace.jsonl)",
+            trace.len(),
+            out.display()
+        );
+    }
+    Ok(std::process::ExitCode::from(BROKEN_RUN))
+}
 
 /// Creates `out` and checks that a file can be written in it, before a run spends its
 /// time: a run's report is never lost to an unwritable folder.
@@ -127,7 +148,11 @@ fn run(
         progress: Some(progress),
         jitter_seed: None,
     };
-    let outcome = zkarena::run::run(&s, &opts).context("setting up the run")?;
+    let outcome = match zkarena::run::run(&s, &opts) {
+        Ok(outcome) => outcome,
+        Err(e @ zkarena::run::RunError::Panicked { .. }) => return broken(&e, out),
+        Err(e) => return Err(e).context("setting up the run"),
+    };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("report.json"), outcome.report.to_json() + "\n")?;
     let mut trace = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
@@ -174,8 +199,11 @@ fn sweep(
         progress: None,
         jitter_seed: None,
     };
-    let report = zkarena::mechanisms::pos::sweep::run_sweep(s, &opts, Some(sweep_progress))
-        .context("setting up a run")?;
+    let report = match zkarena::mechanisms::pos::sweep::run_sweep(s, &opts, Some(sweep_progress)) {
+        Ok(report) => report,
+        Err(e @ zkarena::run::RunError::Panicked { .. }) => return broken(&e, out),
+        Err(e) => return Err(e).context("setting up a run"),
+    };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("sweep.json"), report.to_json() + "\n")?;
     std::fs::write(out.join("sweep.html"), report.html())?;

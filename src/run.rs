@@ -61,7 +61,7 @@ pub struct Outcome {
     pub violation: Option<Violation>,
 }
 
-/// Errors setting a run up (a scenario that passed validation should not hit them).
+/// Errors of a run (a scenario that passed validation should hit none of them).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The L1 refused a genesis step.
@@ -70,6 +70,47 @@ pub enum RunError {
     /// The L2 genesis is impossible (e.g. more users than the tree holds).
     #[error("setting up the L2: {0}")]
     L2(String),
+    /// Something panicked during the run: a defect of zkarena, reported with every
+    /// event delivered before it (`zkarena run` writes them and exits 3).
+    #[error("the run broke at {at}: {message}")]
+    Panicked {
+        /// What panicked.
+        message: String,
+        /// When.
+        at: SimTime,
+        /// Every event delivered before it.
+        trace: Vec<TraceEntry>,
+    },
+}
+
+impl RunError {
+    /// The error for a panic caught while `net` ran, with its trace so far.
+    fn panicked(net: &Testnet, payload: Box<dyn std::any::Any + Send>) -> RunError {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        RunError::Panicked {
+            message,
+            at: net.now(),
+            trace: net.trace().to_vec(),
+        }
+    }
+}
+
+/// Runs one L1 slot and the invariants checked after it: the violation that stopped
+/// it, if any; a panic anywhere in it is caught and becomes [`RunError::Panicked`].
+fn advance(net: &mut Testnet, fates: &mut FateWatch) -> Result<Option<Violation>, RunError> {
+    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Checked after every L1 block like the referee's invariants, so the run
+        // stops at the block that broke it.
+        match net.run_slots(1) {
+            Ok(()) => fates.check(net),
+            Err(v) => Some(v),
+        }
+    }));
+    step.map_err(|payload| RunError::panicked(net, payload))
 }
 
 /// One ether (and one network token), in wei.
@@ -152,21 +193,18 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
     let mut p = prepare(scenario, opts)?;
     let mut violation = None;
     for slot in 1..=scenario.slots {
-        if let Err(v) = p.net.run_slots(1) {
-            violation = Some(v);
-            break;
-        }
-        // Checked after every L1 block like the referee's invariants, so the run
-        // stops at the block that broke it.
-        if let Some(v) = p.fates.check(&mut p.net) {
-            violation = Some(v);
+        violation = advance(&mut p.net, &mut p.fates)?;
+        if violation.is_some() {
             break;
         }
         if let Some(progress) = opts.progress {
             progress(slot, scenario.slots);
         }
     }
-    let report = p.report(violation.as_ref());
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.report(violation.as_ref())
+    }))
+    .map_err(|payload| RunError::panicked(&p.net, payload))?;
     Ok(Outcome {
         report,
         trace: p.net.trace().to_vec(),
@@ -570,4 +608,60 @@ pub(crate) fn cast_address(s: &Scenario, m: &CastMember) -> Address {
 /// The simulated time a run of `slots` slots ends.
 pub fn end_time(s: &Scenario) -> SimTime {
     SimTime::from_secs(s.slots * s.slot_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkarena_actors::msg::{Msg, Outbox};
+    use zkarena_harness::report::{ActorReport, RoleKind};
+
+    /// A role that breaks on its second slot.
+    struct Breaks {
+        ticks: u64,
+    }
+
+    impl Role for Breaks {
+        fn name(&self) -> &str {
+            "breaks"
+        }
+        fn role(&self) -> RoleKind {
+            RoleKind::Sequencer
+        }
+        fn ticks(&self) -> bool {
+            true
+        }
+        fn handle(&mut self, _: SimTime, _: &str, msg: Msg, _: &mut Outbox) {
+            if let Msg::Tick { .. } = msg {
+                self.ticks += 1;
+                assert!(self.ticks < 2, "an actor defect on tick {}", self.ticks);
+            }
+        }
+        fn report(&self) -> ActorReport {
+            ActorReport::default()
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_run_is_an_error_with_the_trace_before_it_not_a_crash() {
+        let config = TestnetConfig {
+            slot_ms: 12_000,
+            threads: 1,
+            mode: ProofMode::Dev,
+            jitter_seed: None,
+        };
+        let roles: Vec<Box<dyn Role>> = vec![Box::new(Breaks { ticks: 0 })];
+        let mut net = Testnet::new(roles, FaultPlan::new(Vec::new(), 0), &config);
+        let mut fates = FateWatch::default();
+        assert!(advance(&mut net, &mut fates).unwrap().is_none());
+        let Err(RunError::Panicked { message, at, trace }) = advance(&mut net, &mut fates) else {
+            panic!("the second slot breaks");
+        };
+        assert!(
+            message.contains("actor `breaks` broke handling a `tick` message"),
+            "{message}"
+        );
+        assert_eq!(at, SimTime::from_millis(24_000));
+        assert!(trace.iter().any(|e| e.kind == "tick" && e.t_ms == 12_000));
+    }
 }

@@ -241,6 +241,7 @@ impl Testnet {
         });
         self.delivered += 1;
         let addr = self.addrs[event.to].clone();
+        let kind = msg.kind();
         let outbox = self
             .system
             .block_on(addr.send(Deliver {
@@ -248,7 +249,11 @@ impl Testnet {
                 from: event.from,
                 msg,
             }))
-            .expect("actors live as long as the testnet");
+            .unwrap_or_else(|e| {
+                // Its handler panicked (its own message is printed above) and the actor
+                // is gone: the run cannot go on.
+                panic!("actor `{to_name}` broke handling a `{kind}` message ({e})")
+            });
         for out in outbox.out {
             self.dispatch(now, &to_name, out);
         }
