@@ -71,6 +71,10 @@ fn broken(
 ) -> anyhow::Result<std::process::ExitCode> {
     if let zkarena::run::RunError::Panicked { trace, .. } = err {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        // No report of an earlier run may stand beside this trace.
+        for stale in ["report.json", "timeline.html", "sweep.json", "sweep.html"] {
+            let _ = std::fs::remove_file(out.join(stale));
+        }
         let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
         zkarena::harness::sim::trace::write_jsonl(trace, &mut file)?;
         eprintln!(

@@ -10,6 +10,7 @@ use zkarena_actors::aggregator::Aggregator;
 use zkarena_actors::attack::{Frontrunner, GarbagePoster, ProofCopier};
 use zkarena_actors::l1node::L1Node;
 use zkarena_actors::node::Role;
+use zkarena_actors::pool::panic_text;
 use zkarena_actors::referee::{Referee, REFEREE};
 use zkarena_actors::runtime::{Testnet, TestnetConfig, Violation, DRIVER};
 use zkarena_actors::sequencer::Sequencer;
@@ -86,15 +87,22 @@ pub enum RunError {
 impl RunError {
     /// The error for a panic caught while `net` ran, with its trace so far.
     fn panicked(net: &Testnet, payload: Box<dyn std::any::Any + Send>) -> RunError {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic without a message".into());
         RunError::Panicked {
-            message,
+            message: panic_text(&payload),
             at: net.now(),
             trace: net.trace().to_vec(),
+        }
+    }
+
+    /// The same error, naming the run it happened in (a sweep's runs).
+    pub fn in_run(self, name: &str) -> RunError {
+        match self {
+            RunError::Panicked { message, at, trace } => RunError::Panicked {
+                message: format!("in run {name}: {message}"),
+                at,
+                trace,
+            },
+            other => other,
         }
     }
 }
@@ -190,7 +198,14 @@ pub(crate) fn round2(x: f64) -> f64 {
 
 /// Runs `scenario`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> {
-    let mut p = prepare(scenario, opts)?;
+    // A panic while setting up is a defect too, reported before any event.
+    let mut p = std::panic::catch_unwind(|| prepare(scenario, opts)).map_err(|payload| {
+        RunError::Panicked {
+            message: panic_text(&payload),
+            at: SimTime::ZERO,
+            trace: Vec::new(),
+        }
+    })??;
     let mut violation = None;
     for slot in 1..=scenario.slots {
         violation = advance(&mut p.net, &mut p.fates)?;
@@ -435,7 +450,7 @@ pub fn prepare(scenario: &Scenario, opts: &RunOptions) -> Result<Prepared, RunEr
     let nonces: BTreeMap<String, u64> = s
         .cast
         .iter()
-        .map(|m| (m.name().to_string(), chain.nonce(named_address(m.name()))))
+        .map(|m| (m.name().to_string(), chain.nonce(cast_address(s, m))))
         .collect();
     // The cast: the L1 node first (it seals on each tick before the others act).
     let rollup = mechanism.rollup();

@@ -126,6 +126,9 @@ pub enum ProofFailure {
     /// The worker pool stopped before answering.
     #[error("the prover pool stopped")]
     PoolStopped,
+    /// The prover panicked (a defect; the driver stops the run on it).
+    #[error("the prover broke: {0}")]
+    ProverBroke(String),
     /// A forger tried to relabel a real proof (only dev proofs can be).
     #[error("a real proof cannot be relabelled")]
     RealProofRelabelled,

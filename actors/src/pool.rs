@@ -48,15 +48,19 @@ impl ProverPool {
                             if let Some(rng) = jitter.as_mut() {
                                 std::thread::sleep(Duration::from_millis(rng.below(41)));
                             }
-                            let r = prover
-                                .prove_batch(
+                            // A panic here is a defect: it goes back as a result (the
+                            // driver stops the run on it) and the worker lives on.
+                            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                prover.prove_batch(
                                     job.depth,
                                     &job.outcome,
                                     job.batch_in,
                                     job.withdrawals_in,
                                     job.binding,
                                 )
-                                .map_err(ProofFailure::Zk);
+                            }))
+                            .map_err(|payload| ProofFailure::ProverBroke(panic_text(&payload)))
+                            .and_then(|r| r.map_err(ProofFailure::Zk));
                             if res_tx.send((id, r)).is_err() {
                                 break;
                             }
@@ -104,6 +108,15 @@ impl ProverPool {
             }
         }
     }
+}
+
+/// The text of a panic's payload.
+pub fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 impl Drop for ProverPool {

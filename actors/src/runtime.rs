@@ -218,6 +218,15 @@ impl Testnet {
         let mut msg = event.msg;
         if let Some(job) = event.job {
             let result = self.pool.wait(job);
+            // A prover that broke, or a pool that stopped, is a defect of the run, not
+            // a proof that failed: stop here (the caller reports it with the trace).
+            if let Err(
+                e @ (crate::msg::ProofFailure::ProverBroke(_)
+                | crate::msg::ProofFailure::PoolStopped),
+            ) = &result
+            {
+                panic!("{e}");
+            }
             if let Msg::ProofReady { result: r, .. } = &mut msg {
                 *r = result;
             }

@@ -6,10 +6,9 @@ use alloy_primitives::Address;
 use alloy_sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings;
-use zkarena_harness::l1::deploy::named_address;
 
 use super::{deploy_rollup, to_the_sequencer, Deployed, Genesis, Mechanism, Refusal, Routing};
-use crate::run::RunError;
+use crate::run::{cast_address, RunError};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
 
 /// The centralized mechanism's parameters (none).
@@ -32,7 +31,7 @@ impl Mechanism for Centralized {
             .cast
             .iter()
             .find(|m| matches!(m, CastMember::Sequencer { .. }))
-            .map(|m| named_address(m.name()))
+            .map(|m| cast_address(g.scenario, m))
             .expect("validated: there is a sequencer");
         let args = bindings::CentralizedRollup::constructorCall {
             bridge_: g.shared.bridge,

@@ -285,7 +285,7 @@ pub fn run_sweep(
     for &pct in &sweep.cartel_pct {
         for &seed in &sweep.seeds {
             let s = with_cartel_share(scenario, pct, seed);
-            let report = run(&s, &opts)?.report;
+            let report = run(&s, &opts).map_err(|e| e.in_run(&s.name))?.report;
             let p = PosReport::of(&report).unwrap_or_default();
             if p.cartel_strategy != "none" {
                 strategy = p.cartel_strategy.clone();
