@@ -368,3 +368,57 @@ fn a_test_can_step_the_world_and_play_the_block_builder() {
     assert_eq!(report.batches.len(), 1);
     assert!(report.invariants.iter().all(|i| i.violation.is_none()));
 }
+
+#[test]
+fn a_batch_held_back_for_three_slots_is_replaced_by_its_resend_with_higher_fees() {
+    use zkarena::actors::l1node::L1Node;
+    use zkarena::actors::node::Role;
+    use zkarena::actors::sequencer::Sequencer;
+    let s = ScenarioBuilder::centralized("resend", 2, 2.0)
+        .proofs(ProofMode::Dev)
+        .seed(2)
+        .build()
+        .unwrap();
+    let mut p = zkarena::run::prepare(&s, &RunOptions::default()).unwrap();
+    let seq_addr = zkarena::prelude::named_address("seq");
+    let pending = |net: &mut zkarena::actors::runtime::Testnet| {
+        net.with("l1", move |n: &mut L1Node| {
+            n.chain()
+                .mempool()
+                .pending()
+                .iter()
+                .filter(|t| t.request.from == seq_addr)
+                .map(|t| (t.hash, t.request.max_fee_per_gas))
+                .collect::<Vec<_>>()
+        })
+        .unwrap()
+    };
+    assert!(p
+        .net
+        .run_until_cond(10_000, |net| !pending(net).is_empty())
+        .unwrap());
+    let (first, first_max_fee) = pending(&mut p.net)[0];
+    // The builder leaves it out until the sequencer gives up waiting (3 slots) and
+    // resends the same batch at the same nonce.
+    let mut resent = None;
+    for _ in 0..4 {
+        p.net
+            .with("l1", |n: &mut L1Node| n.include_next(vec![]))
+            .unwrap();
+        p.net.run_slots(1).unwrap();
+        if let Some(&(h, fee)) = pending(&mut p.net).iter().find(|(h, _)| *h != first) {
+            resent = Some((h, fee));
+            break;
+        }
+    }
+    // The resend replaced the first: only it waits now, at a higher max fee (the
+    // mempool asks a 10% bump of both fees to replace).
+    let (resend, resend_max_fee) = resent.expect("the batch was resent and accepted");
+    assert_eq!(pending(&mut p.net), vec![(resend, resend_max_fee)]);
+    assert!(resend_max_fee >= first_max_fee * 11 / 10);
+    p.net.run_slots(2).unwrap();
+    let report = p.net.with("seq", |q: &mut Sequencer| q.report()).unwrap();
+    // It landed; being replaced by its own resend is not a failure.
+    assert!(report.batches_sequenced >= 1, "{report:?}");
+    assert_eq!(report.l1_txs_failed, 0, "{report:?}");
+}

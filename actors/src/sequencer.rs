@@ -257,11 +257,16 @@ impl Role for Sequencer {
                 self.slot = slot;
                 match &mut self.last {
                     // Unanswered for too long (lost, or priced out): the same batch
-                    // again, same nonce, 25% more tip, so it replaces the first if that
-                    // one is still waiting.
+                    // again, same nonce, 25% more on both fees (the mempool asks 10%
+                    // of each to replace), so it replaces the first if that one is
+                    // still waiting.
                     Some((request, deadline)) if self.in_flight && slot >= *deadline => {
-                        let tip = request.max_priority_fee_per_gas * 5 / 4;
-                        *request = request.clone().fees(request.max_fee_per_gas, tip);
+                        let bump = |fee: u128| fee * 5 / 4;
+                        let fees = (
+                            bump(request.max_fee_per_gas),
+                            bump(request.max_priority_fee_per_gas),
+                        );
+                        *request = request.clone().fees(fees.0, fees.1);
                         *deadline = slot + RESEND_AFTER_SLOTS;
                         let tag = L1Tag::new("batch", slot, format!("batch@{slot} (resent)"));
                         self.l1.send(request.clone(), tag, &mut self.report, out);
