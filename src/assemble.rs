@@ -58,9 +58,9 @@ fn actors_at_end(net: &mut Testnet) -> ActorsAtEnd {
             tx,
             sender: n.clone(),
         }));
-        if let Some((p, seen)) = net.inspect(&n, |r| r.pool_view()).flatten() {
-            end.pending.extend(p);
-            end.received.extend(seen);
+        if let Some(pool) = net.inspect(&n, |r| r.pool_changes(0)).flatten() {
+            end.pending.extend(pool.pending);
+            end.received.extend(pool.arrived);
         }
         end.actors.push(report);
     }
@@ -180,8 +180,9 @@ fn fate_invariant(sent: u64, vanished: u64) -> InvariantReport {
 /// whole history.
 #[derive(Default)]
 pub(crate) struct FateWatch {
-    /// Per actor with a pool, how many admissions the last check read.
-    cursors: BTreeMap<String, usize>,
+    /// Per actor with a pool, how many admissions the last check read (filled by the
+    /// first check, which asks every actor: the cast does not change).
+    cursors: Option<BTreeMap<String, usize>>,
     /// Transactions pending somewhere at the last check.
     pending: BTreeSet<B256>,
 }
@@ -192,15 +193,20 @@ impl FateWatch {
     pub(crate) fn check(&mut self, net: &mut Testnet) -> Option<Violation> {
         let mut candidates = std::mem::take(&mut self.pending);
         let mut pending = BTreeSet::new();
-        for n in net.names().to_vec() {
-            let since = self.cursors.get(&n).copied().unwrap_or(0);
+        let cursors = self
+            .cursors
+            .take()
+            .unwrap_or_else(|| net.names().iter().map(|n| (n.clone(), 0)).collect());
+        let mut next = BTreeMap::new();
+        for (n, since) in cursors {
             let Some(changes) = net.inspect(&n, move |r| r.pool_changes(since)).flatten() else {
                 continue;
             };
             candidates.extend(changes.arrived);
             pending.extend(changes.pending);
-            self.cursors.insert(n, changes.cursor);
+            next.insert(n, changes.cursor);
         }
+        self.cursors = Some(next);
         let gone: Vec<B256> = candidates.difference(&pending).copied().collect();
         self.pending = pending;
         let vanished = net
@@ -210,9 +216,10 @@ impl FateWatch {
                     .count()
             })
             .unwrap_or(0);
-        (vanished > 0).then(|| Violation {
-            invariant: FATE.into(),
-            detail: format!("{vanished} transactions reached a sequencer and vanished"),
+        let invariant = fate_invariant(0, vanished as u64);
+        invariant.violation.map(|detail| Violation {
+            invariant: invariant.name,
+            detail,
             at: net.now(),
             trace: net.trace().to_vec(),
         })

@@ -5,6 +5,7 @@
 #[path = "common/outcomes.rs"]
 mod outcomes;
 
+use zkarena::actors::runtime::Testnet;
 use zkarena::harness::report::Fate;
 use zkarena::harness::sim::{Fault, Link, TraceEntry};
 use zkarena::harness::zk::ProofMode;
@@ -311,29 +312,39 @@ fn a_forged_root_breaks_safety_and_stops_the_run_with_its_trace() {
     assert_eq!(out.report.scorecard.finalized_invalid_roots, 0);
 }
 
+/// A two-user centralized testnet with dev proofs, prepared for a test to step.
+fn stepped(name: &str) -> zkarena::run::Prepared {
+    let s = ScenarioBuilder::centralized(name, 2, 2.0)
+        .proofs(ProofMode::Dev)
+        .seed(2)
+        .build()
+        .unwrap();
+    zkarena::run::prepare(&s, &RunOptions::default()).unwrap()
+}
+
+/// The sequencer `seq`'s transactions waiting in the L1 mempool: (hash, max fee).
+fn sequencer_pending(net: &mut Testnet) -> Vec<(zkarena::prelude::TxHash, u128)> {
+    let seq = zkarena::prelude::named_address("seq");
+    net.with("l1", move |n: &mut zkarena::actors::l1node::L1Node| {
+        n.chain()
+            .mempool()
+            .pending()
+            .iter()
+            .filter(|t| t.request.from == seq)
+            .map(|t| (t.hash, t.request.max_fee_per_gas))
+            .collect()
+    })
+    .unwrap()
+}
+
 #[test]
 fn a_test_can_step_the_world_and_play_the_block_builder() {
     use zkarena::actors::l1node::L1Node;
     use zkarena::actors::node::Role;
     use zkarena::actors::sequencer::Sequencer;
-    let s = ScenarioBuilder::centralized("steps", 2, 2.0)
-        .proofs(ProofMode::Dev)
-        .seed(2)
-        .build()
-        .unwrap();
-    let mut p = zkarena::run::prepare(&s, &RunOptions::default()).unwrap();
-    let seq_addr = zkarena::prelude::named_address("seq");
-    let batch_pending = |net: &mut zkarena::actors::runtime::Testnet| {
-        net.with("l1", move |n: &mut L1Node| {
-            n.chain()
-                .mempool()
-                .pending()
-                .iter()
-                .filter(|t| t.request.from == seq_addr)
-                .map(|t| t.hash)
-                .collect::<Vec<_>>()
-        })
-        .unwrap()
+    let mut p = stepped("steps");
+    let batch_pending = |net: &mut Testnet| -> Vec<_> {
+        sequencer_pending(net).into_iter().map(|(h, _)| h).collect()
     };
     // Step event by event until the sequencer's batch waits in the L1 mempool.
     assert!(p
@@ -374,25 +385,8 @@ fn a_batch_held_back_for_three_slots_is_replaced_by_its_resend_with_higher_fees(
     use zkarena::actors::l1node::L1Node;
     use zkarena::actors::node::Role;
     use zkarena::actors::sequencer::Sequencer;
-    let s = ScenarioBuilder::centralized("resend", 2, 2.0)
-        .proofs(ProofMode::Dev)
-        .seed(2)
-        .build()
-        .unwrap();
-    let mut p = zkarena::run::prepare(&s, &RunOptions::default()).unwrap();
-    let seq_addr = zkarena::prelude::named_address("seq");
-    let pending = |net: &mut zkarena::actors::runtime::Testnet| {
-        net.with("l1", move |n: &mut L1Node| {
-            n.chain()
-                .mempool()
-                .pending()
-                .iter()
-                .filter(|t| t.request.from == seq_addr)
-                .map(|t| (t.hash, t.request.max_fee_per_gas))
-                .collect::<Vec<_>>()
-        })
-        .unwrap()
-    };
+    let mut p = stepped("resend");
+    let pending = sequencer_pending;
     assert!(p
         .net
         .run_until_cond(10_000, |net| !pending(net).is_empty())

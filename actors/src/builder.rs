@@ -143,11 +143,6 @@ impl Builder {
         &self.state
     }
 
-    /// Every transaction received.
-    pub fn received(&self) -> Vec<B256> {
-        self.seen.iter().copied().collect()
-    }
-
     /// Transactions waiting for a batch.
     pub fn pending(&self) -> Vec<B256> {
         self.pool.iter().map(|p| p.hash).collect()

@@ -64,13 +64,10 @@ pub trait Role: AsAny {
     fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox);
     /// Its accounting for the report.
     fn report(&self) -> ActorReport;
-    /// For a role that pools users' transactions: (pending, every one received).
-    fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
-        None
-    }
     /// What changed in its transaction pool since it had admitted `since`
     /// transactions: every transaction pending now, those admitted since, and how many
-    /// it has admitted in all (the next cursor). `None` without a pool.
+    /// it has admitted in all (the next cursor; from 0, everything it ever admitted).
+    /// `None` without a pool.
     fn pool_changes(&self, _since: usize) -> Option<PoolChanges> {
         None
     }

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings::{IForcedInclusion, IOpenSequencing};
@@ -208,16 +208,6 @@ impl Sequencer {
         self
     }
 
-    /// Every L2 transaction it received.
-    pub fn received(&self) -> Vec<B256> {
-        self.builder.received()
-    }
-
-    /// Transactions waiting for a batch.
-    pub fn pending(&self) -> Vec<B256> {
-        self.builder.pending()
-    }
-
     fn build(&mut self, slot: u64) -> Option<Batch> {
         let header = Header {
             sequencer: self.params.id,
@@ -318,10 +308,6 @@ impl Role for Sequencer {
 
     fn report(&self) -> ActorReport {
         self.report.clone()
-    }
-
-    fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
-        Some((self.pending(), self.received()))
     }
 
     fn pool_changes(&self, since: usize) -> Option<PoolChanges> {

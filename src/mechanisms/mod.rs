@@ -210,8 +210,8 @@ pub trait Deployed {
     }
 }
 
-/// Deploys the rollup contract `artifact` with constructor `args` from the deployer.
-pub(crate) fn deploy_rollup(
+/// Deploys contract `artifact` with constructor `args` from the deployer.
+pub(crate) fn deploy_contract(
     g: &mut Genesis<'_>,
     artifact: &str,
     args: Vec<u8>,

@@ -7,7 +7,7 @@ use alloy_sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings;
 
-use super::{deploy_rollup, to_the_sequencer, Deployed, Genesis, Mechanism, Refusal, Routing};
+use super::{deploy_contract, to_the_sequencer, Deployed, Genesis, Mechanism, Refusal, Routing};
 use crate::run::{cast_address, RunError};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
 
@@ -39,7 +39,7 @@ impl Mechanism for Centralized {
             keys: g.keys.clone(),
             sequencer_: sequencer,
         };
-        let rollup = deploy_rollup(g, "CentralizedRollup", args.abi_encode())?;
+        let rollup = deploy_contract(g, "CentralizedRollup", args.abi_encode())?;
         Ok(Box::new(CentralizedRollup { rollup }))
     }
 }

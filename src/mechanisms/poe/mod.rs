@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use zkarena_harness::l1::contracts::bindings;
 use zkarena_harness::l1::tx::TxRequest;
 
-use super::{deploy_rollup, to_the_sequencer, Deployed, Genesis, Mechanism, Refusal, Routing};
+use super::{deploy_contract, to_the_sequencer, Deployed, Genesis, Mechanism, Refusal, Routing};
 use crate::run::{cast_address, RunError};
 use crate::scenario::{Scenario, ScenarioError};
 
@@ -78,7 +78,7 @@ impl Mechanism for ProofOfEfficiency {
             forceTimeout_: U256::from(self.force_timeout_s),
             bindProofs_: self.bind_proofs,
         };
-        let rollup = deploy_rollup(g, "ProofOfEfficiency", args.abi_encode())?;
+        let rollup = deploy_contract(g, "ProofOfEfficiency", args.abi_encode())?;
         Ok(Box::new(PoeRollup {
             rollup,
             force_timeout_s: self.force_timeout_s,

@@ -23,7 +23,7 @@ use zkarena_harness::report::Report;
 pub use params::ProofOfStake;
 
 use self::validator::{PosSetup, Staker, Validator};
-use super::{deploy_rollup, CastContext, Deployed, Genesis, Routing, Section};
+use super::{deploy_contract, CastContext, Deployed, Genesis, Mechanism, Routing, Section};
 use crate::run::{cast_address, RunError, ETH};
 use crate::scenario::{CastMember, Scenario};
 
@@ -50,7 +50,7 @@ impl ProofOfStake {
             maxValidators_: U256::from(self.max_validators),
             reporterBps_: self.reporter_bps,
         };
-        let manager = deploy_rollup(g, "StakeManager", args.abi_encode())?;
+        let manager = deploy_contract(g, "StakeManager", args.abi_encode())?;
         let args = bindings::PosRollup::constructorCall {
             bridge_: g.shared.bridge,
             genesisRoot: g.genesis_root,
@@ -59,7 +59,7 @@ impl ProofOfStake {
             forceFee_: U256::from(self.force_fee_gwei) * U256::from(1_000_000_000u64),
             forceTimeout_: U256::from(self.force_timeout_s),
         };
-        let rollup = deploy_rollup(g, "PosRollup", args.abi_encode())?;
+        let rollup = deploy_contract(g, "PosRollup", args.abi_encode())?;
         Ok(Box::new(PosDeployment {
             params: self.clone(),
             manager,
@@ -81,7 +81,7 @@ impl Deployed for PosDeployment {
         m: &CastMember,
         address: Address,
     ) -> Result<(), RunError> {
-        let stake = self.params.genesis_stake_of(m);
+        let stake = self.params.genesis_stake(m);
         if stake.is_zero() {
             return Ok(());
         }

@@ -123,16 +123,6 @@ pub const METRICS: &[&str] = &[
     "liveness_gap_slots",
 ];
 
-impl ProofOfStake {
-    /// What `m` stakes at genesis (token wei).
-    pub(crate) fn genesis_stake_of(&self, m: &CastMember) -> U256 {
-        match m {
-            CastMember::Validator { stake, .. } => U256::from(*stake) * U256::from(ETH),
-            _ => U256::ZERO,
-        }
-    }
-}
-
 impl Mechanism for ProofOfStake {
     fn name(&self) -> &'static str {
         "proof_of_stake"
@@ -189,7 +179,10 @@ impl Mechanism for ProofOfStake {
     }
 
     fn genesis_stake(&self, m: &CastMember) -> U256 {
-        self.genesis_stake_of(m)
+        match m {
+            CastMember::Validator { stake, .. } => U256::from(*stake) * U256::from(ETH),
+            _ => U256::ZERO,
+        }
     }
 
     fn deploy(&self, g: &mut Genesis<'_>) -> Result<Box<dyn Deployed>, RunError> {

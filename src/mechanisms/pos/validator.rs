@@ -778,10 +778,6 @@ impl Role for Validator {
         self.report.clone()
     }
 
-    fn pool_view(&self) -> Option<(Vec<B256>, Vec<B256>)> {
-        Some((self.builder.pending(), self.builder.received()))
-    }
-
     fn pool_changes(&self, since: usize) -> Option<PoolChanges> {
         Some(PoolChanges {
             pending: self.builder.pending(),
