@@ -13,6 +13,8 @@ pub mod mechanisms;
 pub mod metric;
 pub mod run;
 pub mod scenario;
+pub mod scorecard;
+pub mod sweep;
 
 /// The names a test or tool usually needs.
 pub mod prelude {

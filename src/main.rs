@@ -25,7 +25,7 @@ enum Command {
         /// Shipped scenario name (see `zkarena list`), or a file: a path with `/` or
         /// ending in `.json`.
         scenario: String,
-        /// Override the scenario's seed (a sweep then runs with this one seed).
+        /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
         /// Directory for report.json, trace.jsonl and timeline.html.
@@ -38,7 +38,34 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
-    /// List the shipped scenarios.
+    /// Run a sweep: a plan's scenarios over its grid and seeds (or one scenario over
+    /// seeds), in parallel, and write sweep.json, sweep.md, runs.csv and sweep.html.
+    #[command(after_help = SWEEP_EXIT_CODES, args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
+        #[command(flatten)]
+        args: SweepArgs,
+    },
+    /// Every registered mechanism x its shipped scenarios over many seeds: the seed's
+    /// five properties with intervals, as scorecard.md, scorecard.json and scorecard.html.
+    #[command(after_help = SWEEP_EXIT_CODES)]
+    Scorecard {
+        /// Seeds per scenario (from 1).
+        #[arg(long, default_value_t = zkarena::scorecard::DEFAULT_SEEDS)]
+        seeds: u64,
+        /// Directory for the scorecard's files.
+        #[arg(long, default_value = "out/scorecard")]
+        out: std::path::PathBuf,
+        /// Compare the Markdown with this file instead of only writing it: exit 1 if it
+        /// differs (CI keeps docs/scorecard.md current this way).
+        #[arg(long)]
+        check: Option<std::path::PathBuf>,
+        /// Runs at a time (default: the cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// List the shipped scenarios and sweep plans.
     List,
     /// Validate a scenario without running it.
     #[command(after_help = EXIT_CODES)]
@@ -58,6 +85,53 @@ enum Command {
     },
 }
 
+/// Exit statuses of `sweep` and `scorecard`, shown in `--help`.
+const SWEEP_EXIT_CODES: &str =
+    "Exit status: 0 every run kept every invariant and every claim held over its runs; 1 a claim or an invariant failed (sweep.md says which); 2 the plan, a scenario or the command line is malformed (the error names the file and field), or --out cannot be written; 3 a run broke (a defect of zkarena: its row in runs.csv says what). The files are written in every case but 2.";
+
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// Shipped plan or scenario name (see `zkarena list`), or a file: a plan, or a
+    /// scenario (swept over seeds).
+    plan: Option<String>,
+    /// Seeds per cell, counting up from --seed (replaces the plan's seeds).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// First seed of a count of seeds (the plan's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Runs at a time (default: the cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run shard i of N (0-based) and write shard-i-of-N.jsonl for `zkarena sweep
+    /// merge`; without it, a Slurm job array or a Kubernetes Indexed Job names the
+    /// shard.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Directory for the sweep's files.
+    #[arg(long, default_value = "out/sweep")]
+    out: std::path::PathBuf,
+    /// Real plonky2 proofs instead of the plan's (dev by default).
+    #[arg(long)]
+    real_proofs: bool,
+    /// Prover worker threads per run.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Join the shard files of one sweep into exactly what one machine writes.
+    Merge {
+        /// Folders holding shard-*-of-*.jsonl.
+        #[arg(required = true)]
+        dirs: Vec<std::path::PathBuf>,
+        /// Directory for the sweep's files.
+        #[arg(long, default_value = "out/sweep")]
+        out: std::path::PathBuf,
+    },
+}
+
 /// Exit status of a scenario that cannot be loaded, or of an unwritable `--out`.
 const BAD_SCENARIO: u8 = 2;
 
@@ -72,7 +146,7 @@ fn broken(
     if let zkarena::run::RunError::Panicked { trace, .. } = err {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         // No report of an earlier run may stand beside this trace.
-        for stale in ["report.json", "timeline.html", "sweep.json", "sweep.html"] {
+        for stale in ["report.json", "timeline.html"] {
             let _ = std::fs::remove_file(out.join(stale));
         }
         let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
@@ -102,6 +176,12 @@ fn writable(out: &std::path::Path) -> Result<(), std::process::ExitCode> {
 fn load(arg: &str) -> Result<zkarena::scenario::Scenario, std::process::ExitCode> {
     zkarena::scenario::Scenario::load(arg).map_err(|e| {
         eprintln!("error: {e}");
+        if zkarena::sweep::plan::shipped_plans()
+            .iter()
+            .any(|(name, _)| *name == arg)
+        {
+            eprintln!("`{arg}` is a sweep plan: run it with `zkarena sweep {arg}`");
+        }
         std::process::ExitCode::from(BAD_SCENARIO)
     })
 }
@@ -134,18 +214,12 @@ fn run(
     };
     if let Some(seed) = seed {
         s.seed = seed;
-        if let Some(sweep) = &mut s.sweep {
-            sweep.seeds = vec![seed];
-        }
     }
     if let Err(code) = writable(out) {
         return Ok(code);
     }
     if dev_proofs {
         s.proof_mode = zkarena::harness::zk::ProofMode::Dev;
-    }
-    if s.sweep.is_some() {
-        return sweep(&s, out, threads);
     }
     let opts = zkarena::run::RunOptions {
         threads,
@@ -183,51 +257,8 @@ fn run(
     })
 }
 
-fn sweep_progress(done: u64, total: u64) {
-    use std::io::Write as _;
-    eprint!("\rrun {done}/{total}");
-    if done == total {
-        eprintln!();
-    }
-    let _ = std::io::stderr().flush();
-}
-
-/// Runs a scenario's sweep and writes sweep.json and sweep.html.
-fn sweep(
-    s: &zkarena::scenario::Scenario,
-    out: &std::path::Path,
-    threads: usize,
-) -> anyhow::Result<std::process::ExitCode> {
-    let opts = zkarena::run::RunOptions {
-        threads,
-        progress: None,
-        jitter_seed: None,
-    };
-    let report = match zkarena::mechanisms::pos::sweep::run_sweep(s, &opts, Some(sweep_progress)) {
-        Ok(report) => report,
-        Err(e @ zkarena::run::RunError::Panicked { .. }) => return broken(&e, out),
-        Err(e) => return Err(e).context("setting up a run"),
-    };
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    std::fs::write(out.join("sweep.json"), report.to_json() + "\n")?;
-    std::fs::write(out.join("sweep.html"), report.html())?;
-    print!("{}", report.table());
-    println!("wrote {}/sweep.json, sweep.html", out.display());
-    let failed: Vec<String> = report
-        .rows
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{}%/seed {}", r.cartel_pct, r.seed))
-        .collect();
-    if !failed.is_empty() {
-        eprintln!(
-            "error: runs that broke an invariant or expectation: {}",
-            failed.join(", ")
-        );
-        return Ok(std::process::ExitCode::FAILURE);
-    }
-    Ok(std::process::ExitCode::SUCCESS)
-}
+#[path = "cli/sweep.rs"]
+mod sweeping;
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
@@ -242,9 +273,30 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             dev_proofs,
             threads,
         } => return run(&scenario, seed, &out, dev_proofs, threads),
+        Command::Sweep { merge, args } => {
+            return match merge {
+                Some(SweepCommand::Merge { dirs, out }) => sweeping::merge(&dirs, &out),
+                None => sweeping::sweep(&args),
+            }
+        }
+        Command::Scorecard {
+            seeds,
+            out,
+            check,
+            jobs,
+        } => return sweeping::scorecard(seeds, &out, check.as_deref(), jobs),
         Command::List => {
+            println!("scenarios (zkarena run <name>, zkarena sweep <name>):");
             for (name, description) in zkarena::scenario::shipped() {
-                println!("{name:<28} {description}");
+                println!("  {name:<28} {description}");
+            }
+            println!("sweep plans (zkarena sweep <name>):");
+            for (name, description) in zkarena::sweep::plan::shipped_plans()
+                .iter()
+                .filter_map(|(name, text)| zkarena::sweep::plan::parse(text, name, name).ok())
+                .map(|p| (p.name, p.description))
+            {
+                println!("  {name:<28} {description}");
             }
         }
         Command::Check { scenario } => match load(&scenario) {

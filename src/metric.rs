@@ -67,6 +67,12 @@ named_enum! {
         NakamotoSequencers = "nakamoto_sequencers",
         /// Nakamoto coefficient of proving.
         NakamotoProvers = "nakamoto_provers",
+        /// User transactions never included (pending at the end, or lost).
+        NeverIncluded = "never_included",
+        /// Gini coefficient of what the actors that earn earned (0 = equal).
+        GiniRewards = "gini_rewards",
+        /// Share of MEV profit in all actors' earnings (0..1).
+        MevShare = "mev_share",
     }
 }
 
@@ -201,6 +207,9 @@ fn run_metric(report: &Report, m: RunMetric) -> f64 {
         RunMetric::LongestFinalizationGapMs => c.longest_finalization_gap_ms as f64,
         RunMetric::NakamotoSequencers => c.nakamoto_sequencers as f64,
         RunMetric::NakamotoProvers => c.nakamoto_provers as f64,
+        RunMetric::NeverIncluded => c.never_included as f64,
+        RunMetric::GiniRewards => c.gini_rewards,
+        RunMetric::MevShare => c.mev_share,
     }
 }
 

@@ -172,9 +172,16 @@ impl Prepared {
                 let actual = Metric::parse(&e.metric, rules, &names, s.workload.users)
                     .map_or(f64::NAN, |m| m.value(&report, rules));
                 ExpectationReport {
-                    expect: format!("{} {} {}", e.metric, e.op.symbol(), e.value),
+                    expect: e.text(),
                     actual,
                     ok: e.op.holds(actual, e.value),
+                    population: e.at_least.map(|share| {
+                        format!(
+                            "at least {}% of {} seeds",
+                            share * 100.0,
+                            e.over_seeds.unwrap_or_default()
+                        )
+                    }),
                 }
             })
             .collect();

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::mechanisms::pos::sweep::CartelSweep;
 use crate::mechanisms::pos::validator::{CartelStrategy, ValidatorParams};
 pub use crate::mechanisms::MechanismConfig;
 use crate::metric::Metric;
@@ -301,6 +300,62 @@ pub struct Expectation {
     pub op: Op,
     /// Value.
     pub value: f64,
+    /// A claim about a population of seeds, not about every run: the comparison holds
+    /// in at least this fraction (0 < at_least <= 1) of the runs over `over_seeds`
+    /// seeds. `zkarena sweep` checks it; a single run reports its one draw without
+    /// failing on it. Absent: the comparison must hold in every run, whatever the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    /// Seeds a population claim is about (with `at_least`; at most
+    /// [`MAX_OVER_SEEDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_seeds: Option<u64>,
+}
+
+/// Most seeds a population expectation may name.
+pub const MAX_OVER_SEEDS: u64 = 10_000;
+
+impl Expectation {
+    /// `metric op value`, as written.
+    pub fn text(&self) -> String {
+        format!("{} {} {}", self.metric, self.op.symbol(), self.value)
+    }
+
+    /// The fraction of runs in which it must hold: 1 for a per-run expectation.
+    pub fn required_share(&self) -> f64 {
+        self.at_least.unwrap_or(1.0)
+    }
+
+    /// Whether it is a claim about a population of seeds rather than about each run.
+    pub fn is_population(&self) -> bool {
+        self.at_least.is_some()
+    }
+    /// A finite value; `at_least` in (0, 1] together with `over_seeds` in
+    /// 1..=[`MAX_OVER_SEEDS`]: the error is (field, why).
+    pub fn validate_population(&self) -> Result<(), (&'static str, String)> {
+        if !self.value.is_finite() {
+            return Err(("value", format!("{} is not a finite number", self.value)));
+        }
+        match (self.at_least, self.over_seeds) {
+            (None, None) => Ok(()),
+            (Some(share), _) if !(share > 0.0 && share <= 1.0) => Err((
+                "at_least",
+                format!("{share} is not a share of the runs in (0, 1]"),
+            )),
+            (Some(_), Some(n)) if (1..=MAX_OVER_SEEDS).contains(&n) => Ok(()),
+            (Some(_), Some(n)) => {
+                Err(("over_seeds", format!("{n} is outside 1..={MAX_OVER_SEEDS}")))
+            }
+            (Some(_), None) => Err((
+                "over_seeds",
+                "a population claim (`at_least`) names the seeds it is about".into(),
+            )),
+            (None, Some(_)) => Err((
+                "at_least",
+                "`over_seeds` needs `at_least`, the share of runs the comparison holds in".into(),
+            )),
+        }
+    }
 }
 
 /// A scenario.
@@ -339,10 +394,6 @@ pub struct Scenario {
     /// Expectations.
     #[serde(default)]
     pub expect: Vec<Expectation>,
-    /// Proof of stake: run the scenario once per cartel share and seed, and report
-    /// slashing as a function of the cartel's stake.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<CartelSweep>,
 }
 
 /// Most L1 blocks a run may last. Memory grows about 36 KB per slot with the shipped
@@ -502,6 +553,26 @@ impl Scenario {
                 message,
             }
         })?;
+        if s.name.is_empty() {
+            s.name = stem.into();
+        }
+        s.validate(file)?;
+        Ok(s)
+    }
+
+    /// Builds a scenario from its JSON form (a sweep's grid point); `file` names it in
+    /// errors, `stem` is the default name.
+    pub fn from_value(
+        json: serde_json::Value,
+        file: &str,
+        stem: &str,
+    ) -> Result<Self, ScenarioError> {
+        let mut s: Scenario =
+            serde_path_to_error::deserialize(json).map_err(|e| ScenarioError::Invalid {
+                file: file.into(),
+                path: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
         if s.name.is_empty() {
             s.name = stem.into();
         }
@@ -678,6 +749,8 @@ impl Scenario {
         for (i, e) in self.expect.iter().enumerate() {
             Metric::parse(&e.metric, rules, &names, w.users)
                 .map_err(|why| bad(format!("expect[{i}].metric"), why))?;
+            e.validate_population()
+                .map_err(|(field, why)| bad(format!("expect[{i}].{field}"), why))?;
         }
         Ok(())
     }
@@ -905,6 +978,8 @@ impl ScenarioBuilder {
     /// Adds an expectation.
     pub fn expect(mut self, metric: &str, op: Op, value: f64) -> Self {
         self.0.expect.push(Expectation {
+            at_least: None,
+            over_seeds: None,
             metric: metric.into(),
             op,
             value,

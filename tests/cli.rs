@@ -74,8 +74,7 @@ const GOOD_POS: &str = r#"{
     { "role": "validator", "name": "c1", "id": 3, "stake": 40, "strategy": "uncle" },
     { "role": "aggregator", "name": "agg", "hardware": { "rows_per_sec": 4096 } }
   ],
-  "workload": { "users": 2, "txs_per_slot": 1 },
-  "sweep": { "cartel_pct": [0, 40], "seeds": [1] }
+  "workload": { "users": 2, "txs_per_slot": 1 }
 }"#;
 
 /// `zkarena run <path> --out <out_dir>`, which must succeed.
@@ -92,28 +91,6 @@ fn run_ok(path: &std::path::Path, out_dir: &std::path::Path) -> std::process::Ou
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-#[test]
-fn a_sweep_writes_its_table_json_and_chart() {
-    let path = scenario_file("sweep.json", GOOD_POS);
-    let out_dir = path.with_file_name("sweep-out");
-    let out = run_ok(&path, &out_dir);
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("sweep.json")).unwrap()).unwrap();
-    let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(
-        (
-            rows[0]["cartel_pct"].as_u64(),
-            rows[1]["cartel_pct"].as_u64()
-        ),
-        (Some(0), Some(40))
-    );
-    let html = std::fs::read_to_string(out_dir.join("sweep.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("1/3"));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("honest slashed (%)"), "{text}");
 }
 
 #[test]
@@ -227,16 +204,6 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             "pos-slash.json",
             GOOD_POS.replace(r#""slash_bps": 1000"#, r#""slash_bps": 20000"#),
             &["`mechanism.slash_bps`", "above 10000"],
-        ),
-        (
-            "pos-sweep.json",
-            GOOD_POS.replace(r#""cartel_pct": [0, 40]"#, r#""cartel_pct": [0, 99]"#),
-            &["`sweep.cartel_pct[1]`", "outside 0..=95"],
-        ),
-        (
-            "pos-no-cartel.json",
-            GOOD_POS.replace(r#", "strategy": "uncle""#, ""),
-            &["`sweep`", "needs both cartel validators"],
         ),
         (
             "fault-kind.json",
@@ -410,10 +377,19 @@ fn names_are_shipped_scenarios_and_paths_are_files_wherever_it_runs() {
     std::fs::create_dir_all(dir.join("baseline")).unwrap();
     // The shipped scenarios are in the binary: listed and checked from any folder.
     let list = String::from_utf8(zkarena_in(&dir, &["list"]).stdout).unwrap();
-    assert!(list.lines().any(|l| l.starts_with("baseline ")), "{list}");
+    let listed = |name: &str| {
+        list.lines()
+            .any(|l| l.trim_start().starts_with(&format!("{name} ")))
+    };
+    assert!(listed("baseline") && listed("poe-proof-copy"), "{list}");
+    // Sweep plans are listed too, and `run` points a plan's name at `sweep`.
+    assert!(listed("pos-uncle-sweep"), "{list}");
+    let out = zkarena_in(&dir, &["run", "pos-uncle-sweep"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        list.lines().any(|l| l.starts_with("poe-proof-copy ")),
-        "{list}"
+        err.contains("run it with `zkarena sweep pos-uncle-sweep`"),
+        "{err}"
     );
     let out = zkarena_in(&dir, &["check", "baseline"]);
     assert!(
@@ -469,5 +445,11 @@ fn help_documents_the_exit_statuses() {
         let text = String::from_utf8(zkarena(args).stdout).unwrap();
         assert!(text.contains("Exit status: 0"), "{args:?}: {text}");
         assert!(text.contains("2 the scenario"), "{args:?}");
+    }
+    for args in [&["sweep", "--help"][..], &["scorecard", "--help"]] {
+        let text = String::from_utf8(zkarena(args).stdout).unwrap();
+        assert!(text.contains("Exit status: 0"), "{args:?}: {text}");
+        assert!(text.contains("2 the plan"), "{args:?}");
+        assert!(text.contains("3 a run broke"), "{args:?}");
     }
 }

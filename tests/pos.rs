@@ -407,7 +407,6 @@ mod scenarios {
     use crate::outcomes::{dev, passing as shipped, variant};
     use zkarena::harness::report::{Report, RoleKind};
     use zkarena::mechanisms::pos::report::{PosReport, SlotOutcome};
-    use zkarena::mechanisms::pos::sweep::run_sweep as sweep;
     use zkarena::run::{run, RunOptions};
     use zkarena::scenario::Scenario;
 
@@ -585,31 +584,89 @@ mod scenarios {
         snapshot_report!("pos_uncle_20", r);
     }
 
+    /// One run of the cartel sweep, as the rows snapshot shows it.
+    #[derive(serde::Serialize)]
+    struct CartelRow {
+        cartel_pct: u64,
+        seed: u64,
+        canonical: f64,
+        uncled: f64,
+        honest_slashed: f64,
+        honest_stake_slashed_pct: f64,
+        cartel_slashed: f64,
+        liveness_gap_slots: f64,
+        passed: bool,
+    }
+
     #[test]
     fn slashing_of_honest_stake_starts_at_one_third_of_the_stake() {
-        let s = Scenario::load("pos-uncle-sweep").unwrap();
-        let report = sweep(&s, &RunOptions::default(), None).unwrap();
-        assert_eq!(report.rows.len(), 33);
-        for row in &report.rows {
-            assert!(row.passed, "{row:?}");
+        use zkarena::sweep::{exec, plan, Shard, SweepReport};
+        let plan::Target::Plan(p, file, _) = plan::load("pos-uncle-sweep").unwrap() else {
+            panic!("pos-uncle-sweep is a plan")
+        };
+        let plan = p.resolve(&file, None).unwrap();
+        let runs = exec::execute(&plan, Shard::ALL, 2, &RunOptions::default(), &|_, _| {});
+        assert_eq!(runs.len(), 33);
+        let rows: Vec<CartelRow> = runs
+            .iter()
+            .map(|r| {
+                let m = |name: &str| r.metric(name).unwrap_or_else(|| panic!("{name}: {r:?}"));
+                CartelRow {
+                    cartel_pct: plan.cells[r.cell].params["cartel_pct"].as_u64().unwrap(),
+                    seed: r.seed,
+                    canonical: m("slots_canonical"),
+                    uncled: m("slots_uncled"),
+                    honest_slashed: m("honest_slashed"),
+                    honest_stake_slashed_pct: m("honest_stake_slashed_pct"),
+                    cartel_slashed: m("cartel_slashed"),
+                    liveness_gap_slots: m("liveness_gap_slots"),
+                    passed: r.status == exec::RunStatus::Passed,
+                }
+            })
+            .collect();
+        for row in &rows {
+            assert!(row.passed, "{}% seed {}", row.cartel_pct, row.seed);
             if row.cartel_pct < 34 {
-                assert_eq!(row.honest_slashed, 0, "{row:?}");
+                assert_eq!(row.honest_slashed, 0.0, "{}%", row.cartel_pct);
             } else {
-                assert!(row.honest_slashed > 0, "{row:?}");
-                assert_eq!(row.cartel_slashed, 0, "{row:?}");
+                assert!(row.honest_slashed > 0.0, "{}%", row.cartel_pct);
+                assert_eq!(row.cartel_slashed, 0.0, "{}%", row.cartel_pct);
             }
         }
         // Below the threshold the cartel pays for trying.
-        assert!(report
-            .rows
+        assert!(rows
             .iter()
             .filter(|r| (10..34).contains(&r.cartel_pct))
-            .all(|r| r.cartel_slashed > 0));
-        let html = report.html();
-        assert_eq!(html.matches("<circle").count(), 33);
-        eprintln!("{}", report.table());
-        insta::assert_snapshot!("pos_uncle_sweep_table", report.table());
-        insta::assert_yaml_snapshot!("pos_uncle_sweep_rows", report.rows);
+            .all(|r| r.cartel_slashed > 0.0));
+        // The summary: a cell per share; its mean is the mean of its three runs.
+        let report = SweepReport::of(&plan, &runs);
+        assert_eq!(report.cells.len(), 11);
+        let at_35 = &report.cells[7];
+        assert_eq!(at_35.label, "pos-uncle-40 cartel_pct=35");
+        let mean: f64 = rows
+            .iter()
+            .filter(|r| r.cartel_pct == 35)
+            .map(|r| r.honest_stake_slashed_pct)
+            .sum::<f64>()
+            / 3.0;
+        let summary = &at_35.metrics["honest_stake_slashed_pct"];
+        assert!(
+            (summary.mean - mean).abs() < 1e-4,
+            "{} vs {mean}",
+            summary.mean
+        );
+        assert!(summary.mean_ci[0] <= summary.mean && summary.mean <= summary.mean_ci[1]);
+        let (_, files) = zkarena::sweep::outputs(&plan, &runs).unwrap();
+        let html = &files.iter().find(|(n, _)| *n == "sweep.html").unwrap().1;
+        assert_eq!(
+            html.matches("<svg").count(),
+            3,
+            "a chart per charted metric"
+        );
+        let markdown = &files.iter().find(|(n, _)| *n == "sweep.md").unwrap().1;
+        eprintln!("{markdown}");
+        insta::assert_snapshot!("pos_uncle_sweep_summary", markdown);
+        insta::assert_yaml_snapshot!("pos_uncle_sweep_rows", rows);
     }
 
     fn all_honest(s: &mut Scenario) {

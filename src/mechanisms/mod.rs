@@ -110,8 +110,27 @@ pub trait Mechanism {
         U256::ZERO
     }
 
+    /// The shipped scenario of its honest baseline: the scorecard's first row for it.
+    fn baseline_scenario(&self) -> &'static str;
+
+    /// Sweep knobs: changes of a scenario that a sweep plan's grid may name and that no
+    /// single JSON path expresses (proof of stake's `cartel_pct`).
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
+
     /// Deploys its contracts (the rollup last), after the shared bridge and token.
     fn deploy(&self, g: &mut Genesis<'_>) -> Result<Box<dyn Deployed>, RunError>;
+}
+
+/// A sweep knob: a named change of a scenario, applied before it is checked again.
+pub struct Knob {
+    /// Its name in a plan's grid.
+    pub name: &'static str,
+    /// What it sets (the values it takes).
+    pub about: &'static str,
+    /// Applies one value; the error says why the value does not fit the scenario.
+    pub apply: fn(&mut Scenario, &serde_json::Value) -> Result<(), String>,
 }
 
 /// Builds a scenario error at a JSON path.
@@ -224,7 +243,7 @@ pub(crate) fn deploy_contract(
 
 /// The checks every sequencer-based mechanism (users send to one named sequencer)
 /// shares: a sequencer in the cast, the workload's sequencer among them, no
-/// validators, no cartel sweep.
+/// validators.
 pub(crate) fn validate_sequencers(
     s: &Scenario,
     mechanism: &str,
@@ -251,12 +270,6 @@ pub(crate) fn validate_sequencers(
         return Err(bad(
             "workload.sequencer",
             format!("`{}` is not a sequencer of the cast", s.workload.sequencer),
-        ));
-    }
-    if s.sweep.is_some() {
-        return Err(bad(
-            "sweep",
-            "a sweep over cartel stake needs the proof_of_stake mechanism".into(),
         ));
     }
     Ok(())

@@ -21,6 +21,10 @@ impl Mechanism for Centralized {
         "centralized"
     }
 
+    fn baseline_scenario(&self) -> &'static str {
+        "baseline"
+    }
+
     fn validate(&self, s: &Scenario, bad: &Refusal<'_>) -> Result<(), ScenarioError> {
         super::validate_sequencers(s, self.name(), bad)
     }

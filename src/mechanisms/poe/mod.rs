@@ -64,6 +64,10 @@ impl Mechanism for ProofOfEfficiency {
         "proof_of_efficiency"
     }
 
+    fn baseline_scenario(&self) -> &'static str {
+        "poe-baseline"
+    }
+
     fn validate(&self, s: &Scenario, bad: &Refusal<'_>) -> Result<(), ScenarioError> {
         super::validate_sequencers(s, self.name(), bad)
     }

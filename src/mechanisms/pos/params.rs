@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::report::PosReport;
 use super::validator::{rules, CartelStrategy};
 use crate::mechanisms::poe::{default_batch_fee, default_force_timeout};
-use crate::mechanisms::{Deployed, Genesis, Mechanism, Refusal};
+use crate::mechanisms::{Deployed, Genesis, Knob, Mechanism, Refusal};
 use crate::run::{RunError, ETH};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
 use zkarena_actors::msg::SentTx;
@@ -128,10 +128,17 @@ impl Mechanism for ProofOfStake {
         "proof_of_stake"
     }
 
+    fn baseline_scenario(&self) -> &'static str {
+        "pos-baseline"
+    }
+
     fn validate(&self, s: &Scenario, bad: &Refusal<'_>) -> Result<(), ScenarioError> {
         self.validate_cast(s, bad)?;
-        self.validate_rules(s, bad)?;
-        super::sweep::validate(self, s, bad)
+        self.validate_rules(s, bad)
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        super::sweep::KNOBS
     }
 
     fn section_metrics(&self) -> &'static [&'static str] {

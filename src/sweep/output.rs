@@ -1,0 +1,426 @@
+//! What a sweep writes: `sweep.json` (every cell's summary), `sweep.md` (the cells and
+//! the headline metrics as tables), `runs.csv` (one tidy row per run, for pandas, R or
+//! a spreadsheet) and `sweep.html` (the tables and a chart per metric against the first
+//! grid parameter, drawn with plotters).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::exec::RunRow;
+use super::plan::Resolved;
+use super::stats::MetricSummary;
+use super::summary::{CellSummary, SweepReport};
+use crate::metric::RunMetric;
+use zkarena_harness::report::escape;
+
+/// Metrics shown when a plan charts none and claims none: one per property of the
+/// seed's scorecard.
+pub const HEADLINE: &[RunMetric] = &[
+    RunMetric::FinalizedInvalidRoots,
+    RunMetric::TargetedNeverIncluded,
+    RunMetric::NakamotoSequencers,
+    RunMetric::NakamotoProvers,
+    RunMetric::GiniRewards,
+    RunMetric::MevShare,
+    RunMetric::LongestFinalizationGapMs,
+];
+
+/// The metrics a sweep's tables and charts show: the plan's chart metrics and the
+/// claims' metrics, or else [`HEADLINE`].
+pub fn shown_metrics(plan: &Resolved) -> Vec<String> {
+    let mut names: Vec<String> = plan.plan.chart.clone();
+    for cell in &plan.cells {
+        for c in &cell.claims {
+            if !names.contains(&c.metric) {
+                names.push(c.metric.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        names = HEADLINE.iter().map(|m| m.as_str().to_string()).collect();
+    }
+    names
+}
+
+/// A share of runs with its interval: `38/40 (95%, 83-99%)`.
+pub fn share(held: u64, runs: u64, ci: [f64; 2]) -> String {
+    format!(
+        "{held}/{runs} ({}%, {}-{}%)",
+        pct(held as f64 / runs.max(1) as f64),
+        pct(ci[0]),
+        pct(ci[1])
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}", x * 100.0)
+}
+
+/// A figure for a table: integers as such, others to three significant digits.
+pub fn num(x: f64) -> String {
+    if x.fract() == 0.0 || x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{:.3}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// `mean [lo, hi]`.
+pub fn mean_ci(m: &MetricSummary) -> String {
+    format!(
+        "{} [{}, {}]",
+        num(m.mean),
+        num(m.mean_ci[0]),
+        num(m.mean_ci[1])
+    )
+}
+
+/// The Markdown tables.
+pub fn markdown(report: &SweepReport, metrics: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Sweep `{}`\n", report.plan);
+    if !report.description.is_empty() {
+        let _ = writeln!(s, "{}\n", report.description);
+    }
+    let _ = writeln!(
+        s,
+        "{} runs: {} cells x {} seeds ({}), {} proofs. Intervals are 95%: Wilson for shares of runs, a seeded bootstrap for means.\n",
+        report.runs,
+        report.cells.len(),
+        report.seeds.len(),
+        seed_range(&report.seeds),
+        report.proofs
+    );
+    let _ = writeln!(s, "| cell | passed | broke | invariants held | claims |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for c in &report.cells {
+        let _ = writeln!(
+            s,
+            "| {} | {}/{} | {} | {} | {} |",
+            c.label,
+            c.passed,
+            c.runs,
+            c.broke,
+            share(c.invariants_held, c.runs, c.invariants_held_ci),
+            claims(c)
+        );
+    }
+    let _ = writeln!(s, "\n## Metrics: mean [95% interval], median (p5-p95)\n");
+    let _ = writeln!(s, "| cell | {} |", metrics.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---|".repeat(metrics.len()));
+    for c in &report.cells {
+        let cells: Vec<String> = metrics
+            .iter()
+            .map(|m| match c.metrics.get(m) {
+                Some(x) => format!(
+                    "{}, {} ({}-{})",
+                    mean_ci(x),
+                    num(x.median),
+                    num(x.p5),
+                    num(x.p95)
+                ),
+                None => "-".into(),
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", c.label, cells.join(" | "));
+    }
+    s
+}
+
+/// `1-40` for consecutive seeds, else the list.
+pub fn seed_range(seeds: &[u64]) -> String {
+    let consecutive = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+    match seeds {
+        [first, .., last] if consecutive => format!("{first}-{last}"),
+        _ => seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn claims(c: &CellSummary) -> String {
+    if c.claims.is_empty() {
+        return "none".into();
+    }
+    c.claims
+        .iter()
+        .map(|k| {
+            let need = if k.at_least >= 1.0 {
+                "every run".to_string()
+            } else {
+                format!(">= {}%", pct(k.at_least))
+            };
+            format!(
+                "{} `{}` in {} (needs {need})",
+                if k.ok { "ok" } else { "FAILED" },
+                k.expect,
+                share(k.held, k.runs, k.share_ci)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+/// One tidy row per run: run, scenario, seed, the grid's values, status, then every
+/// metric any run reported (a run that lacks one leaves it empty).
+pub fn csv(plan: &Resolved, rows: &[RunRow]) -> Result<String, csv::Error> {
+    let params: Vec<&String> = plan.plan.grid.keys().collect();
+    let mut metrics: Vec<&String> = Vec::new();
+    for r in rows {
+        for k in r.metrics.keys() {
+            if !metrics.contains(&k) {
+                metrics.push(k);
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["run", "scenario", "seed"];
+    header.extend(params.iter().map(|p| p.as_str()));
+    header.extend(["status", "invariants_held", "error"]);
+    header.extend(metrics.iter().map(|m| m.as_str()));
+    w.write_record(&header)?;
+    for r in rows {
+        let cell = &plan.cells[r.cell];
+        let mut record = vec![r.run.to_string(), cell.scenario.clone(), r.seed.to_string()];
+        record.extend(params.iter().map(|p| match cell.params.get(*p) {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        }));
+        record.push(r.status.as_str().into());
+        record.push(r.invariants_held.to_string());
+        record.push(r.error.clone().unwrap_or_default());
+        record.extend(
+            metrics
+                .iter()
+                .map(|m| r.metric(m).map(|v| v.to_string()).unwrap_or_default()),
+        );
+        w.write_record(&record)?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes).expect("the CSV writer writes the UTF-8 it is given"))
+}
+
+/// The HTML page: the tables, and a chart of each shown metric against the first grid
+/// parameter when it is numeric (every run a dot, the mean with its interval a line).
+pub fn html(plan: &Resolved, report: &SweepReport, rows: &[RunRow], metrics: &[String]) -> String {
+    let mut body = String::new();
+    let _ = writeln!(body, "<h1>Sweep {}</h1>", escape(&report.plan));
+    let _ = writeln!(body, "<p>{}</p>", escape(&report.description));
+    let _ = writeln!(
+        body,
+        "<p>{} runs: {} cells x {} seeds ({}), {} proofs. Intervals are 95%: Wilson for shares of runs, a seeded bootstrap for means.</p>",
+        report.runs,
+        report.cells.len(),
+        report.seeds.len(),
+        escape(&seed_range(&report.seeds)),
+        report.proofs
+    );
+    body.push_str(&html_tables(report, metrics));
+    if let Some(axis) = numeric_axis(plan) {
+        for m in metrics {
+            body.push_str(&chart(plan, report, rows, &axis, m));
+        }
+    }
+    page(&format!("zkarena sweep: {}", report.plan), &body)
+}
+
+/// A self-contained page around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}} table{{border-collapse:collapse;font-size:13px;margin:1em 0}} td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}} th{{background:#f3f3f3}} .bad{{color:#b00}}</style></head>\n<body>\n{body}</body></html>\n",
+        escape(title)
+    )
+}
+
+fn html_tables(report: &SweepReport, metrics: &[String]) -> String {
+    let mut s = String::from("<table><tr><th>cell</th><th>passed</th><th>broke</th><th>invariants held</th><th>claims</th></tr>\n");
+    for c in &report.cells {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+            escape(&c.label),
+            c.passed,
+            c.runs,
+            c.broke,
+            share(c.invariants_held, c.runs, c.invariants_held_ci),
+            if c.ok() { "" } else { " class=\"bad\"" },
+            escape(&claims(c)).replace("&lt;br&gt;", "<br>")
+        );
+    }
+    s.push_str("</table>\n<table><tr><th>cell</th>");
+    for m in metrics {
+        let _ = write!(s, "<th>{} mean [95%]<br>median (p5-p95)</th>", escape(m));
+    }
+    s.push_str("</tr>\n");
+    for c in &report.cells {
+        let _ = write!(s, "<tr><td>{}</td>", escape(&c.label));
+        for m in metrics {
+            let _ = write!(
+                s,
+                "<td>{}</td>",
+                c.metrics.get(m).map_or("-".into(), |x| format!(
+                    "{}<br>{} ({}-{})",
+                    mean_ci(x),
+                    num(x.median),
+                    num(x.p5),
+                    num(x.p95)
+                ))
+            );
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+/// The first grid key, if every value of it is a number.
+fn numeric_axis(plan: &Resolved) -> Option<String> {
+    let (key, values) = plan.plan.grid.iter().next()?;
+    values
+        .as_array()?
+        .iter()
+        .all(Value::is_number)
+        .then(|| key.clone())
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x33, 0x77, 0xcc),
+    RGBColor(0xcc, 0x55, 0x22),
+    RGBColor(0x22, 0x99, 0x55),
+    RGBColor(0x88, 0x44, 0xaa),
+    RGBColor(0x99, 0x88, 0x11),
+    RGBColor(0x55, 0x55, 0x55),
+];
+
+/// One chart: `metric` against grid key `axis`, a series per scenario and value of the
+/// other grid keys.
+fn chart(
+    plan: &Resolved,
+    report: &SweepReport,
+    rows: &[RunRow],
+    axis: &str,
+    metric: &str,
+) -> String {
+    let x_of = |k: usize| {
+        plan.cells[k]
+            .params
+            .get(axis)
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
+    };
+    // Series: cells that differ only in `axis`.
+    let mut series: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, cell) in plan.cells.iter().enumerate() {
+        let mut rest = cell.params.clone();
+        rest.remove(axis);
+        let name = std::iter::once(cell.scenario.clone())
+            .chain(rest.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        series.entry(name).or_default().push(k);
+    }
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((x_of(r.cell), r.metric(metric)?)))
+        .collect();
+    if points.is_empty() {
+        return String::new();
+    }
+    let (x0, x1) = bounds(points.iter().map(|p| p.0));
+    let (y0, y1) = bounds(
+        points.iter().map(|p| p.1).chain(
+            report
+                .cells
+                .iter()
+                .filter_map(|c| c.metrics.get(metric))
+                .flat_map(|m| m.mean_ci),
+        ),
+    );
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, (760, 380)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(format!("{metric} against {axis}"), ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        c.configure_mesh()
+            .x_desc(axis)
+            .y_desc(format!("{metric} (every run a dot; mean, 95% interval)"))
+            .draw()?;
+        for (i, (name, cells)) in series.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let mine: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| cells.contains(&r.cell))
+                .filter_map(|r| Some((x_of(r.cell), r.metric(metric)?)))
+                .collect();
+            c.draw_series(
+                mine.iter()
+                    .map(|p| Circle::new(*p, 3, colour.mix(0.35).filled())),
+            )?;
+            let means: Vec<(f64, &MetricSummary)> = cells
+                .iter()
+                .filter_map(|k| Some((x_of(*k), report.cells[*k].metrics.get(metric)?)))
+                .collect();
+            c.draw_series(LineSeries::new(
+                means.iter().map(|(x, m)| (*x, m.mean)),
+                colour.stroke_width(2),
+            ))?
+            .label(name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+            c.draw_series(means.iter().map(|(x, m)| {
+                ErrorBar::new_vertical(
+                    *x,
+                    m.mean_ci[0],
+                    m.mean,
+                    m.mean_ci[1],
+                    colour.stroke_width(1),
+                    8,
+                )
+            }))?;
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => format!("<h2>{}</h2>\n{svg}\n", escape(metric)),
+        Err(e) => format!(
+            "<p class=\"bad\">chart of {} not drawn: {}</p>\n",
+            escape(metric),
+            escape(&e.to_string())
+        ),
+    }
+}
+
+/// A range around `values` with a margin, never empty.
+pub fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(hi.abs().max(1.0) * 0.02);
+    (lo - pad, hi + pad)
+}
