@@ -558,6 +558,36 @@ mod scenarios {
     }
 
     #[test]
+    fn six_honest_validators_make_every_slot_canonical_and_nobody_is_slashed() {
+        let r = shipped(&dev("pos-baseline"));
+        let p = &pos(&r);
+        // The baseline the attacks are measured against: with no cartel every block
+        // gathers every attestation.
+        assert_eq!(
+            (p.cartel_strategy.as_str(), p.cartel_stake_pct),
+            ("none", 0.0)
+        );
+        assert_eq!(p.canonical, p.slots);
+        assert_eq!((p.uncled, p.slashed_slots), (0, 0));
+        assert_eq!(
+            (p.honest_slashed, p.cartel_slashed, p.liveness_gap_slots),
+            (0, 0, 0)
+        );
+        // 48 L1 slots of two blocks each: 24 PoS slots, each led by one of the six.
+        assert_eq!(p.slots, 24);
+        assert_eq!(
+            p.validators.iter().map(|v| v.slots_led).sum::<u64>(),
+            p.slots
+        );
+        for v in &p.validators {
+            assert_eq!(v.stake_end, v.stake_start, "{}", v.name);
+        }
+        // Equal stakes: no validator leads a majority of the slots.
+        assert!(r.scorecard.nakamoto_sequencers >= 2, "{}", r.table());
+        snapshot_report!("pos_baseline", r);
+    }
+
+    #[test]
     fn a_cartel_at_20_percent_fails_and_loses_its_own_stake() {
         let r = shipped(&dev("pos-uncle-20"));
         let p = &pos(&r);
@@ -658,11 +688,8 @@ mod scenarios {
         assert!(summary.mean_ci[0] <= summary.mean && summary.mean <= summary.mean_ci[1]);
         let (_, files) = zkarena::sweep::outputs(&plan, &runs).unwrap();
         let html = &files.iter().find(|(n, _)| *n == "sweep.html").unwrap().1;
-        assert_eq!(
-            html.matches("<svg").count(),
-            3,
-            "a chart per charted metric"
-        );
+        // A chart per shown metric: the three the plan charts and its claim's.
+        assert_eq!(html.matches("<svg").count(), 4);
         let markdown = &files.iter().find(|(n, _)| *n == "sweep.md").unwrap().1;
         eprintln!("{markdown}");
         insta::assert_snapshot!("pos_uncle_sweep_summary", markdown);
