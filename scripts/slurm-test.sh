@@ -37,14 +37,15 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== munge"
-if ! pgrep -x munged >/dev/null; then
+if ! munge -n >/dev/null 2>&1; then
   [ -s /etc/munge/munge.key ] || $sudo sh -c 'dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null'
   $sudo chown munge:munge /etc/munge/munge.key
   $sudo chmod 400 /etc/munge/munge.key
   $sudo mkdir -p /run/munge /var/log/munge /var/lib/munge
   $sudo chown munge:munge /run/munge /var/log/munge /var/lib/munge
   $sudo runuser -u munge -- /usr/sbin/munged
-  started+=("$(pgrep -x munged)")
+  for _ in $(seq 10); do [ -s /run/munge/munged.pid ] && break; sleep 0.5; done
+  started+=("$(cat /run/munge/munged.pid)")
 fi
 munge -n | unmunge >/dev/null
 

@@ -234,6 +234,40 @@ fn merge_refuses_shards_that_do_not_make_one_sweep() {
     );
     let o = merge(&[&d.join("nothing-here")]);
     assert_eq!(o.status.code(), Some(2));
+    // A forged header cannot size the merge: a shard of 10^18 runs is refused, not
+    // allocated.
+    let forged = d.join("forged");
+    std::fs::create_dir_all(&forged).unwrap();
+    let header = std::fs::read_to_string(shards.join("shard-0-of-3.jsonl")).unwrap();
+    let first = header.lines().next().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(first).unwrap();
+    v["total"] = serde_json::json!(1_000_000_000_000_000_000u64);
+    std::fs::write(forged.join("shard-0-of-1.jsonl"), format!("{v}\n")).unwrap();
+    let o = merge(&[&forged]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a shard zkarena writes"),
+        "{}",
+        stderr(&o)
+    );
+    // Rows that do not match their plan's run count (a shard file edited by hand).
+    v["total"] = serde_json::json!(2);
+    v["shard"] = serde_json::json!({"index": 0, "count": 1});
+    let rows: Vec<&str> = header.lines().skip(1).take(2).collect();
+    let mut second: serde_json::Value = serde_json::from_str(rows[1]).unwrap();
+    second["run"] = serde_json::json!(1);
+    std::fs::write(
+        forged.join("shard-0-of-1.jsonl"),
+        format!("{v}\n{}\n{second}\n", rows[0]),
+    )
+    .unwrap();
+    let o = merge(&[&forged]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the shards hold 2 runs, their plan makes 6"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

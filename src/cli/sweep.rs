@@ -160,7 +160,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<ExitCode> {
         Err(e) => return Ok(refuse(e)),
     };
     let plan = match plan.resolve("the shards' plan", None) {
-        Ok(p) => p,
+        Ok(p) if p.total() == rows.len() => p,
+        Ok(p) => {
+            return Ok(refuse(format!(
+                "the shards hold {} runs, their plan makes {}",
+                rows.len(),
+                p.total()
+            )))
+        }
         Err(e) => return Ok(refuse(e)),
     };
     if let Err(code) = writable(out) {

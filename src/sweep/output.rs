@@ -350,15 +350,28 @@ fn chart(
         let root = SVGBackend::with_string(&mut svg, (760, 380)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut c = ChartBuilder::on(&root)
-            .caption(format!("{metric} against {axis}"), ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         c.configure_mesh()
             .x_desc(axis)
-            .y_desc(format!("{metric} (every run a dot; mean, 95% interval)"))
+            .y_desc(metric)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()?;
+        for mark in &plan.plan.marks {
+            let red = RGBColor(0xcc, 0x33, 0x33);
+            c.draw_series(LineSeries::new(
+                [(mark.at, y0), (mark.at, y1)],
+                red.stroke_width(1),
+            ))?;
+            c.draw_series([Text::new(
+                mark.label.clone(),
+                (mark.at, y1),
+                ("sans-serif", 12).into_font().color(&red),
+            )])?;
+        }
         for (i, (name, cells)) in series.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let mine: Vec<(f64, f64)> = rows
@@ -393,21 +406,36 @@ fn chart(
                 )
             }))?;
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        if series.len() > 1 {
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
+        }
         root.present()?;
         Ok(())
     })();
     match drawn {
-        Ok(()) => format!("<h2>{}</h2>\n{svg}\n", escape(metric)),
+        Ok(()) => format!(
+            "<h2>{} against {}</h2>\n<p>Every run is a dot; the line joins the means, the bars are their 95% intervals.</p>\n{svg}\n",
+            escape(metric),
+            escape(axis)
+        ),
         Err(e) => format!(
             "<p class=\"bad\">chart of {} not drawn: {}</p>\n",
             escape(metric),
             escape(&e.to_string())
         ),
+    }
+}
+
+/// An axis tick: whole numbers without decimals, large ones in scientific notation.
+fn tick(v: f64) -> String {
+    if v != 0.0 && v.abs() >= 1e5 {
+        format!("{v:.1e}")
+    } else {
+        num((v * 1e6).round() / 1e6)
     }
 }
 

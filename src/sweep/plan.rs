@@ -56,6 +56,19 @@ pub struct Plan {
     /// Metrics charted against the first grid parameter in `sweep.html`.
     #[serde(default)]
     pub chart: Vec<String>,
+    /// Reference lines on the charts' x axis (the 1/3 of a stake threshold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
+}
+
+/// A reference line on the charts' x axis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mark {
+    /// Where, in the first grid parameter's unit.
+    pub at: f64,
+    /// What it marks.
+    pub label: String,
 }
 
 fn default_seeds() -> Seeds {
@@ -250,6 +263,7 @@ pub fn of_scenario(s: &Scenario, seeds: Option<u64>, first: Option<u64>) -> Plan
         proofs: ProofMode::Dev,
         expect: Vec::new(),
         chart: Vec::new(),
+        marks: Vec::new(),
     }
 }
 

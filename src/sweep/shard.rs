@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::exec::RunRow;
-use super::plan::Plan;
+use super::plan::{Plan, MAX_RUNS};
 
 /// Most shards of one sweep.
 pub const MAX_SHARDS: usize = 10_000;
@@ -195,6 +195,15 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Plan, Vec<RunRow>), MergeError> {
     for path in &files {
         let (header, shard_rows) = read(path)?;
         let file = path.display().to_string();
+        // A header is input like any other: its sizes are bounded before they size
+        // anything.
+        let Shard { index, count } = header.shard;
+        if count == 0 || count > MAX_SHARDS || index >= count || header.total > MAX_RUNS as usize {
+            return Err(MergeError::Mismatch(format!(
+                "{file}: shard {index} of {count} of {} runs is not a shard zkarena writes",
+                header.total
+            )));
+        }
         let expected = first.get_or_insert_with(|| header.clone());
         if header.plan != expected.plan
             || header.total != expected.total
