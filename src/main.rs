@@ -163,7 +163,8 @@ fn broken(
 /// Creates `out` and checks that a file can be written in it, before a run spends its
 /// time: a run's report is never lost to an unwritable folder.
 fn writable(out: &std::path::Path) -> Result<(), std::process::ExitCode> {
-    let probe = out.join(".zkarena-write-test");
+    // Named by process: shards of one sweep probe the same shared folder at once.
+    let probe = out.join(format!(".zkarena-write-test-{}", std::process::id()));
     std::fs::create_dir_all(out)
         .and_then(|()| std::fs::write(&probe, b""))
         .and_then(|()| std::fs::remove_file(&probe))

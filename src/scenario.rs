@@ -330,9 +330,10 @@ impl Expectation {
     pub fn is_population(&self) -> bool {
         self.at_least.is_some()
     }
-    /// A finite value; `at_least` in (0, 1] together with `over_seeds` in
-    /// 1..=[`MAX_OVER_SEEDS`]: the error is (field, why).
-    pub fn validate_population(&self) -> Result<(), (&'static str, String)> {
+    /// A finite value; `at_least` in (0, 1], with `over_seeds` in 1..=[`MAX_OVER_SEEDS`]
+    /// (which a scenario's claim must name; a plan's claims are about the plan's
+    /// seeds): the error is (field, why).
+    pub fn validate_population(&self, names_seeds: bool) -> Result<(), (&'static str, String)> {
         if !self.value.is_finite() {
             return Err(("value", format!("{} is not a finite number", self.value)));
         }
@@ -346,6 +347,7 @@ impl Expectation {
             (Some(_), Some(n)) => {
                 Err(("over_seeds", format!("{n} is outside 1..={MAX_OVER_SEEDS}")))
             }
+            (Some(_), None) if !names_seeds => Ok(()),
             (Some(_), None) => Err((
                 "over_seeds",
                 "a population claim (`at_least`) names the seeds it is about".into(),
@@ -749,7 +751,7 @@ impl Scenario {
         for (i, e) in self.expect.iter().enumerate() {
             Metric::parse(&e.metric, rules, &names, w.users)
                 .map_err(|why| bad(format!("expect[{i}].metric"), why))?;
-            e.validate_population()
+            e.validate_population(true)
                 .map_err(|(field, why)| bad(format!("expect[{i}].{field}"), why))?;
         }
         Ok(())

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mechanisms::MechanismConfig;
 use crate::scenario::{shipped_sources, Scenario};
-use crate::sweep::output::{bounds, mean_ci, num, page, share};
+use crate::sweep::output::{bounds, claim, mean_ci, num, page, share};
 use crate::sweep::plan::{Plan, Seeds};
 use crate::sweep::stats::MetricSummary;
 use crate::sweep::summary::{ClaimSummary, SweepReport};
@@ -361,17 +361,8 @@ fn claims(c: &[ClaimSummary]) -> String {
     // Population claims and failures with their shares; per-run ones that held in
     // every run need no figure.
     for k in c.iter().filter(|k| !k.ok || k.at_least < 1.0) {
-        parts.push(format!(
-            "{}`{}` in {} (needs {})",
-            if k.ok { "" } else { "FAILED " },
-            k.expect,
-            share(k.held, k.runs, k.share_ci),
-            if k.at_least < 1.0 {
-                format!(">= {:.0}%", k.at_least * 100.0)
-            } else {
-                "every run".into()
-            }
-        ));
+        let failed = if k.ok { "" } else { "FAILED " };
+        parts.push(format!("{failed}{}", claim(k)));
     }
     parts.join("<br>")
 }

@@ -268,6 +268,30 @@ fn merge_refuses_shards_that_do_not_make_one_sweep() {
         "{}",
         stderr(&o)
     );
+    // A row whose seed or cell is not its run's (it would index past the cells, or
+    // land in the wrong one).
+    let whole = d.join("whole");
+    for shard in ["0/2", "1/2"] {
+        let o = zkarena(
+            &["sweep", s(&plan), "--shard", shard, "--out", s(&whole)],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let file = whole.join("shard-1-of-2.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut row: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    row["cell"] = serde_json::json!(999);
+    lines[1] = row.to_string();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let o = merge(&[&whole]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("run 1 in the shards is cell 999 with seed 6"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -302,7 +326,7 @@ fn bad_plans_are_refused_at_once_with_the_reason() {
         (
             with(
                 "huge.json",
-                r#""grid": { "slots": [1,2,3,4,5,6,7,8,9,10], "workload.users": [1,2,3,4,5,6,7,8,9,10], "seed": [1,2,3,4,5,6,7,8,9,10] }"#,
+                r#""grid": { "slots": [1,2,3,4,5,6,7,8,9,10], "workload.users": [1,2,3,4,5,6,7,8,9,10], "workload.txs_per_slot": [1,2,3,4,5,6,7,8,9,10] }"#,
             ),
             &["--seeds", "1000"],
             &["more than 100000 runs"],
@@ -370,6 +394,19 @@ fn bad_plans_are_refused_at_once_with_the_reason() {
             ),
             &[],
             &["`grid.cartel_pct`", "needs both cartel validators"],
+        ),
+        (
+            with("seedkey.json", r#""grid": { "seed": [1, 2] }"#),
+            &[],
+            &["`grid.seed`", "comes from the plan's `seeds`"],
+        ),
+        (
+            with(
+                "twice-scenario.json",
+                r#""scenarios": ["poe-*", "poe-frontrun"]"#,
+            ),
+            &[],
+            &["`scenarios`", "scenario `poe-frontrun` comes twice"],
         ),
         (
             with("glob.json", r#""scenarios": ["nosuch-*"]"#),
@@ -449,6 +486,24 @@ fn a_population_claim_is_checked_over_its_seeds_with_a_wilson_interval() {
     assert_eq!(claims[1]["share_ci"], serde_json::json!([0.0, 0.277533]));
     // And at 10 of 10: [n / (n + z^2), 1] = [0.722467, 1].
     assert_eq!(claims[0]["share_ci"], serde_json::json!([0.722467, 1.0]));
+    // Fewer seeds than a claim names do not decide it, even where the share holds.
+    let o = zkarena(
+        &[
+            "sweep",
+            s(&file),
+            "--seeds",
+            "3",
+            "--out",
+            s(&d.join("few")),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("FAILED `finalized_invalid_roots == 0` in 3/3 (100%, 44-100%) (needs >= 50% of 10 seeds; ran 3)"),
+        "{text}"
+    );
     // A claim that is not a share is refused at check.
     let bad = TINY.replace(
         r#""value": 0 }"#,

@@ -135,7 +135,10 @@ pub fn sweep(args: &super::SweepArgs) -> anyhow::Result<ExitCode> {
         total: plan.total(),
         plan: plan.plan.clone(),
     };
-    let path = shard::write(&args.out, &header, &rows).context("writing the shard")?;
+    let path = match shard::write(&args.out, &header, &rows) {
+        Ok(path) => path,
+        Err(e) => return Ok(refuse(format!("--out {}: {e}", args.out.display()))),
+    };
     println!(
         "wrote {} ({} runs); join the shards with `zkarena sweep merge {}`",
         path.display(),
@@ -170,6 +173,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Ok(refuse(e)),
     };
+    // Each row must be the run its index names (a shard file edited by hand is not).
+    if let Some(r) = rows.iter().find(|r| (r.cell, r.seed) != plan.run(r.run)) {
+        return Ok(refuse(format!(
+            "run {} in the shards is cell {} with seed {}, but the plan's run {} is cell {} with seed {}",
+            r.run,
+            r.cell,
+            r.seed,
+            r.run,
+            plan.run(r.run).0,
+            plan.run(r.run).1
+        )));
+    }
     if let Err(code) = writable(out) {
         return Ok(code);
     }
@@ -179,7 +194,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<ExitCode> {
 /// Writes a sweep's files and prints its verdict.
 fn finish(plan: &Resolved, rows: &[exec::RunRow], out: &Path) -> anyhow::Result<ExitCode> {
     let (report, files) = zkarena::sweep::outputs(plan, rows).context("writing runs.csv")?;
-    zkarena::sweep::write(out, &files).with_context(|| format!("writing {}", out.display()))?;
+    if let Err(e) = zkarena::sweep::write(out, &files) {
+        return Ok(refuse(format!("--out {}: {e}", out.display())));
+    }
     print!(
         "{}",
         files
@@ -252,14 +269,21 @@ pub fn scorecard(
             ("scorecard.html", card.html()),
         ],
     )
-    .with_context(|| format!("writing {}", out.display()))?;
+    .map_err(|e| anyhow::anyhow!("writing {}: {e}", out.display()))?;
     print!("{markdown}");
     println!(
         "\nwrote {}/scorecard.md, scorecard.json, scorecard.html",
         out.display()
     );
+    let verdict = verdict(&report);
+    if report.broke() > 0 {
+        return Ok(verdict);
+    }
     if let Some(path) = check {
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        let committed = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => return Ok(refuse(format!("--check {}: {e}", path.display()))),
+        };
         if committed != markdown {
             eprintln!(
                 "error: {} is not current: regenerate it with scripts/scorecard.sh (the new one is {}/scorecard.md)",
@@ -270,5 +294,5 @@ pub fn scorecard(
         }
         println!("{} is current", path.display());
     }
-    Ok(verdict(&report))
+    Ok(verdict)
 }

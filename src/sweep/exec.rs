@@ -66,7 +66,11 @@ impl RunRow {
     }
 }
 
-/// Runs the shard's part of the plan on `jobs` worker threads; `done` is called after
+/// Most worker threads: each holds a whole testnet, and more threads than cores only
+/// adds memory.
+pub const MAX_JOBS: usize = 256;
+
+/// Runs the shard's part of the plan on `jobs` worker threads (at most [`MAX_JOBS`]); `done` is called after
 /// each run with (runs done, runs in the shard). Rows come back by run index.
 pub fn execute(
     plan: &Resolved,
@@ -83,7 +87,7 @@ pub fn execute(
         ..opts.clone()
     };
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, indices.len().max(1)) {
+        for _ in 0..jobs.clamp(1, MAX_JOBS).min(indices.len().max(1)) {
             scope.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&index) = indices.get(k) else { break };

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::exec::RunRow;
 use super::plan::Resolved;
 use super::stats::MetricSummary;
-use super::summary::{CellSummary, SweepReport};
+use super::summary::{CellSummary, ClaimSummary, SweepReport};
 use crate::metric::RunMetric;
 use zkarena_harness::report::escape;
 
@@ -55,11 +55,19 @@ pub fn share(held: u64, runs: u64, ci: [f64; 2]) -> String {
     )
 }
 
+/// A share as a percentage: whole unless that would round it to 100 % or 0 % from
+/// inside.
 fn pct(x: f64) -> String {
-    format!("{:.0}", x * 100.0)
+    let p = x * 100.0;
+    if (p.round() == 100.0 && x < 1.0) || (p.round() == 0.0 && x > 0.0) {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.0}")
+    }
 }
 
-/// A figure for a table: integers as such, others to three significant digits.
+/// A figure for a table: integers and figures from 100 up whole, others to three
+/// decimals (trailing zeros dropped).
 pub fn num(x: f64) -> String {
     if x.fract() == 0.0 || x.abs() >= 100.0 {
         format!("{x:.0}")
@@ -103,7 +111,7 @@ pub fn markdown(report: &SweepReport, metrics: &[String]) -> String {
         let _ = writeln!(
             s,
             "| {} | {}/{} | {} | {} | {} |",
-            c.label,
+            md(&c.label),
             c.passed,
             c.runs,
             c.broke,
@@ -128,14 +136,19 @@ pub fn markdown(report: &SweepReport, metrics: &[String]) -> String {
                 None => "-".into(),
             })
             .collect();
-        let _ = writeln!(s, "| {} | {} |", c.label, cells.join(" | "));
+        let _ = writeln!(s, "| {} | {} |", md(&c.label), cells.join(" | "));
     }
     s
 }
 
+/// Text for a Markdown table cell: its `|` escaped.
+pub fn md(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 /// `1-40` for consecutive seeds, else the list.
 pub fn seed_range(seeds: &[u64]) -> String {
-    let consecutive = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+    let consecutive = seeds.windows(2).all(|w| w[0].checked_add(1) == Some(w[1]));
     match seeds {
         [first, .., last] if consecutive => format!("{first}-{last}"),
         _ => seeds
@@ -152,21 +165,30 @@ fn claims(c: &CellSummary) -> String {
     }
     c.claims
         .iter()
-        .map(|k| {
-            let need = if k.at_least >= 1.0 {
-                "every run".to_string()
-            } else {
-                format!(">= {}%", pct(k.at_least))
-            };
-            format!(
-                "{} `{}` in {} (needs {need})",
-                if k.ok { "ok" } else { "FAILED" },
-                k.expect,
-                share(k.held, k.runs, k.share_ci)
-            )
-        })
+        .map(|k| format!("{} {}", if k.ok { "ok" } else { "FAILED" }, claim(k)))
         .collect::<Vec<_>>()
         .join("<br>")
+}
+
+/// A claim with its share and what it needs: `` `x > 0` in 98/100 (98%, 93-99%)
+/// (needs >= 90% of 100 seeds) ``.
+pub fn claim(k: &ClaimSummary) -> String {
+    let mut need = if k.at_least >= 1.0 {
+        "every run".to_string()
+    } else {
+        format!(">= {}%", pct(k.at_least))
+    };
+    if let Some(n) = k.over_seeds {
+        need.push_str(&format!(" of {n} seeds"));
+        if k.runs < n {
+            need.push_str(&format!("; ran {}", k.runs));
+        }
+    }
+    format!(
+        "`{}` in {} (needs {need})",
+        k.expect,
+        share(k.held, k.runs, k.share_ci)
+    )
 }
 
 /// One tidy row per run: run, scenario, seed, the grid's values, status, then every
@@ -174,9 +196,10 @@ fn claims(c: &CellSummary) -> String {
 pub fn csv(plan: &Resolved, rows: &[RunRow]) -> Result<String, csv::Error> {
     let params: Vec<&String> = plan.plan.grid.keys().collect();
     let mut metrics: Vec<&String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for r in rows {
         for k in r.metrics.keys() {
-            if !metrics.contains(&k) {
+            if seen.insert(k) {
                 metrics.push(k);
             }
         }
@@ -301,8 +324,35 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(0x55, 0x55, 0x55),
 ];
 
+/// Cells that differ only in `axis` form a series: (its name, its cells), and each
+/// cell's series.
+fn series(plan: &Resolved, axis: &str) -> (Vec<(String, Vec<usize>)>, Vec<usize>) {
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut series: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut of_cell = Vec::with_capacity(plan.cells.len());
+    for (k, cell) in plan.cells.iter().enumerate() {
+        let name = std::iter::once(cell.scenario.clone())
+            .chain(
+                cell.params
+                    .iter()
+                    .filter(|(key, _)| *key != axis)
+                    .map(|(key, v)| format!("{key}={v}")),
+            )
+            .collect::<Vec<_>>()
+            .join(" ");
+        let next = series.len();
+        let index = *names.entry(name.clone()).or_insert(next);
+        if index == next {
+            series.push((name, Vec::new()));
+        }
+        series[index].1.push(k);
+        of_cell.push(index);
+    }
+    (series, of_cell)
+}
+
 /// One chart: `metric` against grid key `axis`, a series per scenario and value of the
-/// other grid keys.
+/// other grid keys: every run a dot, the means joined, their intervals as bars.
 fn chart(
     plan: &Resolved,
     report: &SweepReport,
@@ -317,27 +367,26 @@ fn chart(
             .and_then(Value::as_f64)
             .unwrap_or(0.0)
     };
-    // Series: cells that differ only in `axis`.
-    let mut series: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (k, cell) in plan.cells.iter().enumerate() {
-        let mut rest = cell.params.clone();
-        rest.remove(axis);
-        let name = std::iter::once(cell.scenario.clone())
-            .chain(rest.iter().map(|(k, v)| format!("{k}={v}")))
-            .collect::<Vec<_>>()
-            .join(" ");
-        series.entry(name).or_default().push(k);
+    let (series, of_cell) = series(plan, axis);
+    // Every run's point, by series.
+    let mut dots: Vec<Vec<(f64, f64)>> = vec![Vec::new(); series.len()];
+    for r in rows {
+        if let Some(y) = r.metric(metric) {
+            dots[of_cell[r.cell]].push((x_of(r.cell), y));
+        }
     }
-    let points: Vec<(f64, f64)> = rows
-        .iter()
-        .filter_map(|r| Some((x_of(r.cell), r.metric(metric)?)))
-        .collect();
-    if points.is_empty() {
+    if dots.iter().all(Vec::is_empty) {
         return String::new();
     }
-    let (x0, x1) = bounds(points.iter().map(|p| p.0));
+    let summaries = |cells: &[usize]| -> Vec<(f64, MetricSummary)> {
+        cells
+            .iter()
+            .filter_map(|k| Some((x_of(*k), report.cells[*k].metrics.get(metric)?.clone())))
+            .collect()
+    };
+    let (x0, x1) = bounds(dots.iter().flatten().map(|p| p.0));
     let (y0, y1) = bounds(
-        points.iter().map(|p| p.1).chain(
+        dots.iter().flatten().map(|p| p.1).chain(
             report
                 .cells
                 .iter()
@@ -374,19 +423,12 @@ fn chart(
         }
         for (i, (name, cells)) in series.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
-            let mine: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| cells.contains(&r.cell))
-                .filter_map(|r| Some((x_of(r.cell), r.metric(metric)?)))
-                .collect();
             c.draw_series(
-                mine.iter()
+                dots[i]
+                    .iter()
                     .map(|p| Circle::new(*p, 3, colour.mix(0.35).filled())),
             )?;
-            let means: Vec<(f64, &MetricSummary)> = cells
-                .iter()
-                .filter_map(|k| Some((x_of(*k), report.cells[*k].metrics.get(metric)?)))
-                .collect();
+            let means = summaries(cells);
             c.draw_series(LineSeries::new(
                 means.iter().map(|(x, m)| (*x, m.mean)),
                 colour.stroke_width(2),

@@ -15,8 +15,9 @@ use crate::scenario::{shipped_sources, Expectation, Scenario, ScenarioError};
 use zkarena_harness::zk::ProofMode;
 
 /// Most runs a plan may ask for. A run's row is about 2 KB and a summary holds every
-/// row's metrics while it is computed, so 100,000 runs stay near 200 MB; at 0.1-0.5 s
-/// a dev run that is 3 to 14 CPU-hours, the most a sharded sweep is meant for.
+/// row's metrics while it is computed, so 100,000 runs stay near 200 MB; at 0.02-0.4 s
+/// a dev run of the shipped scenarios that is up to 11 CPU-hours, the most a sharded
+/// sweep is meant for.
 pub const MAX_RUNS: u64 = 100_000;
 
 /// Seeds a plan runs when it names none, and a scenario swept with no population
@@ -284,6 +285,17 @@ impl Plan {
         if bases.is_empty() {
             return Err(bad("scenarios".into(), "names no scenario".into()));
         }
+        let mut names: Vec<&str> = bases.iter().map(|b| b.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(bad(
+                "scenarios".into(),
+                format!(
+                    "scenario `{}` comes twice (give inline scenarios a `name`)",
+                    w[0]
+                ),
+            ));
+        }
         let axes = self.axes().map_err(|(k, m)| bad(format!("grid.{k}"), m))?;
         let points = axes.iter().try_fold(bases.len() as u64, |n, (_, v)| {
             n.checked_mul(v.len() as u64)
@@ -349,6 +361,13 @@ impl Plan {
         self.grid
             .iter()
             .map(|(k, v)| match v {
+                _ if k == "seed" => Err((
+                    k.clone(),
+                    "a run's seed comes from the plan's `seeds`".into(),
+                )),
+                _ if k == "proof_mode" => {
+                    Err((k.clone(), "proofs come from the plan's `proofs`".into()))
+                }
                 Value::Array(values) if !values.is_empty() => Ok((k.clone(), values.clone())),
                 Value::Array(_) => Err((k.clone(), "an empty list of values".into())),
                 other => Err((k.clone(), format!("{other} is not a list of values"))),
@@ -403,7 +422,7 @@ impl Plan {
                     message: format!("in scenario `{}`: {m}", base.name),
                 },
             )?;
-            e.validate_population()
+            e.validate_population(false)
                 .map_err(|(field, m)| PlanError::Invalid {
                     file: file.into(),
                     path: format!("expect[{i}].{field}"),

@@ -3,8 +3,8 @@
 //! share of each scenario), writes them to `shard-<i>-of-<N>.jsonl` with the
 //! self-contained plan as its first line, and `zkarena sweep merge` joins the shards
 //! into exactly the bytes one machine gives. The index comes from `--shard i/N`, from a
-//! Slurm job array (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`,
-//! `SLURM_ARRAY_TASK_COUNT`) or from a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`,
+//! Slurm job array submitted as a range (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`,
+//! `SLURM_ARRAY_TASK_STEP`, `SLURM_ARRAY_TASK_COUNT`) or from a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`,
 //! with the count in `JOB_COMPLETIONS`, which the manifest sets beside `completions`).
 
 use std::fmt;
@@ -76,10 +76,18 @@ impl Shard {
             let count = number("SLURM_ARRAY_TASK_COUNT")?
                 .ok_or("SLURM_ARRAY_TASK_ID is set without SLURM_ARRAY_TASK_COUNT")?;
             let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let index = id.checked_sub(min).ok_or_else(|| {
-                format!("SLURM_ARRAY_TASK_ID {id} is below SLURM_ARRAY_TASK_MIN {min}")
-            })?;
-            return Ok(Some((Shard::new(index, count)?, "Slurm job array")));
+            let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            // An array `a-b` or `a-b:s`: task ids min, min + step, ...
+            let offset = id
+                .checked_sub(min)
+                .filter(|o| o % step == 0)
+                .ok_or_else(|| {
+                    format!(
+                    "SLURM_ARRAY_TASK_ID {id} is not SLURM_ARRAY_TASK_MIN {min} plus a multiple of \
+                     the step {step} (submit the array as a range `a-b` or `a-b:s`)"
+                )
+                })?;
+            return Ok(Some((Shard::new(offset / step, count)?, "Slurm job array")));
         }
         if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             let count = number("JOB_COMPLETIONS")?.ok_or(
@@ -142,7 +150,9 @@ pub enum MergeError {
 /// Writes a shard's file in `out`.
 pub fn write(out: &Path, header: &ShardHeader, rows: &[RunRow]) -> std::io::Result<PathBuf> {
     let path = out.join(header.shard.file_name());
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    // Written aside and renamed: a merge never sees half a shard.
+    let partial = out.join(format!(".{}.partial", header.shard.file_name()));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&partial)?);
     writeln!(
         f,
         "{}",
@@ -155,7 +165,8 @@ pub fn write(out: &Path, header: &ShardHeader, rows: &[RunRow]) -> std::io::Resu
             serde_json::to_string(r).map_err(std::io::Error::other)?
         )?;
     }
-    f.flush()?;
+    f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&partial, &path)?;
     Ok(path)
 }
 
@@ -311,6 +322,40 @@ mod tests {
     }
 
     #[test]
+    fn a_row_comes_back_from_its_shard_file_bit_for_bit() {
+        // Merged shards give one machine's bytes only if every f64 survives the trip
+        // through JSON (serde_json's `float_roundtrip`).
+        let mut metrics = serde_json::Map::new();
+        for (k, v) in [
+            ("big", 1.234_567_890_123_456_7e21),
+            ("sum", 0.1 + 0.2),
+            ("tiny", 5e-324),
+            ("third", 1.0 / 3.0),
+            ("wei", 123_456_789_012_345_680_000.0),
+        ] {
+            metrics.insert(k.into(), serde_json::Number::from_f64(v).unwrap().into());
+        }
+        let row = RunRow {
+            run: 3,
+            cell: 1,
+            seed: u64::MAX,
+            status: super::super::exec::RunStatus::Passed,
+            invariants_held: true,
+            error: None,
+            metrics,
+        };
+        let back: RunRow = serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap();
+        for (k, v) in &row.metrics {
+            assert_eq!(
+                back.metrics[k].as_f64().unwrap().to_bits(),
+                v.as_f64().unwrap().to_bits(),
+                "{k}"
+            );
+        }
+        assert_eq!(back, row);
+    }
+
+    #[test]
     fn the_index_comes_from_slurm_or_kubernetes() {
         let slurm = [
             ("SLURM_ARRAY_TASK_ID", "3"),
@@ -329,6 +374,24 @@ mod tests {
                 "Kubernetes Indexed Job"
             )))
         );
+        let stepped = [
+            ("SLURM_ARRAY_TASK_ID", "6"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert_eq!(
+            Shard::from_env(env(&stepped)),
+            Ok(Some((Shard { index: 3, count: 4 }, "Slurm job array")))
+        );
+        let off_step = [
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert!(Shard::from_env(env(&off_step))
+            .unwrap_err()
+            .contains("a range"));
         assert_eq!(Shard::from_env(env(&[])), Ok(None));
         let e = Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "1")])).unwrap_err();
         assert!(e.contains("JOB_COMPLETIONS"), "{e}");

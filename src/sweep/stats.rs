@@ -52,7 +52,9 @@ pub fn mean(values: &[f64]) -> f64 {
 }
 
 /// The 95 % percentile-bootstrap interval of the mean: [`BOOTSTRAP_RESAMPLES`]
-/// resamples with replacement drawn from `rng`.
+/// resamples with replacement drawn from `rng`. With few runs (under about ten) it is
+/// too narrow (three runs have only ten distinct resample means), and with one it is
+/// the value itself: read it with the run count beside it.
 pub fn bootstrap_mean(values: &[f64], rng: &mut SimRng) -> (f64, f64) {
     let n = values.len();
     if n == 0 {
@@ -105,8 +107,8 @@ impl MetricSummary {
             median: round6(quantile(&sorted, 0.5)),
             p5: round6(quantile(&sorted, 0.05)),
             p95: round6(quantile(&sorted, 0.95)),
-            min: sorted.first().copied().unwrap_or(f64::NAN),
-            max: sorted.last().copied().unwrap_or(f64::NAN),
+            min: round6(sorted.first().copied().unwrap_or(f64::NAN)),
+            max: round6(sorted.last().copied().unwrap_or(f64::NAN)),
         }
     }
 }

@@ -28,7 +28,10 @@ pub struct ClaimSummary {
     pub share: f64,
     /// Wilson 95 % interval of the share.
     pub share_ci: [f64; 2],
-    /// Whether the share reached `at_least`.
+    /// Seeds the claim is about (`over_seeds`), when it names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_seeds: Option<u64>,
+    /// Whether the share reached `at_least` over at least `over_seeds` runs.
     pub ok: bool,
 }
 
@@ -175,6 +178,8 @@ fn claim(e: &Expectation, runs: &[RunRow]) -> ClaimSummary {
         runs: n,
         share: round6(share),
         share_ci: [round6(lo), round6(hi)],
-        ok: n > 0 && share >= at_least,
+        over_seeds: e.over_seeds,
+        // A claim about 100 seeds is not decided by 10.
+        ok: n > 0 && n >= e.over_seeds.unwrap_or(0) && share >= at_least,
     }
 }
