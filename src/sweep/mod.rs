@@ -12,6 +12,7 @@ pub mod plan;
 pub mod shard;
 pub mod stats;
 pub mod summary;
+pub mod table;
 
 use std::path::Path;
 

@@ -13,6 +13,7 @@ use super::exec::RunRow;
 use super::plan::Resolved;
 use super::stats::MetricSummary;
 use super::summary::{CellSummary, ClaimSummary, SweepReport};
+use super::table::Table;
 use crate::metric::RunMetric;
 use zkarena_harness::report::escape;
 
@@ -89,61 +90,67 @@ pub fn mean_ci(m: &MetricSummary) -> String {
     )
 }
 
-/// The Markdown tables.
-pub fn markdown(report: &SweepReport, metrics: &[String]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "# Sweep `{}`\n", report.plan);
-    if !report.description.is_empty() {
-        let _ = writeln!(s, "{}\n", report.description);
+/// The cells: runs passed, broken, keeping every invariant, and each claim.
+fn cells_table(report: &SweepReport) -> Table {
+    let mut t = Table::new(["cell", "passed", "broke", "invariants held", "claims"]);
+    for c in &report.cells {
+        t.row(
+            vec![
+                c.label.clone(),
+                format!("{}/{}", c.passed, c.runs),
+                c.broke.to_string(),
+                share(c.invariants_held, c.runs, c.invariants_held_ci),
+                claims(c),
+            ],
+            !c.ok(),
+        );
     }
-    let _ = writeln!(
-        s,
-        "{} runs: {} cells x {} seeds ({}), {} proofs. Intervals are 95%: Wilson for shares of runs, a seeded bootstrap for means.\n",
+    t
+}
+
+/// The shown metrics per cell: mean with its interval, median and p5-p95.
+fn metrics_table(report: &SweepReport, metrics: &[String]) -> Table {
+    let mut t = Table::new(std::iter::once("cell".to_string()).chain(metrics.iter().cloned()));
+    for c in &report.cells {
+        let mut row = vec![c.label.clone()];
+        row.extend(metrics.iter().map(|m| match c.metrics.get(m) {
+            Some(x) => format!(
+                "{}\n{} ({}-{})",
+                mean_ci(x),
+                num(x.median),
+                num(x.p5),
+                num(x.p95)
+            ),
+            None => "-".into(),
+        }));
+        t.row(row, false);
+    }
+    t
+}
+
+/// One line on the runs: how many, of what, and how intervals are computed.
+fn runs_line(report: &SweepReport) -> String {
+    format!(
+        "{} runs: {} cells x {} seeds ({}), {} proofs. Intervals are 95%: Wilson for shares of runs, a seeded bootstrap for means.",
         report.runs,
         report.cells.len(),
         report.seeds.len(),
         seed_range(&report.seeds),
         report.proofs
-    );
-    let _ = writeln!(s, "| cell | passed | broke | invariants held | claims |");
-    let _ = writeln!(s, "|---|---|---|---|---|");
-    for c in &report.cells {
-        let _ = writeln!(
-            s,
-            "| {} | {}/{} | {} | {} | {} |",
-            md(&c.label),
-            c.passed,
-            c.runs,
-            c.broke,
-            share(c.invariants_held, c.runs, c.invariants_held_ci),
-            claims(c)
-        );
-    }
-    let _ = writeln!(s, "\n## Metrics: mean [95% interval], median (p5-p95)\n");
-    let _ = writeln!(s, "| cell | {} |", metrics.join(" | "));
-    let _ = writeln!(s, "|---|{}", "---|".repeat(metrics.len()));
-    for c in &report.cells {
-        let cells: Vec<String> = metrics
-            .iter()
-            .map(|m| match c.metrics.get(m) {
-                Some(x) => format!(
-                    "{}, {} ({}-{})",
-                    mean_ci(x),
-                    num(x.median),
-                    num(x.p5),
-                    num(x.p95)
-                ),
-                None => "-".into(),
-            })
-            .collect();
-        let _ = writeln!(s, "| {} | {} |", md(&c.label), cells.join(" | "));
-    }
-    s
+    )
 }
 
-/// Text for a Markdown table cell: its `|` escaped.
-pub fn md(text: &str) -> String {
-    text.replace('|', "\\|")
+/// The Markdown page: the cells, then the shown metrics.
+pub fn markdown(report: &SweepReport, metrics: &[String]) -> String {
+    let mut s = format!("# Sweep `{}`\n\n", report.plan);
+    if !report.description.is_empty() {
+        let _ = writeln!(s, "{}\n", report.description);
+    }
+    let _ = writeln!(s, "{}\n", runs_line(report));
+    s.push_str(&cells_table(report).markdown());
+    s.push_str("\n## Metrics: mean [95% interval], median (p5-p95)\n\n");
+    s.push_str(&metrics_table(report, metrics).markdown());
+    s
 }
 
 /// `1-40` for consecutive seeds, else the list.
@@ -167,7 +174,7 @@ fn claims(c: &CellSummary) -> String {
         .iter()
         .map(|k| format!("{} {}", if k.ok { "ok" } else { "FAILED" }, claim(k)))
         .collect::<Vec<_>>()
-        .join("<br>")
+        .join("\n")
 }
 
 /// A claim with its share and what it needs: `` `x > 0` in 98/100 (98%, 93-99%)
@@ -235,19 +242,11 @@ pub fn csv(plan: &Resolved, rows: &[RunRow]) -> Result<String, csv::Error> {
 /// The HTML page: the tables, and a chart of each shown metric against the first grid
 /// parameter when it is numeric (every run a dot, the mean with its interval a line).
 pub fn html(plan: &Resolved, report: &SweepReport, rows: &[RunRow], metrics: &[String]) -> String {
-    let mut body = String::new();
-    let _ = writeln!(body, "<h1>Sweep {}</h1>", escape(&report.plan));
+    let mut body = format!("<h1>Sweep {}</h1>\n", escape(&report.plan));
     let _ = writeln!(body, "<p>{}</p>", escape(&report.description));
-    let _ = writeln!(
-        body,
-        "<p>{} runs: {} cells x {} seeds ({}), {} proofs. Intervals are 95%: Wilson for shares of runs, a seeded bootstrap for means.</p>",
-        report.runs,
-        report.cells.len(),
-        report.seeds.len(),
-        escape(&seed_range(&report.seeds)),
-        report.proofs
-    );
-    body.push_str(&html_tables(report, metrics));
+    let _ = writeln!(body, "<p>{}</p>", escape(&runs_line(report)));
+    body.push_str(&cells_table(report).html());
+    body.push_str(&metrics_table(report, metrics).html());
     if let Some(axis) = numeric_axis(plan) {
         for m in metrics {
             body.push_str(&chart(plan, report, rows, &axis, m));
@@ -262,47 +261,6 @@ pub fn page(title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}} table{{border-collapse:collapse;font-size:13px;margin:1em 0}} td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}} th{{background:#f3f3f3}} .bad{{color:#b00}}</style></head>\n<body>\n{body}</body></html>\n",
         escape(title)
     )
-}
-
-fn html_tables(report: &SweepReport, metrics: &[String]) -> String {
-    let mut s = String::from("<table><tr><th>cell</th><th>passed</th><th>broke</th><th>invariants held</th><th>claims</th></tr>\n");
-    for c in &report.cells {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
-            escape(&c.label),
-            c.passed,
-            c.runs,
-            c.broke,
-            share(c.invariants_held, c.runs, c.invariants_held_ci),
-            if c.ok() { "" } else { " class=\"bad\"" },
-            escape(&claims(c)).replace("&lt;br&gt;", "<br>")
-        );
-    }
-    s.push_str("</table>\n<table><tr><th>cell</th>");
-    for m in metrics {
-        let _ = write!(s, "<th>{} mean [95%]<br>median (p5-p95)</th>", escape(m));
-    }
-    s.push_str("</tr>\n");
-    for c in &report.cells {
-        let _ = write!(s, "<tr><td>{}</td>", escape(&c.label));
-        for m in metrics {
-            let _ = write!(
-                s,
-                "<td>{}</td>",
-                c.metrics.get(m).map_or("-".into(), |x| format!(
-                    "{}<br>{} ({}-{})",
-                    mean_ci(x),
-                    num(x.median),
-                    num(x.p5),
-                    num(x.p95)
-                ))
-            );
-        }
-        s.push_str("</tr>\n");
-    }
-    s.push_str("</table>\n");
-    s
 }
 
 /// The first grid key, if every value of it is a number.
