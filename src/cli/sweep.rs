@@ -74,7 +74,7 @@ fn progress(total: usize, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_style(
         indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:30}} {{pos}}/{{len}} {what} ({{per_sec}}), {{elapsed}} so far, about {{eta}} left"
+            "{{bar:30}} {{pos}}/{{len}} {what}, {{elapsed}} so far, about {{eta}} left"
         ))
         .expect("a valid template"),
     );
