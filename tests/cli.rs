@@ -206,6 +206,17 @@ fn bad_scenarios_are_exit_2_with_file_path_and_reason() {
             &["`mechanism.slash_bps`", "above 10000"],
         ),
         (
+            // Found by tests/check_fuzz.rs: the second claim of an id reverted at
+            // genesis, after `check` had accepted the file.
+            "same-id.json",
+            GOOD.replace(
+                r#"{ "role": "aggregator", "name": "agg""#,
+                r#"{ "role": "sequencer", "name": "seq2", "id": 1 },
+    { "role": "aggregator", "name": "agg""#,
+            ),
+            &["`cast[1].id`", "sequencer id 1 is `seq`'s already"],
+        ),
+        (
             "fault-kind.json",
             GOOD.replace(
                 r#""workload""#,

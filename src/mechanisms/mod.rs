@@ -14,6 +14,8 @@ pub mod centralized;
 pub mod poe;
 pub mod pos;
 
+use std::collections::BTreeMap;
+
 use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 use zkarena_actors::l1node::L1Node;
@@ -255,6 +257,19 @@ pub(crate) fn validate_sequencers(
                 &format!("cast[{i}].role"),
                 format!("a validator needs the proof_of_stake mechanism, not {mechanism}"),
             ));
+        }
+    }
+    // An id names one sequencer: in batch headers, in chain ids, and in the claim that
+    // binds it to its owner's address (a second claim of an id reverts at genesis).
+    let mut owners: BTreeMap<u64, &str> = BTreeMap::new();
+    for (i, m) in s.cast.iter().enumerate() {
+        if let Some(id) = m.sequencer_id() {
+            if let Some(owner) = owners.insert(id, m.name()) {
+                return Err(bad(
+                    &format!("cast[{i}].id"),
+                    format!("sequencer id {id} is `{owner}`'s already"),
+                ));
+            }
         }
     }
     let sequencers: Vec<&str> = s
