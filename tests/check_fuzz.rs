@@ -32,6 +32,11 @@ const RUN_BOUND: Duration = Duration::from_secs(20);
 /// Most memory the whole test may reach (peak resident set).
 const MEMORY_BOUND_KB: u64 = 2 * 1024 * 1024;
 
+/// True once in `n` draws.
+fn one_in(rng: &mut SimRng, n: u64) -> bool {
+    rng.next_u64().is_multiple_of(n)
+}
+
 /// Values that break careless arithmetic, parsing and allocation.
 fn extreme(rng: &mut SimRng) -> Value {
     let pick = [
@@ -60,12 +65,12 @@ fn extreme(rng: &mut SimRng) -> Value {
 /// Replaces, removes or retypes one value somewhere in `v` (below the top: a file
 /// that is not an object is refused at once, which says nothing new).
 fn mutate(v: &mut Value, rng: &mut SimRng, depth: usize) {
-    let go_deeper = depth == 0 || rng.next_u64() % 3 != 0;
+    let go_deeper = depth == 0 || !one_in(rng, 3);
     match v {
         Value::Object(map) if !map.is_empty() && go_deeper => {
             let keys: Vec<String> = map.keys().cloned().collect();
             let key = &keys[(rng.next_u64() % keys.len() as u64) as usize];
-            if rng.next_u64() % 8 == 0 {
+            if one_in(rng, 8) {
                 map.remove(key);
             } else if let Some(child) = map.get_mut(key) {
                 mutate(child, rng, depth + 1);
@@ -73,7 +78,7 @@ fn mutate(v: &mut Value, rng: &mut SimRng, depth: usize) {
         }
         Value::Array(items) if !items.is_empty() && go_deeper => {
             let k = (rng.next_u64() % items.len() as u64) as usize;
-            if rng.next_u64() % 8 == 0 {
+            if one_in(rng, 8) {
                 let copy = items[k].clone();
                 items.push(copy);
             } else {
@@ -82,7 +87,7 @@ fn mutate(v: &mut Value, rng: &mut SimRng, depth: usize) {
         }
         // Mostly a plausible change (a number scaled or nudged, a flag flipped),
         // which `check` often accepts; else an extreme value.
-        Value::Number(n) if rng.next_u64() % 4 != 0 => {
+        Value::Number(n) if !one_in(rng, 4) => {
             let x = n.as_f64().unwrap_or(0.0);
             let factors = [0.0, 0.5, 2.0, 3.0, 10.0, 1000.0];
             let y = match rng.next_u64() % 3 {
@@ -96,7 +101,7 @@ fn mutate(v: &mut Value, rng: &mut SimRng, depth: usize) {
                 json!(y.round() as u64)
             };
         }
-        Value::Bool(b) if rng.next_u64() % 2 == 0 => *b = !*b,
+        Value::Bool(b) if one_in(rng, 2) => *b = !*b,
         _ => *v = extreme(rng),
     }
 }
