@@ -67,6 +67,13 @@ enum Command {
     },
     /// List the shipped scenarios and sweep plans.
     List,
+    /// Print the JSON Schema of scenario or sweep plan files (as in docs/), for
+    /// editors to validate and complete them.
+    Schema {
+        /// `scenario` or `plan`.
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
     /// Validate a scenario without running it.
     #[command(after_help = EXIT_CODES)]
     Check {
@@ -117,6 +124,15 @@ struct SweepArgs {
     /// Prover worker threads per run.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+}
+
+/// Which files a schema describes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaOf {
+    /// Scenario files.
+    Scenario,
+    /// Sweep plan files.
+    Plan,
 }
 
 #[derive(Subcommand)]
@@ -286,6 +302,13 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             check,
             jobs,
         } => return sweeping::scorecard(seeds, &out, check.as_deref(), jobs),
+        Command::Schema { of } => {
+            let schema = match of {
+                SchemaOf::Scenario => zkarena::scenario::json_schema(),
+                SchemaOf::Plan => zkarena::sweep::plan::json_schema(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+        }
         Command::List => {
             println!("scenarios (zkarena run <name>, zkarena sweep <name>):");
             for (name, description) in zkarena::scenario::shipped() {

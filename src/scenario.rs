@@ -22,7 +22,7 @@ use zkarena_harness::sim::Fault;
 use zkarena_harness::zk::ProofMode;
 
 /// The L2 at genesis.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct L2Genesis {
     /// Account tree depth.
@@ -62,7 +62,7 @@ fn default_slots() -> u64 {
 /// One member of the cast: its role (`"role"`), its name, and the parameters of the
 /// actor that plays it, which own their defaults (flattened: a file writes them beside
 /// the name).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CastMember {
     /// A sequencer.
@@ -206,7 +206,7 @@ impl CastMember {
 }
 
 /// The users and their traffic.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Number of users (named user-0, user-1, ...).
@@ -244,7 +244,7 @@ fn default_fee() -> [u64; 2] {
 }
 
 /// A comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Op {
     /// Equal.
     #[serde(rename = "==")]
@@ -291,7 +291,7 @@ impl Op {
 /// [`crate::metric`]: run-wide ([`crate::metric::RunMetric`]), `<actor>.<field>`
 /// ([`crate::metric::ActorField`]), and the mechanism section's (e.g. proof of stake's
 /// `slots_canonical`), refused at `check` under another mechanism.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     /// Metric.
@@ -361,7 +361,7 @@ impl Expectation {
 }
 
 /// A scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Name (defaults to the file's stem).
@@ -507,6 +507,13 @@ fn nearest(arg: &str) -> Vec<String> {
         .take(3)
         .map(|(_, n)| n.to_string())
         .collect()
+}
+
+/// The JSON Schema of scenario files (`docs/scenario.schema.json`, `zkarena schema
+/// scenario`), generated from the types: editors validate and complete scenarios with
+/// it.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Scenario)).expect("a schema serializes")
 }
 
 impl Scenario {

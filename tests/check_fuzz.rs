@@ -2,7 +2,7 @@
 //! with extreme values, wrong types and missing pieces. Every mutant `check` refuses
 //! must say where (a JSON path or a line); every mutant it accepts must run (dev proofs,
 //! its first slots) to the end without a panic, within a time bound and, for the whole
-//! test, a memory bound.
+//! test, a memory bound; and the published JSON Schema must accept it too.
 
 use std::time::{Duration, Instant};
 
@@ -117,6 +117,9 @@ fn peak_rss_kb() -> Option<u64> {
 fn every_mutant_check_accepts_runs_to_the_end_and_every_refusal_says_where() {
     let shipped = shipped_sources();
     let cases = from_env("FUZZ_CASES", CASES as u64) as usize;
+    // The published schema may be looser than `check` (it cannot say that names are
+    // unique), never stricter: an editor must not flag a file zkarena runs.
+    let schema = jsonschema::validator_for(&zkarena::scenario::json_schema()).unwrap();
     let mut rng = SimRng::stream(from_env("FUZZ_SEED", 17), "check-fuzz");
     let (mut accepted, mut refused) = (0, 0);
     let opts = RunOptions {
@@ -147,6 +150,12 @@ fn every_mutant_check_accepts_runs_to_the_end_and_every_refusal_says_where() {
             }
             Ok(mut s) => {
                 accepted += 1;
+                let complaints: Vec<String> =
+                    schema.iter_errors(&v).map(|e| e.to_string()).collect();
+                assert!(
+                    complaints.is_empty(),
+                    "{label}: check accepts it, the schema does not: {complaints:?}"
+                );
                 s.proof_mode = ProofMode::Dev;
                 s.slots = s.slots.min(SLOTS);
                 let started = Instant::now();

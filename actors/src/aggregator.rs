@@ -18,7 +18,7 @@ use crate::msg::{BlockFollower, L1Tag, Msg, Outbox, ProofFailure, ProveJob, Roll
 use crate::node::Role;
 
 /// A prover's hardware: a deterministic latency model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hardware {
     /// Circuit rows proven per simulated second.
@@ -38,7 +38,9 @@ impl Hardware {
 }
 
 /// What an aggregator does with its proofs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Posts the proof it made.
@@ -50,7 +52,9 @@ pub enum Strategy {
 }
 
 /// Where an aggregator puts its proofs on L1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProofDa {
     /// In blobs: the transaction's gas does not depend on the proof's bytes (real
@@ -64,7 +68,7 @@ pub enum ProofDa {
 }
 
 /// How an aggregator behaves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AggregatorParams {
     /// Hardware.

@@ -15,7 +15,9 @@ use zkarena_harness::l2::{Batch, Deposit, L2Tx, UserTx};
 use crate::msg::RollupEvent;
 
 /// How a sequencer orders transactions (the seed's fee discussion).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Highest tip first (the seed's proposal: the tip is the sequencer's reward).

@@ -21,7 +21,7 @@ use crate::msg::{BlockFollower, L1Tag, Msg, Outbox, RollupEvent};
 use crate::node::{PoolChanges, Role};
 
 /// How a sequencer behaves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SequencerParams {
     /// Its id (what users' chain ids name).
@@ -50,7 +50,9 @@ pub struct SequencerParams {
 pub use crate::builder::{l2_gas, Policy};
 
 /// Where a sequencer posts its batches' data.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Da {
     /// In calldata (`sequenceBatch`).

@@ -33,7 +33,7 @@ use crate::scenario::{CastMember, Scenario, ScenarioError};
 /// The mechanism under test, as a scenario names it (`"mechanism": {"kind": ...}`).
 /// Registering a mechanism = a variant here, its arm in [`MechanismConfig::rules`] and
 /// its default in [`MechanismConfig::registered`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MechanismConfig {
     /// One sequencer named at deployment; anyone proves (the baseline).

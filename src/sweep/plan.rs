@@ -25,7 +25,7 @@ pub const MAX_RUNS: u64 = 100_000;
 pub const DEFAULT_SEEDS: u64 = 20;
 
 /// A sweep plan, as written.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Name (defaults to the file's stem).
@@ -63,7 +63,7 @@ pub struct Plan {
 }
 
 /// A reference line on the charts' x axis.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mark {
     /// Where, in the first grid parameter's unit.
@@ -83,7 +83,7 @@ fn default_proofs() -> ProofMode {
 }
 
 /// A plan's seeds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Seeds {
     /// This many, counting up from the plan's `seed`.
@@ -248,6 +248,11 @@ pub fn parse(text: &str, file: &str, stem: &str) -> Result<Plan, PlanError> {
         plan.name = stem.into();
     }
     Ok(plan)
+}
+
+/// The JSON Schema of sweep plans (`docs/plan.schema.json`, `zkarena schema plan`).
+pub fn json_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(Plan)).expect("a schema serializes")
 }
 
 /// The plan that sweeps one scenario over `seeds` seeds from `first` (by default the

@@ -20,7 +20,7 @@ use crate::msg::{L1Tag, Msg, Outbox};
 use crate::node::Role;
 
 /// How a copier behaves.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CopierParams {
     /// Its L1 tip as a multiple of the victim's.

@@ -22,7 +22,7 @@ use crate::node::Role;
 use crate::l1sender::L1Sender;
 
 /// How a frontrunner behaves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FrontrunnerParams {
     /// Its sequencer id.

@@ -9,7 +9,7 @@ use super::rng::SimRng;
 use super::time::SimTime;
 
 /// Which messages a link fault touches; an absent field matches anything.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// Sender name.
@@ -32,7 +32,7 @@ impl Link {
 }
 
 /// One scripted fault. Windows are `[from_ms, until_ms)` in simulated milliseconds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// Messages on the link arrive `ms` later.

@@ -64,7 +64,9 @@ pub fn shape_for(txs: usize) -> Option<usize> {
 }
 
 /// Whether proofs are real.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProofMode {
     /// Real plonky2 proofs.

@@ -12,7 +12,7 @@ use crate::run::{cast_address, RunError};
 use crate::scenario::{CastMember, Scenario, ScenarioError};
 
 /// The centralized mechanism's parameters (none).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Centralized {}
 

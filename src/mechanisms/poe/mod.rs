@@ -14,7 +14,7 @@ use crate::run::{cast_address, RunError};
 use crate::scenario::{Scenario, ScenarioError};
 
 /// Proof of Efficiency's parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofOfEfficiency {
     /// Initial batch fee, in 1e-9 network token (like gwei).

@@ -15,7 +15,7 @@ use zkarena_harness::l2::tx::{deterministic_key, key_address};
 use zkarena_harness::report::Report;
 
 /// PoS leader election's parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofOfStake {
     /// L1 blocks per L2 slot.

@@ -54,7 +54,9 @@ pub const VALIDATOR: zkarena_harness::report::RoleKind =
 
 /// What a validator does; everything but `honest` makes it a member of the stake
 /// cartel (the attacker).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CartelStrategy {
     /// Builds on the canonical head and attests to every valid block that extends it.
@@ -82,7 +84,7 @@ impl CartelStrategy {
 }
 
 /// How a validator behaves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidatorParams {
     /// Its sequencer id in the blocks it builds.
