@@ -54,6 +54,9 @@ fn every_shipped_scenario_and_plan_fits_its_schema() {
     }
 }
 
+/// A change to a scenario's JSON.
+type Change = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn the_scenario_schema_refuses_what_check_refuses_for_its_shape() {
     let schema = validator(&zkarena::scenario::json_schema());
@@ -65,7 +68,7 @@ fn the_scenario_schema_refuses_what_check_refuses_for_its_shape() {
             .1,
     )
     .unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         (
             "an unknown top-level field",
             Box::new(|v| v["slotz"] = json!(3)),
