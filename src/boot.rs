@@ -23,7 +23,7 @@ pub struct BootSummary {
     /// The depositor account.
     pub depositor: alloy_primitives::Address,
     /// Deposits queued in the bridge.
-    pub deposit_count: U256,
+    pub deposit_count: u64,
     /// The bridge's running deposit hash.
     pub deposit_hash: alloy_primitives::B256,
     /// The block that carried the deposits.
@@ -43,8 +43,25 @@ pub struct BlockSummary {
     pub base_fee: u64,
     /// Gas used.
     pub gas_used: u64,
-    /// Transactions: hash, gas used, outcome.
-    pub transactions: Vec<String>,
+    /// Transactions, in block order.
+    pub transactions: Vec<TxSummary>,
+}
+
+/// A transaction of the block: numbers as numbers (`--json`), one line as text.
+#[derive(Debug, Serialize)]
+pub struct TxSummary {
+    /// Hash.
+    pub hash: alloy_primitives::B256,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Outcome (`Success`, or the revert with its reason).
+    pub status: String,
+}
+
+impl std::fmt::Display for TxSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} gas={} {}", self.hash, self.gas_used, self.status)
+    }
 }
 
 impl From<&Block> for BlockSummary {
@@ -57,7 +74,11 @@ impl From<&Block> for BlockSummary {
             transactions: b
                 .receipts
                 .iter()
-                .map(|r| format!("{} gas={} {:?}", r.tx_hash, r.gas_used, r.status))
+                .map(|r| TxSummary {
+                    hash: r.tx_hash,
+                    gas_used: r.gas_used,
+                    status: format!("{:?}", r.status),
+                })
                 .collect(),
         }
     }
@@ -97,14 +118,15 @@ pub fn boot(seed: u64) -> Result<BootSummary, ChainError> {
         TxRequest::call(depositor, deployment.bridge, eth_deposit.abi_encode()).value(eth),
     )?;
     let block = BlockSummary::from(chain.seal_block());
-    let deposit_count =
+    let deposit_count: U256 =
         chain.call_sol(depositor, deployment.bridge, &Bridge::depositCountCall {})?;
     let deposit_hash = chain.call_sol(depositor, deployment.bridge, &Bridge::depositHashCall {})?;
     Ok(BootSummary {
         chain_id: chain.config().chain_id,
         deployment,
         depositor,
-        deposit_count,
+        // The bridge counts in uint256; two deposits fit a u64.
+        deposit_count: deposit_count.saturating_to(),
         deposit_hash,
         block,
         state_root: chain.state_root(),

@@ -414,6 +414,10 @@ impl Report {
         let _ = writeln!(s, "  {}", self.description);
         let _ = writeln!(
             s,
+            "  units: L1 gas in gas; L1 fees in gwei of ETH; tokens: the network token's balance change in 1e-9 token; L2 fees in L2 units"
+        );
+        let _ = writeln!(
+            s,
             "\n{:<14} {:<11} {:>10} {:>16} {:>14} {:>10} {:>8} {:>8} {:>7}",
             "actor",
             "role",
@@ -441,15 +445,27 @@ impl Report {
             );
         }
         let verified = self.batches.iter().filter(|b| b.prover.is_some()).count();
-        let fates = |f: Fate| self.transactions.iter().filter(|t| t.fate == f).count();
+        // Users' transactions apart from bridge deposits: the users' column sums to them.
+        let users = |f: Fate| {
+            self.transactions
+                .iter()
+                .filter(|t| t.fate == f && t.sender != "bridge")
+                .count()
+        };
+        let deposits = self
+            .transactions
+            .iter()
+            .filter(|t| t.sender == "bridge")
+            .count();
         let _ = writeln!(
             s,
-            "\nbatches: {} sequenced, {} verified; L2 txs: {} applied, {} skipped, {} pending",
+            "\nbatches: {} sequenced, {} verified; users' L2 txs: {} applied, {} skipped, {} pending; {} bridge deposits",
             self.batches.len(),
             verified,
-            fates(Fate::Applied),
-            fates(Fate::Skipped),
-            fates(Fate::Pending)
+            users(Fate::Applied),
+            users(Fate::Skipped),
+            users(Fate::Pending),
+            deposits
         );
         let c = &self.scorecard;
         let _ = writeln!(

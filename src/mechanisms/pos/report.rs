@@ -165,9 +165,17 @@ impl PosReport {
             p.slashed_slots,
             p.liveness_gap_slots
         );
+        // What honest validators lost in all: slashed stake less what honest
+        // reporters got back (negative when reporting earned more than was slashed).
+        let honest_net_loss: i128 = p
+            .validators
+            .iter()
+            .filter(|v| !v.cartel)
+            .map(|v| i128::from(v.stake_start) - i128::from(v.stake_end))
+            .sum();
         let _ = writeln!(
             s,
-            "  slashed: honest {} ({:.2}% of honest stake), cartel {}; cartel reporter rewards {}",
+            "  slashed (1e-9 token): honest {} ({:.2}% of honest stake; net loss {honest_net_loss} after honest reporters' rewards), cartel {}; cartel reporter rewards {}",
             p.honest_slashed,
             p.honest_stake_slashed_pct,
             p.cartel_slashed,
@@ -199,7 +207,10 @@ impl PosReport {
             );
         }
         let strip: String = p.timeline.iter().map(|t| t.outcome.letter()).collect();
-        let _ = writeln!(s, "  slots: {strip}");
+        let _ = writeln!(
+            s,
+            "  slots: {strip}  (C canonical, S slashed, U uncled, . still open)"
+        );
         s
     }
 }
