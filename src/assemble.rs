@@ -327,8 +327,8 @@ pub(crate) fn assemble(
     };
     let batches = batch_reports(&seen, &name_of);
     let (transactions, vanished) = tx_reports(&end, &inclusions);
-    let published = net
-        .with(L1, |n: &mut L1Node| n.published_blocks())
+    let (published, last_l1_block) = net
+        .with(L1, |n: &mut L1Node| (n.published_blocks(), n.chain().head().number))
         .expect("the L1 node is in every cast");
     let sent = end.sent.len() as u64;
     instrument_invariants(
@@ -366,6 +366,7 @@ pub(crate) fn assemble(
         proof_mode: s.proof_mode,
         duration_ms,
         l1_blocks: blocks,
+        last_l1_block,
         final_root: final_root.to_string(),
         actors: end.actors,
         batches,
@@ -669,7 +670,7 @@ mod tests {
     }
 
     const EMPTY_REPORT: &str = r#"{"scenario": "", "description": "", "mechanism": "", "seed": 0,
-        "proof_mode": "dev", "duration_ms": 0, "l1_blocks": 0, "final_root": "", "actors": [],
+        "proof_mode": "dev", "duration_ms": 0, "l1_blocks": 0, "last_l1_block": 0, "final_root": "", "actors": [],
         "batches": [], "transactions": [], "invariants": [], "faults": [], "expectations": [],
         "scorecard": {"finalized_invalid_roots": 0, "worst_inclusion_delay_ms": 0,
         "never_included": 0, "targeted_txs": 0, "targeted_worst_delay_ms": 0,

@@ -326,6 +326,9 @@ pub struct Report {
     pub duration_ms: u64,
     /// L1 blocks sealed.
     pub l1_blocks: u64,
+    /// Number of the last L1 block (the run's blocks are the last `l1_blocks`; those
+    /// before are genesis: deployment, funding, staking).
+    pub last_l1_block: u64,
     /// The final verified state root (hex).
     pub final_root: String,
     /// Actors by name.
@@ -403,12 +406,14 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{} ({}), seed {}, {:?} proofs: {} L1 blocks, {} s",
+            "{} ({}), seed {}, {:?} proofs: {} L1 blocks (numbers {} to {}; those before are genesis), {} s",
             self.scenario,
             self.mechanism,
             self.seed,
             self.proof_mode,
             self.l1_blocks,
+            (self.last_l1_block + 1).saturating_sub(self.l1_blocks),
+            self.last_l1_block,
             self.duration_ms / 1000
         );
         let _ = writeln!(s, "  {}", self.description);
