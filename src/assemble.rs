@@ -328,7 +328,9 @@ pub(crate) fn assemble(
     let batches = batch_reports(&seen, &name_of);
     let (transactions, vanished) = tx_reports(&end, &inclusions);
     let (published, last_l1_block) = net
-        .with(L1, |n: &mut L1Node| (n.published_blocks(), n.chain().head().number))
+        .with(L1, |n: &mut L1Node| {
+            (n.published_blocks(), n.chain().head().number)
+        })
         .expect("the L1 node is in every cast");
     let sent = end.sent.len() as u64;
     instrument_invariants(

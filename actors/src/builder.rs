@@ -197,7 +197,7 @@ impl Builder {
         self.pool.retain(|p| {
             let u = p.user();
             let next = state.account(u.from).map_or(0, |a| a.nonce);
-            !done.contains(&p.tx.hash()) && u.nonce >= next
+            !done.contains(&p.hash) && u.nonce >= next
         });
         let consumed = self.state.deposits_consumed();
         while self.deposits.front().is_some_and(|d| d.index < consumed) {
