@@ -117,7 +117,7 @@ fn tx_reports(end: &ActorsAtEnd, inclusions: &BTreeMap<B256, Inclusion>) -> (Vec
     for (h, i) in inclusions.iter().filter(|(_, i)| i.kind == "deposit") {
         transactions.push(TxReport {
             id: short(h),
-            sender: "bridge".into(),
+            sender: zkarena_harness::report::BRIDGE.into(),
             kind: "deposit".into(),
             fate: if i.applied {
                 Fate::Applied

@@ -182,13 +182,7 @@ impl Metric {
 }
 
 fn run_metric(report: &Report, m: RunMetric) -> f64 {
-    let fates = |f: Fate| {
-        report
-            .transactions
-            .iter()
-            .filter(|t| t.fate == f && t.sender != "bridge")
-            .count() as f64
-    };
+    let fates = |f: Fate| report.user_txs(f) as f64;
     let c = &report.scorecard;
     match m {
         RunMetric::BatchesSequenced => report.batches.len() as f64,

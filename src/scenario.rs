@@ -488,8 +488,8 @@ fn shipped_file(name: &str) -> String {
 }
 
 /// Whether `arg` names a file (it has a `/` or ends in `.json`) rather than a shipped
-/// scenario.
-fn is_path(arg: &str) -> bool {
+/// scenario or plan.
+pub(crate) fn is_path(arg: &str) -> bool {
     arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR) || arg.ends_with(".json")
 }
 
@@ -507,6 +507,32 @@ fn nearest(arg: &str) -> Vec<String> {
         .take(3)
         .map(|(_, n)| n.to_string())
         .collect()
+}
+
+/// Deserializes JSON text strictly (scenarios and sweep plans): the error names the
+/// file, the JSON path, the line and the column, and what was expected.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &str,
+) -> Result<T, ScenarioError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, column) = (inner.line(), inner.column());
+        let message = inner.to_string();
+        let message = message
+            .strip_suffix(&format!(" at line {line} column {column}"))
+            .unwrap_or(&message)
+            .to_string();
+        ScenarioError::Parse {
+            file: file.into(),
+            path,
+            line,
+            column,
+            message,
+        }
+    })
 }
 
 /// The JSON Schema of scenario files (`docs/scenario.schema.json`, `zkarena schema
@@ -544,27 +570,7 @@ impl Scenario {
 
     /// Parses scenario JSON; `file` names it in errors, `stem` is the default name.
     pub fn parse(text: &str, file: &str, stem: &str) -> Result<Self, ScenarioError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let (line, column) = (inner.line(), inner.column());
-            let message = inner.to_string();
-            let message = message
-                .strip_suffix(&format!(" at line {line} column {column}"))
-                .unwrap_or(&message)
-                .to_string();
-            ScenarioError::Parse {
-                file: file.into(),
-                path,
-                line,
-                column,
-                message,
-            }
-        })?;
-        if s.name.is_empty() {
-            s.name = stem.into();
-        }
+        let s = parse_json::<Scenario>(text, file)?.named(stem);
         s.validate(file)?;
         Ok(s)
     }
@@ -576,17 +582,23 @@ impl Scenario {
         file: &str,
         stem: &str,
     ) -> Result<Self, ScenarioError> {
-        let mut s: Scenario =
+        let s: Scenario =
             serde_path_to_error::deserialize(json).map_err(|e| ScenarioError::Invalid {
                 file: file.into(),
                 path: e.path().to_string(),
                 message: e.into_inner().to_string(),
             })?;
-        if s.name.is_empty() {
-            s.name = stem.into();
-        }
+        let s = s.named(stem);
         s.validate(file)?;
         Ok(s)
+    }
+
+    /// The scenario, named `stem` if it names itself nothing.
+    fn named(mut self, stem: &str) -> Self {
+        if self.name.is_empty() {
+            self.name = stem.into();
+        }
+        self
     }
 
     /// Checks what the types cannot: names unique and known, bounds.

@@ -26,14 +26,17 @@ pub const DEFAULT_SEEDS: u64 = 100;
 /// The plan: every registered mechanism's shipped scenarios over `seeds` seeds from 1,
 /// with dev proofs.
 pub fn plan(seeds: u64) -> Plan {
+    // Each shipped scenario's mechanism, parsed once.
+    let shipped: Vec<(&str, &str)> = shipped_sources()
+        .iter()
+        .filter_map(|(name, _)| Some((*name, Scenario::load(name).ok()?.mechanism.name())))
+        .collect();
     let mut scenarios = Vec::new();
     for mechanism in MechanismConfig::registered() {
         let rules = mechanism.rules();
-        let mut mine: Vec<&str> = shipped_sources()
+        let mut mine: Vec<&str> = shipped
             .iter()
-            .filter(|(name, _)| {
-                Scenario::load(name).is_ok_and(|s| s.mechanism.name() == rules.name())
-            })
+            .filter(|(_, m)| *m == rules.name())
             .map(|(name, _)| *name)
             .collect();
         // The baseline first, the rest by name.

@@ -195,7 +195,7 @@ pub enum Fate {
 pub struct TxReport {
     /// First 8 bytes of its hash, hex.
     pub id: String,
-    /// Sender (actor name, or "bridge" for deposits).
+    /// Sender (actor name, or [`BRIDGE`] for deposits).
     pub sender: String,
     /// Kind.
     pub kind: String,
@@ -309,6 +309,9 @@ pub struct ExpectationReport {
     pub population: Option<String>,
 }
 
+/// The sender a report gives bridge deposits.
+pub const BRIDGE: &str = "bridge";
+
 /// The outcome of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -401,6 +404,14 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report serializes")
     }
 
+    /// Users' transactions (bridge deposits apart) whose fate is `fate`.
+    pub fn user_txs(&self, fate: Fate) -> usize {
+        self.transactions
+            .iter()
+            .filter(|t| t.fate == fate && t.sender != BRIDGE)
+            .count()
+    }
+
     /// The terminal summary.
     pub fn table(&self) -> String {
         let mut s = String::new();
@@ -451,25 +462,19 @@ impl Report {
         }
         let verified = self.batches.iter().filter(|b| b.prover.is_some()).count();
         // Users' transactions apart from bridge deposits: the users' column sums to them.
-        let users = |f: Fate| {
-            self.transactions
-                .iter()
-                .filter(|t| t.fate == f && t.sender != "bridge")
-                .count()
-        };
         let deposits = self
             .transactions
             .iter()
-            .filter(|t| t.sender == "bridge")
+            .filter(|t| t.sender == BRIDGE)
             .count();
         let _ = writeln!(
             s,
             "\nbatches: {} sequenced, {} verified; users' L2 txs: {} applied, {} skipped, {} pending; {} bridge deposits",
             self.batches.len(),
             verified,
-            users(Fate::Applied),
-            users(Fate::Skipped),
-            users(Fate::Pending),
+            self.user_txs(Fate::Applied),
+            self.user_txs(Fate::Skipped),
+            self.user_txs(Fate::Pending),
             deposits
         );
         let c = &self.scorecard;

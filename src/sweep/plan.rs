@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::path::JsonPath;
 use crate::metric::Metric;
-use crate::scenario::{shipped_sources, Expectation, Scenario, ScenarioError};
+use crate::scenario::{is_path, parse_json, shipped_sources, Expectation, Scenario, ScenarioError};
 use zkarena_harness::zk::ProofMode;
 
 /// Most runs a plan may ask for. A run's row is about 2 KB and a summary holds every
@@ -192,8 +192,7 @@ pub enum Target {
 /// Loads `arg`: a shipped plan's or scenario's name, or a file holding either (a file
 /// with a `mechanism` is a scenario).
 pub fn load(arg: &str) -> Result<Target, PlanError> {
-    let is_path = arg.contains('/') || arg.ends_with(".json");
-    if !is_path {
+    if !is_path(arg) {
         if let Some((name, text)) = shipped_plans().iter().find(|(n, _)| *n == arg) {
             let file = format!("{name} (shipped plan)");
             return Ok(Target::Plan(
@@ -232,18 +231,7 @@ pub fn load(arg: &str) -> Result<Target, PlanError> {
 
 /// Parses plan JSON; `file` names it in errors, `stem` is the default name.
 pub fn parse(text: &str, file: &str, stem: &str) -> Result<Plan, PlanError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let mut plan: Plan = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ScenarioError::Parse {
-            file: file.into(),
-            path,
-            line: inner.line(),
-            column: inner.column(),
-            message: inner.to_string(),
-        }
-    })?;
+    let mut plan: Plan = parse_json(text, file)?;
     if plan.name.is_empty() {
         plan.name = stem.into();
     }
@@ -405,6 +393,8 @@ impl Plan {
                 .map_err(|m| bad(key, m))?;
         }
         let label = format!("{file}: {} at {}", base.name, Value::Object(params.clone()));
+        // Checked before the knobs too: their arithmetic (sums of stakes) relies on the
+        // scenario's bounds.
         let mut run = Scenario::from_value(json, &label, &base.name).map_err(|e| {
             bad(
                 params.keys().next().map_or("", String::as_str),
@@ -460,9 +450,8 @@ fn base_scenarios(r: &Value, dir: Option<&Path>) -> Result<Vec<Scenario>, String
             Ok(found)
         }
         Value::String(name) => {
-            let is_path = name.contains('/') || name.ends_with(".json");
             let arg = match dir {
-                Some(d) if is_path && Path::new(name).is_relative() => d.join(name),
+                Some(d) if is_path(name) && Path::new(name).is_relative() => d.join(name),
                 _ => PathBuf::from(name),
             };
             Scenario::load(&arg)

@@ -16,17 +16,21 @@ pub const KNOBS: &[Knob] = &[Knob {
     apply: cartel_share_knob,
 }];
 
+/// Whether `m` is a validator of the stake cartel.
+fn in_cartel(m: &CastMember) -> bool {
+    m.validator().is_some_and(|p| p.strategy.is_cartel())
+}
+
 fn cartel_share_knob(s: &mut Scenario, value: &Value) -> Result<(), String> {
     let pct = value
         .as_u64()
         .filter(|p| *p <= 95)
         .ok_or_else(|| format!("{value} is not a whole percentage in 0..=95"))?;
-    let is_cartel = |m: &CastMember| m.validator().is_some_and(|p| p.strategy.is_cartel());
     let validators = s
         .cast
         .iter()
         .filter(|m| matches!(m, CastMember::Validator { .. }));
-    let cartel = validators.clone().filter(|m| is_cartel(m)).count();
+    let cartel = validators.clone().filter(|m| in_cartel(m)).count();
     if cartel == 0 || cartel == validators.count() {
         return Err(
             "needs both cartel validators (a strategy other than honest) and honest ones".into(),
@@ -40,7 +44,6 @@ fn cartel_share_knob(s: &mut Scenario, value: &Value) -> Result<(), String> {
 /// the rest evenly among the honest validators); members left without stake leave the
 /// cast.
 pub fn set_cartel_share(s: &mut Scenario, pct: u64) {
-    let is_cartel = |m: &CastMember| m.validator().is_some_and(|p| p.strategy.is_cartel());
     let total: u64 = s
         .cast
         .iter()
@@ -49,14 +52,14 @@ pub fn set_cartel_share(s: &mut Scenario, pct: u64) {
             _ => 0,
         })
         .sum();
-    let cartel = s.cast.iter().filter(|m| is_cartel(m)).count() as u64;
+    let cartel = s.cast.iter().filter(|m| in_cartel(m)).count() as u64;
     let honest = s
         .cast
         .iter()
-        .filter(|m| matches!(m, CastMember::Validator { .. }) && !is_cartel(m))
+        .filter(|m| matches!(m, CastMember::Validator { .. }) && !in_cartel(m))
         .count() as u64;
     let cartel_total = total * pct / 100;
-    let flags: Vec<bool> = s.cast.iter().map(is_cartel).collect();
+    let flags: Vec<bool> = s.cast.iter().map(in_cartel).collect();
     for (m, cartel_member) in s.cast.iter_mut().zip(flags) {
         if let CastMember::Validator { stake, .. } = m {
             *stake = if cartel_member {
