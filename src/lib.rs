@@ -15,6 +15,7 @@ pub mod run;
 pub mod scenario;
 pub mod scorecard;
 pub mod sweep;
+pub mod view;
 
 /// The names a test or tool usually needs.
 pub mod prelude {

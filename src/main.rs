@@ -28,7 +28,7 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Directory for report.json, trace.jsonl and timeline.html.
+        /// Directory for report.json, trace.jsonl, trace.perfetto.json and timeline.html.
         #[arg(long, default_value = "out")]
         out: std::path::PathBuf,
         /// Use dev proofs instead of real plonky2 proofs.
@@ -162,7 +162,7 @@ fn broken(
     if let zkarena::run::RunError::Panicked { trace, .. } = err {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         // No report of an earlier run may stand beside this trace.
-        for stale in ["report.json", "timeline.html"] {
+        for stale in ["report.json", "timeline.html", "trace.perfetto.json"] {
             let _ = std::fs::remove_file(out.join(stale));
         }
         let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
@@ -252,13 +252,14 @@ fn run(
     std::fs::write(out.join("report.json"), outcome.report.to_json() + "\n")?;
     let mut trace = std::io::BufWriter::new(std::fs::File::create(out.join("trace.jsonl"))?);
     zkarena::harness::sim::trace::write_jsonl(&outcome.trace, &mut trace)?;
-    std::fs::write(
-        out.join("timeline.html"),
-        outcome.report.html(&outcome.trace),
-    )?;
+    std::fs::write(out.join("timeline.html"), zkarena::view::html(&outcome))?;
+    let mut perfetto =
+        std::io::BufWriter::new(std::fs::File::create(out.join("trace.perfetto.json"))?);
+    zkarena::view::perfetto::write(&outcome, &mut perfetto)?;
+    std::io::Write::flush(&mut perfetto)?;
     print!("{}", outcome.report.table());
     println!(
-        "wrote {}/report.json, trace.jsonl, timeline.html",
+        "wrote {}/report.json, trace.jsonl, trace.perfetto.json, timeline.html",
         out.display()
     );
     if let Some(v) = &outcome.violation {

@@ -24,7 +24,7 @@ use zkarena_harness::l2::tx::{deterministic_key, key_address, key_to_u128, l2_ke
 use zkarena_harness::report::{ExpectationReport, Report};
 use zkarena_harness::sim::{FaultPlan, SimTime, TraceEntry};
 use zkarena_harness::zk::precompile::{install, VerifierRegistry};
-use zkarena_harness::zk::{digest_to_b256, ProofMode, Prover, SHAPES};
+use zkarena_harness::zk::{digest_to_b256, ProofMode, SHAPES};
 
 use crate::assemble::{assemble, valuation, FateWatch, CAST_TOKENS};
 use crate::mechanisms::{CastContext, Deployed, Genesis, Routing};
@@ -60,6 +60,57 @@ pub struct Outcome {
     pub trace: Vec<TraceEntry>,
     /// The violation that stopped the run, if any.
     pub violation: Option<Violation>,
+    /// Every L1 block of the run (not the genesis blocks), as charts draw them.
+    pub l1_blocks: Vec<BlockPoint>,
+    /// Events waiting in the queue at each slot's start: (simulated ms, events).
+    pub queue_depths: Vec<(u64, u64)>,
+}
+
+/// One L1 block of the run, as the timeline and the trace export draw it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BlockPoint {
+    /// Block number.
+    pub number: u64,
+    /// Simulated milliseconds when it was sealed.
+    pub t_ms: u64,
+    /// Base fee (wei per gas).
+    pub base_fee: u64,
+    /// Blob base fee (wei per blob gas).
+    pub blob_base_fee: u128,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Blob gas used.
+    pub blob_gas_used: u64,
+    /// Transactions included.
+    pub txs: u64,
+    /// Transactions left in the mempool after it.
+    pub pending_after: u64,
+}
+
+/// The run's L1 blocks, from the L1 node's seal times and the chain.
+fn block_points(net: &mut Testnet) -> Vec<BlockPoint> {
+    net.with(zkarena_actors::msg::L1, |n: &mut L1Node| {
+        n.sealed()
+            .iter()
+            .filter_map(|s| {
+                let b = n.chain().block(s.number)?;
+                Some(BlockPoint {
+                    number: b.number,
+                    t_ms: s.t_ms,
+                    base_fee: b.base_fee,
+                    blob_base_fee: b.blob_base_fee,
+                    gas_used: b.gas_used,
+                    gas_limit: b.gas_limit,
+                    blob_gas_used: b.blob_gas_used,
+                    txs: b.receipts.len() as u64,
+                    pending_after: s.pending_after,
+                })
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Errors of a run (a scenario that passed validation should hit none of them).
@@ -231,6 +282,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
         report,
         trace: p.net.trace().to_vec(),
         violation,
+        l1_blocks: block_points(&mut p.net),
+        queue_depths: p.net.queue_depths().to_vec(),
     })
 }
 
@@ -297,17 +350,19 @@ fn verifier_keys(s: &Scenario, registry: &VerifierRegistry) -> Vec<B256> {
         .filter_map(CastMember::max_txs)
         .max()
         .unwrap_or(4);
-    let prover = Prover::new(mode);
     let mut keys = Vec::new();
     for &shape in SHAPES.iter() {
-        let key = prover.batch_key(s.l2.depth, shape);
-        match mode {
+        let key = match mode {
             ProofMode::Real => {
                 let circuit = zkarena_harness::zk::CircuitCache::global().batch(s.l2.depth, shape);
-                registry.register(&circuit.data().verifier_data());
+                registry.register(&circuit.data().verifier_data()).0
             }
-            ProofMode::Dev => registry.register_dev(key),
-        }
+            ProofMode::Dev => {
+                let facts = zkarena_harness::zk::shape::batch_facts(s.l2.depth, shape);
+                registry.register_dev(&facts);
+                facts.verifier_key
+            }
+        };
         keys.push(key);
         if shape >= max_txs {
             break;
@@ -445,6 +500,7 @@ fn l1_genesis(
     mechanism.after_users_funded(&mut g)?;
     first_deposits(&mut g, &l2.user_keys)?;
     mechanism.start(s, chain.head().number + 1);
+    chain.set_calldata_budget(s.l1.calldata_bytes_per_block);
     Ok((chain, shared, mechanism))
 }
 

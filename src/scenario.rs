@@ -46,6 +46,35 @@ impl Default for L2Genesis {
     }
 }
 
+/// The L1's settings a scenario may change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct L1Settings {
+    /// Calldata bytes one block of the run may carry, all transactions together
+    /// (default 131,072: 128 KiB; genesis blocks use the default). A proof in calldata
+    /// is about 113 KB for a 4-slot batch, 121 KB for 16 and 140 KB for 64: at the
+    /// default one fits per block, and a 64-slot one never does.
+    #[serde(default = "default_calldata_budget")]
+    pub calldata_bytes_per_block: u64,
+}
+
+impl Default for L1Settings {
+    fn default() -> Self {
+        Self {
+            calldata_bytes_per_block: default_calldata_budget(),
+        }
+    }
+}
+
+fn default_calldata_budget() -> u64 {
+    zkarena_harness::l1::chain::DaConfig::default().calldata_bytes_per_block
+}
+
+/// Bounds of `l1.calldata_bytes_per_block`: below 1 KiB not even a small batch fits;
+/// above 64 MiB blocks would hold more data than memory should (a block's calldata is
+/// kept).
+pub const CALLDATA_BUDGET: std::ops::RangeInclusive<u64> = 1024..=64 * 1024 * 1024;
+
 fn default_depth() -> usize {
     DEFAULT_DEPTH
 }
@@ -386,6 +415,9 @@ pub struct Scenario {
     /// L2 genesis.
     #[serde(default)]
     pub l2: L2Genesis,
+    /// L1 settings.
+    #[serde(default)]
+    pub l1: L1Settings,
     /// Sequencers and aggregators.
     pub cast: Vec<CastMember>,
     /// Users.
@@ -624,6 +656,17 @@ impl Scenario {
             return Err(bad(
                 "l2.depth".into(),
                 format!("{} is outside 1..=32", self.l2.depth),
+            ));
+        }
+        if !CALLDATA_BUDGET.contains(&self.l1.calldata_bytes_per_block) {
+            return Err(bad(
+                "l1.calldata_bytes_per_block".into(),
+                format!(
+                    "{} is outside {}..={}",
+                    self.l1.calldata_bytes_per_block,
+                    CALLDATA_BUDGET.start(),
+                    CALLDATA_BUDGET.end()
+                ),
             ));
         }
         self.validate_genesis(file)?;

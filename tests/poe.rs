@@ -21,6 +21,7 @@ fn actor<'a>(r: &'a Report, name: &str) -> &'a ActorReport {
 #[test]
 fn sequencers_pay_the_batch_fee_and_the_first_valid_proof_takes_it() {
     let r = passing(&outcomes::shipped("poe-baseline"));
+    outcomes::assert_dev_matches_real("poe-baseline", &r);
     let (seq, fast, slow) = (actor(&r, "seq-a"), actor(&r, "fast"), actor(&r, "slow"));
     // The sequencer paid a token fee per batch on top of its L1 gas.
     assert!(seq.batches_sequenced > 0 && seq.l1_token_delta < 0 && seq.l1_fees_wei > 0);
@@ -296,6 +297,32 @@ fn a_copied_proof_is_refused_and_the_real_prover_is_paid() {
         .filter_map(|b| b.prover.as_deref())
         .all(|p| p == "prover"));
     snapshot_report!("poe_proof_copy", r);
+}
+
+#[test]
+fn at_one_proof_per_block_a_copier_crowds_the_bound_proofs_out() {
+    // The binding makes every copy revert, but a copy still takes the block's
+    // calldata: at 128 KiB a block holds one ~113 KB calldata proof, and the copier's
+    // (twice the tip) goes first every time. No range is ever verified; the copier
+    // pays for its reverted copies, the prover for nothing (none of its proofs land).
+    let s = outcomes::variant("poe-proof-copy", |s| {
+        s.l1.calldata_bytes_per_block = 128 * 1024;
+        s.expect.clear();
+    });
+    let out = run(&s, &RunOptions::default()).unwrap();
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    let r = out.report;
+    let (prover, thief) = (actor(&r, "prover"), actor(&r, "thief"));
+    assert!(
+        r.batches.iter().all(|b| b.prover.is_none()),
+        "nothing verified"
+    );
+    assert!(prover.proofs_submitted >= 5 && thief.proofs_submitted >= 5);
+    assert_eq!((prover.proofs_accepted, prover.l1_txs_included), (0, 0));
+    assert_eq!((prover.l1_gas, prover.l1_token_delta), (0, 0));
+    assert_eq!(thief.proofs_accepted, 0);
+    assert_eq!(thief.l1_txs_failed, thief.l1_txs_included);
+    assert!(thief.l1_txs_included >= 5 && thief.profit_gwei < 0);
 }
 
 #[test]

@@ -439,6 +439,7 @@ mod scenarios {
     #[test]
     fn a_cartel_at_40_percent_uncles_honest_blocks_and_gets_their_leaders_slashed() {
         let r = shipped(&crate::outcomes::shipped("pos-uncle-40"));
+        crate::outcomes::assert_dev_matches_real("pos-uncle-40", &r);
         // A 48-slot scenario runs 48 L1 slots, not more.
         assert_eq!((r.l1_blocks, r.duration_ms), (48, 48 * 12_000));
         let p = &pos(&r);

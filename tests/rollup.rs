@@ -12,7 +12,7 @@ use zkarena_harness::l2::wots::SIG_BYTES;
 use zkarena_harness::l2::{Action, Asset, Batch, Deposit, Fee, Format, L2Tx, UserTx, Withdrawal};
 use zkarena_harness::sim::SimRng;
 use zkarena_harness::zk::precompile::VerifierRegistry;
-use zkarena_harness::zk::{digest_to_b256, CircuitCache, ProofKind, ProofMode, Prover};
+use zkarena_harness::zk::{digest_to_b256, CircuitCache, ProofKind, ProofMode, Prover, ShapeFacts};
 
 mod common;
 use common::*;
@@ -539,6 +539,38 @@ fn proofs_round_trip_through_the_l1_verifier() {
     assert!(reason.starts_with("OldRootMismatch("), "{reason}");
     let agg = prover.aggregate(&p2, &p3).unwrap();
     assert_eq!(agg.verifier_key, agg_key);
+    // Every real proof of a circuit has the length its shape gives (what dev proofs
+    // take), batch and aggregation alike, and the table holds the built circuit's facts.
+    let batch_facts = zkarena_harness::zk::shape::batch_facts(DEPTH, 4);
+    let built = ShapeFacts::of(CircuitCache::global().batch(DEPTH, 4).data());
+    assert_eq!(
+        (
+            batch_facts.verifier_key,
+            batch_facts.plain_len,
+            batch_facts.rows
+        ),
+        (built.verifier_key, built.plain_len, built.rows)
+    );
+    // Compressed (calldata) proofs vary around the table's typical length.
+    for p in [&p2, &p3, &p2_stale] {
+        let typical = batch_facts.calldata_len as f64;
+        assert!((p.bytes.len() as f64 - typical).abs() < 0.05 * typical);
+    }
+    for p in [&p2, &p3, &p2_stale] {
+        assert_eq!(p.fixed_bytes.len(), batch_facts.plain_len);
+    }
+    let agg_facts = ShapeFacts::of(CircuitCache::global().aggregation(&batch_vd).data());
+    assert_eq!(agg.fixed_bytes.len(), agg_facts.plain_len);
+    let dev = Prover::new(ProofMode::Dev);
+    let d2 = dev
+        .prove_batch(DEPTH, &out2, acc1, Default::default(), bound)
+        .unwrap();
+    let d3 = dev.prove_batch(DEPTH, &out3, acc2, wd2, bound).unwrap();
+    let dev_agg = dev.aggregate(&d2, &d3).unwrap();
+    assert_eq!(
+        (dev_agg.verifier_key, dev_agg.fixed_bytes.len()),
+        (agg_key, agg_facts.plain_len)
+    );
     assert!(
         prover.aggregate(&p3, &p2).is_err(),
         "ranges must join in order"
@@ -570,8 +602,13 @@ fn dev_proofs_pass_only_a_dev_mode_verifier() {
     let prover = Prover::new(ProofMode::Dev);
     for dev_mode in [false, true] {
         let registry = VerifierRegistry::new(dev_mode);
+        let facts = zkarena_harness::zk::shape::batch_facts(DEPTH, 4);
         let key = prover.batch_key(DEPTH, 4);
-        registry.register_dev(key);
+        assert_eq!(
+            key, facts.verifier_key,
+            "a dev proof goes under the real key"
+        );
+        registry.register_dev(&facts);
         let (mut chain, _, rollup) = l1_with_rollup(&registry, genesis, vec![key]);
         let bound = zkarena_harness::zk::proof_binding(&rollup, &Address::repeat_byte(0xee));
         let p = prover
@@ -579,8 +616,21 @@ fn dev_proofs_pass_only_a_dev_mode_verifier() {
             .unwrap();
         chain.set_balance(Address::repeat_byte(0xee), U256::from(10u128.pow(20)));
         sequence(&mut chain, rollup, &b, Format::Compact);
+        assert_eq!(
+            (p.bytes.len(), p.fixed_bytes.len()),
+            (facts.calldata_len, facts.plain_len),
+            "as long as a real proof"
+        );
         let data = verify_call(1, 1, &p, p.bytes.clone(), &[]);
         if dev_mode {
+            // A dev proof cut short, or padded, is not the circuit's size: refused.
+            for len in [p.bytes.len() - 8, p.bytes.len() + 8] {
+                let mut bytes = p.bytes.to_vec();
+                bytes.resize(len, 1);
+                let reason =
+                    revert_of(&mut chain, rollup, verify_call(1, 1, &p, bytes.into(), &[]));
+                assert!(reason.starts_with("MalformedProof("), "{reason}");
+            }
             chain.transact(prover_tx(rollup, data)).unwrap();
         } else {
             assert_eq!(revert_of(&mut chain, rollup, data), "DevProofRejected()");

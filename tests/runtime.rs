@@ -94,6 +94,7 @@ fn the_shipped_baseline_report() {
         "every proof was accepted"
     );
     assert!(seq.l1_gas > 0 && agg.l1_gas > 0);
+    outcomes::assert_dev_matches_real("baseline", r);
     snapshot_report!("baseline", r);
 }
 

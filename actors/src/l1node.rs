@@ -90,6 +90,20 @@ pub struct L1Node {
     deposits_sequenced: u64,
     /// The batch accumulator after the last sequenced batch.
     last_acc: B256,
+    /// When each block of the run was sealed.
+    sealed: Vec<Sealed>,
+}
+
+/// A block the node sealed: its number, when, and the transactions still pending after
+/// it (the L1 mempool's depth).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    /// Block number.
+    pub number: u64,
+    /// Simulated milliseconds.
+    pub t_ms: u64,
+    /// Transactions left in the mempool.
+    pub pending_after: u64,
 }
 
 impl L1Node {
@@ -107,6 +121,7 @@ impl L1Node {
             next_order: None,
             deposits_sequenced: 0,
             last_acc: B256::ZERO,
+            sealed: Vec::new(),
         }
     }
 
@@ -176,11 +191,21 @@ impl L1Node {
         [read(Address::ZERO), read(token)]
     }
 
-    fn seal(&mut self, out: &mut Outbox) {
+    /// Every block sealed during the run, in order.
+    pub fn sealed(&self) -> &[Sealed] {
+        &self.sealed
+    }
+
+    fn seal(&mut self, now: SimTime, out: &mut Outbox) {
         let block = match self.next_order.take() {
             Some(order) => self.chain.seal_block_with(&order).clone(),
             None => self.chain.seal_block().clone(),
         };
+        self.sealed.push(Sealed {
+            number: block.number,
+            t_ms: now.as_millis(),
+            pending_after: self.chain.mempool().len() as u64,
+        });
         let mut events = Vec::new();
         for r in &block.receipts {
             let sub = self.pending.remove(&r.tx_hash);
@@ -322,9 +347,9 @@ impl Role for L1Node {
         true
     }
 
-    fn handle(&mut self, _now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
+    fn handle(&mut self, now: SimTime, from: &str, msg: Msg, out: &mut Outbox) {
         match msg {
-            Msg::Tick { .. } => self.seal(out),
+            Msg::Tick { .. } => self.seal(now, out),
             Msg::SyncRequest { from_block } => {
                 for (number, hash, events, escrow_wei) in &self.history {
                     if *number >= from_block {

@@ -73,6 +73,7 @@ pub struct Testnet {
     next_slot: u64,
     violation: Option<Violation>,
     delivered: u64,
+    queue_depths: Vec<(u64, u64)>,
 }
 
 impl Testnet {
@@ -134,6 +135,7 @@ impl Testnet {
             next_slot: 1,
             violation: None,
             delivered: 0,
+            queue_depths: Vec::new(),
         }
     }
 
@@ -181,12 +183,19 @@ impl Testnet {
         SimTime::from_millis(slot * self.slot_ms)
     }
 
+    /// Events waiting in the queue as each slot's first tick is delivered, as
+    /// (simulated ms, events): messages in flight, timers and proofs being made.
+    pub fn queue_depths(&self) -> &[(u64, u64)] {
+        &self.queue_depths
+    }
+
     /// Schedules the next slot's ticks if nothing is due before it.
     fn schedule_ticks_if_due(&mut self) {
         let at = self.slot_time(self.next_slot);
         if self.queue.peek_time().is_some_and(|t| t < at) {
             return;
         }
+
         for &to in &self.tickers {
             self.queue
                 .schedule(
@@ -232,23 +241,27 @@ impl Testnet {
             }
         }
         if self.faults.is_down(&to_name, now) {
-            self.trace.push(TraceEntry {
-                t_ms: now.as_millis(),
-                from: event.from,
-                to: to_name,
-                kind: msg.kind().into(),
-                summary: format!("lost: receiver down ({})", msg.summary()),
-            });
+            self.trace.push(TraceEntry::message(
+                now.as_millis(),
+                event.from,
+                to_name,
+                msg.kind(),
+                format!("lost: receiver down ({})", msg.summary()),
+            ));
             return true;
         }
-        self.trace.push(TraceEntry {
-            t_ms: now.as_millis(),
-            from: event.from.clone(),
-            to: to_name.clone(),
-            kind: msg.kind().into(),
-            summary: msg.summary(),
-        });
+        self.trace.push(TraceEntry::message(
+            now.as_millis(),
+            event.from.clone(),
+            to_name.clone(),
+            msg.kind(),
+            msg.summary(),
+        ));
         self.delivered += 1;
+        if matches!(msg, Msg::Tick { .. }) && self.tickers.first() == Some(&event.to) {
+            self.queue_depths
+                .push((now.as_millis(), self.queue.len() as u64));
+        }
         let addr = self.addrs[event.to].clone();
         let kind = msg.kind();
         let outbox = self
@@ -313,6 +326,16 @@ impl Testnet {
             Out::Prove(job) => {
                 let label = job.label;
                 let due = now.plus_millis(job.sim_ms);
+                self.trace.push(TraceEntry {
+                    dur_ms: Some(job.sim_ms),
+                    ..TraceEntry::message(
+                        now.as_millis(),
+                        from.to_string(),
+                        POOL.into(),
+                        "prove",
+                        format!("prove {label} ({} ms)", job.sim_ms),
+                    )
+                });
                 let id = self.pool.submit(*job);
                 let to = self.by_name[from];
                 // The result leaves the pool for the requester: a link faults can touch.

@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::TraceEntry;
 use crate::zk::ProofMode;
 
 /// What an actor is in the run (`role` in reports): one of the shared roles, or a
@@ -175,6 +174,9 @@ impl ActorReport {
         }
     }
 }
+
+/// Most users a report table lists one by one; more are one summed row.
+pub const MAX_USER_ROWS: usize = 12;
 
 /// The fate of one L2 transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,7 +414,25 @@ impl Report {
             .count()
     }
 
-    /// The terminal summary.
+    /// Every user as one row named `name`: the sums of their columns.
+    fn users_together(&self, name: String) -> ActorReport {
+        let mut all = ActorReport {
+            name,
+            role: RoleKind::User,
+            ..Default::default()
+        };
+        for a in self.actors.iter().filter(|a| a.role == RoleKind::User) {
+            all.l1_gas += a.l1_gas;
+            all.l1_fees_wei += a.l1_fees_wei;
+            all.l1_token_delta += a.l1_token_delta;
+            all.l2_fees_earned += a.l2_fees_earned;
+            all.l2_txs_sent += a.l2_txs_sent;
+        }
+        all
+    }
+
+    /// The report as text: header, one row per actor (users as one row when there are
+    /// more than [`MAX_USER_ROWS`]), totals, scorecard, section, checks.
     pub fn table(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -445,7 +465,22 @@ impl Report {
             "proofs",
             "L2 txs"
         );
-        for a in &self.actors {
+        let users = self
+            .actors
+            .iter()
+            .filter(|a| a.role == RoleKind::User)
+            .count();
+        let fold_users = users > MAX_USER_ROWS;
+        let mut rows: Vec<ActorReport> = self
+            .actors
+            .iter()
+            .filter(|a| !(fold_users && a.role == RoleKind::User))
+            .cloned()
+            .collect();
+        if fold_users {
+            rows.push(self.users_together(format!("users x{users}")));
+        }
+        for a in &rows {
             let _ = writeln!(
                 s,
                 "{:<14} {:<11} {:>10} {:>16} {:>14} {:>10} {:>8} {:>8} {:>7}",
@@ -529,119 +564,6 @@ impl Report {
             );
         }
         s
-    }
-
-    /// A self-contained HTML page: the summary, an SVG timeline (actors as lanes,
-    /// messages as arrows, L1 blocks as ticks, faulted actors' lanes highlighted) and a
-    /// bar chart of what each actor earned.
-    pub fn html(&self, trace: &[TraceEntry]) -> String {
-        let mut lanes: Vec<String> = self.actors.iter().map(|a| a.name.clone()).collect();
-        for e in trace {
-            for n in [&e.from, &e.to] {
-                if !lanes.contains(n) {
-                    lanes.push(n.clone());
-                }
-            }
-        }
-        let end = self.duration_ms.max(1) as f64;
-        let (w, lane_h, left) = (1200.0, 28.0, 110.0);
-        let h = lane_h * (lanes.len() as f64 + 1.0);
-        let x = |t: u64| left + (t as f64 / end) * (w - left - 10.0);
-        let y =
-            |name: &str| lane_h * (lanes.iter().position(|l| l == name).unwrap_or(0) as f64 + 1.0);
-        // Attackers and actors a fault touched get a highlighted lane.
-        let attackers: Vec<&str> = self
-            .actors
-            .iter()
-            .filter(|a| a.role.is_attacker())
-            .map(|a| a.name.as_str())
-            .collect();
-        let faulted: Vec<&str> = self
-            .faults
-            .iter()
-            .flat_map(|f| {
-                lanes
-                    .iter()
-                    .filter(|l| f.fault.contains(l.as_str()))
-                    .map(String::as_str)
-            })
-            .collect();
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" font-size="11">"#
-        );
-        for l in &lanes {
-            let color = if attackers.contains(&l.as_str()) {
-                "#fcc"
-            } else if faulted.contains(&l.as_str()) {
-                "#ffe9c6"
-            } else {
-                "#f4f4f4"
-            };
-            let _ = write!(
-                svg,
-                r#"<rect x="{left}" y="{}" width="{}" height="{}" fill="{color}"/><text x="4" y="{}">{}</text>"#,
-                y(l) - lane_h / 2.0 + 2.0,
-                w - left - 10.0,
-                lane_h - 4.0,
-                y(l) + 4.0,
-                escape(l)
-            );
-        }
-        for e in trace {
-            let (x1, y1, y2) = (x(e.t_ms), y(&e.from), y(&e.to));
-            let color = match e.kind.as_str() {
-                "new_block" => "#999",
-                "l2_tx" => "#4a7",
-                "submit_l1" | "l1_receipt" => "#37c",
-                "proof_ready" => "#c70",
-                _ => "#888",
-            };
-            let _ = write!(
-                svg,
-                r#"<line x1="{x1:.1}" y1="{y1}" x2="{x1:.1}" y2="{y2}" stroke="{color}" stroke-width="1"><title>{} {} -> {}: {}</title></line><circle cx="{x1:.1}" cy="{y2}" r="2" fill="{color}"/>"#,
-                e.t_ms,
-                escape(&e.from),
-                escape(&e.to),
-                escape(&e.summary)
-            );
-        }
-        svg.push_str("</svg>");
-        let earnings: Vec<(String, u64)> = self
-            .actors
-            .iter()
-            .filter(|a| a.role != RoleKind::User)
-            .map(|a| (a.name.clone(), a.earnings_gwei.max(0) as u64))
-            .collect();
-        let max = earnings.iter().map(|e| e.1).max().unwrap_or(0).max(1) as f64;
-        let mut bars = String::new();
-        let _ = write!(
-            bars,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="{}" font-family="monospace" font-size="11">"#,
-            20 * earnings.len() + 10
-        );
-        for (i, (name, v)) in earnings.iter().enumerate() {
-            let _ = write!(
-                bars,
-                r##"<text x="4" y="{}">{}</text><rect x="120" y="{}" width="{:.1}" height="14" fill="#37c"/><text x="{:.1}" y="{}">{v}</text>"##,
-                20 * i + 17,
-                escape(name),
-                20 * i + 6,
-                400.0 * *v as f64 / max,
-                125.0 + 400.0 * *v as f64 / max,
-                20 * i + 17
-            );
-        }
-        bars.push_str("</svg>");
-        format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zkarena: {}</title></head>\n<body style=\"font-family:sans-serif\">\n<h1>{}</h1>\n<pre>{}</pre>\n<h2>Timeline</h2>\n{}\n<h2>Earnings (gwei of ETH, before L1 costs; losses at 0)</h2>\n{}\n</body></html>\n",
-            escape(&self.scenario),
-            escape(&self.scenario),
-            escape(&self.table()),
-            svg,
-            bars
-        )
     }
 }
 

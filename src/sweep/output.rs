@@ -258,7 +258,7 @@ pub fn html(plan: &Resolved, report: &SweepReport, rows: &[RunRow], metrics: &[S
 /// A self-contained page around `body`.
 pub fn page(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}} table{{border-collapse:collapse;font-size:13px;margin:1em 0}} td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}} th{{background:#f3f3f3}} .bad{{color:#b00}}</style></head>\n<body>\n{body}</body></html>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}} table{{border-collapse:collapse;font-size:13px;margin:1em 0}} td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}} th{{background:#f3f3f3}} .bad{{color:#b00}} pre{{overflow-x:auto}}</style></head>\n<body>\n{body}</body></html>\n",
         escape(title)
     )
 }
@@ -273,13 +273,16 @@ fn numeric_axis(plan: &Resolved) -> Option<String> {
         .then(|| key.clone())
 }
 
-const PALETTE: [RGBColor; 6] = [
+/// The charts' series colours, in order (sweeps, scorecard, a run's timeline).
+pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0x33, 0x77, 0xcc),
     RGBColor(0xcc, 0x55, 0x22),
     RGBColor(0x22, 0x99, 0x55),
     RGBColor(0x88, 0x44, 0xaa),
     RGBColor(0x99, 0x88, 0x11),
     RGBColor(0x55, 0x55, 0x55),
+    RGBColor(0x11, 0x99, 0xaa),
+    RGBColor(0xcc, 0x33, 0x88),
 ];
 
 /// Cells that differ only in `axis` form a series: (its name, its cells), and each
@@ -431,7 +434,7 @@ fn chart(
 }
 
 /// An axis tick: whole numbers without decimals, large ones in scientific notation.
-fn tick(v: f64) -> String {
+pub fn tick(v: f64) -> String {
     if v != 0.0 && v.abs() >= 1e5 {
         format!("{v:.1e}")
     } else {

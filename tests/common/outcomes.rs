@@ -43,6 +43,45 @@ pub fn passing(s: &Scenario) -> Report {
     out.report
 }
 
+/// Checks that `real`, the report of shipped scenario `name` run with real proofs, is
+/// what the same run with dev proofs reports but for `proof_mode`: a dev proof has the
+/// real proof's key, blob count and verification gas. Where an aggregator posts proofs
+/// in calldata, whose compressed length varies by about 2 % from proof to proof, the
+/// outcome must be the same and every actor's L1 gas within 3 %.
+pub fn assert_dev_matches_real(name: &str, real: &Report) {
+    assert_eq!(
+        real.proof_mode,
+        ProofMode::Real,
+        "{name}: not a real-proof report"
+    );
+    let mut s = shipped(name);
+    s.proof_mode = ProofMode::Dev;
+    let dev = run(&s, &RunOptions::default()).unwrap().report;
+    let calldata_proofs = serde_json::to_string(&s.cast)
+        .unwrap()
+        .contains(r#""proof_da":"calldata""#);
+    let mut dev_value = serde_json::to_value(&dev).unwrap();
+    dev_value["proof_mode"] = json!("real");
+    if !calldata_proofs {
+        assert_eq!(
+            dev_value,
+            serde_json::to_value(real).unwrap(),
+            "{name}: the dev run differs from the real one"
+        );
+        return;
+    }
+    let mut dev_outcome = outcome(&dev);
+    dev_outcome["proof_mode"] = json!("real");
+    assert_eq!(dev_outcome, outcome(real), "{name}: outcomes differ");
+    for (d, r) in dev.actors.iter().zip(&real.actors) {
+        let (d, r) = (d.l1_gas as f64, r.l1_gas as f64);
+        assert!(
+            (d - r).abs() <= 0.03 * r.max(1.0),
+            "{name}: L1 gas {d} against {r}"
+        );
+    }
+}
+
 /// The report without its L1 costs: who sequenced, proved, earned and was slashed,
 /// every batch and transaction, the scorecard, the invariants, faults and the
 /// mechanism's section; expectations as met or not.

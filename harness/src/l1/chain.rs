@@ -323,6 +323,12 @@ impl Chain {
         &self.config
     }
 
+    /// Sets the calldata bytes a block may carry, from the next block on (a scenario's
+    /// budget applies after its genesis, whose contract deployments are larger).
+    pub fn set_calldata_budget(&mut self, bytes: u64) {
+        self.config.da.calldata_bytes_per_block = bytes;
+    }
+
     /// The latest sealed block.
     pub fn head(&self) -> &Block {
         self.blocks

@@ -1,6 +1,7 @@
 //! The trace: one entry per delivered event (time, sender, receiver, kind, a short
-//! summary), kept in memory and written as JSON lines. It is what a broken invariant
-//! carries and what the HTML timeline draws.
+//! summary) and per proving job started (with its simulated duration), kept in memory
+//! and written as JSON lines. It is what a broken invariant carries, what the HTML
+//! timeline draws and what the Perfetto export is made of.
 
 use std::io::Write;
 
@@ -19,6 +20,24 @@ pub struct TraceEntry {
     pub kind: String,
     /// One line about the message.
     pub summary: String,
+    /// For work that takes simulated time (a proving job, `kind` "prove"), how long:
+    /// the entry is its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dur_ms: Option<u64>,
+}
+
+impl TraceEntry {
+    /// A delivered message.
+    pub fn message(t_ms: u64, from: String, to: String, kind: &str, summary: String) -> Self {
+        Self {
+            t_ms,
+            from,
+            to,
+            kind: kind.into(),
+            summary,
+            dur_ms: None,
+        }
+    }
 }
 
 /// Writes `entries` as JSON lines.

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod gadgets;
 pub mod precompile;
 pub mod public;
+pub mod shape;
 pub mod wots;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub use public::{
     b256_to_digest, batch_commitment, commitment_over, digest_to_b256, proof_binding,
     withdrawal_commitment, PublicInputs,
 };
+pub use shape::ShapeFacts;
 
 /// Extension degree of the proofs.
 pub const D: usize = 2;
@@ -141,8 +143,8 @@ impl Proof {
     pub fn relabelled(&self, public: PublicInputs) -> Option<Proof> {
         (self.mode == ProofMode::Dev).then(|| Proof {
             public,
-            bytes: dev_bytes(&public),
-            fixed_bytes: dev_bytes(&public),
+            bytes: dev_bytes(&public, self.bytes.len()),
+            fixed_bytes: dev_bytes(&public, self.fixed_bytes.len()),
             ..self.clone()
         })
     }
@@ -161,10 +163,6 @@ impl Proof {
 
 /// Prefix of a dev proof.
 pub const DEV_PROOF_MAGIC: &[u8; 16] = b"zkarena/devproof";
-
-fn dev_key(label: &str, a: u64, b: u64) -> B256 {
-    keccak256([label.as_bytes(), &a.to_be_bytes(), &b.to_be_bytes()].concat())
-}
 
 /// A circuit's verifier key: its plonky2 circuit digest as 32 bytes.
 pub fn verifier_key(vd: &VerifierCircuitData<F, C, D>) -> B256 {
@@ -286,24 +284,37 @@ fn finish(
     })
 }
 
-/// A dev proof: the public inputs behind a marker.
-fn dev_proof(kind: ProofKind, public: PublicInputs, verifier_key: B256, start: Instant) -> Proof {
+/// A dev proof of a circuit with `facts`: its public inputs behind a marker, under the
+/// real proofs' key and as long as they are (plain: exactly; compressed: typically).
+fn dev_proof(kind: ProofKind, public: PublicInputs, facts: ShapeFacts, start: Instant) -> Proof {
     Proof {
         mode: ProofMode::Dev,
         kind,
         public,
-        verifier_key,
-        bytes: dev_bytes(&public),
-        fixed_bytes: dev_bytes(&public),
+        verifier_key: facts.verifier_key,
+        bytes: dev_bytes(&public, facts.calldata_len),
+        fixed_bytes: dev_bytes(&public, facts.plain_len),
         wall: start.elapsed(),
         inner: None,
     }
 }
 
-fn dev_bytes(public: &PublicInputs) -> Bytes {
+/// A dev proof's bytes: [`DEV_PROOF_MAGIC`], the count of public inputs (u64
+/// big-endian), each input (u64 big-endian), then filler up to `len` (the real proof's
+/// length): a keccak stream over the inputs, so that its bytes are as rarely zero as a
+/// real proof's field elements and calldata costs the same per byte.
+fn dev_bytes(public: &PublicInputs, len: usize) -> Bytes {
+    let fields = public.to_fields();
     let mut out = DEV_PROOF_MAGIC.to_vec();
-    for f in public.to_fields() {
+    out.extend_from_slice(&(fields.len() as u64).to_be_bytes());
+    for f in &fields {
         out.extend_from_slice(&f.to_be_bytes());
+    }
+    let mut block = keccak256(&out);
+    while out.len() < len {
+        let take = (len - out.len()).min(32);
+        out.extend_from_slice(&block[..take]);
+        block = keccak256(block);
     }
     out.into()
 }
@@ -321,7 +332,8 @@ impl Prover {
         Self { mode }
     }
 
-    /// The verifier key of the batch circuit of this shape (building it if real).
+    /// The verifier key of the batch circuit of this shape (the same in both modes;
+    /// building the circuit if real).
     pub fn batch_key(&self, depth: usize, slots: usize) -> B256 {
         match self.mode {
             ProofMode::Real => verifier_key(
@@ -330,7 +342,7 @@ impl Prover {
                     .data()
                     .verifier_data(),
             ),
-            ProofMode::Dev => dev_key("batch", depth as u64, slots as u64),
+            ProofMode::Dev => shape::batch_facts(depth, slots).verifier_key,
         }
     }
 
@@ -350,7 +362,12 @@ impl Prover {
         let kind = ProofKind::Batch { depth, slots };
         let start = Instant::now();
         match self.mode {
-            ProofMode::Dev => Ok(dev_proof(kind, public, self.batch_key(depth, slots), start)),
+            ProofMode::Dev => Ok(dev_proof(
+                kind,
+                public,
+                shape::batch_facts(depth, slots),
+                start,
+            )),
             ProofMode::Real => {
                 let circuit = CircuitCache::global().batch(depth, slots);
                 let proof = circuit
@@ -406,12 +423,12 @@ impl Prover {
         let start = Instant::now();
         let kind = ProofKind::Aggregate { level };
         match self.mode {
-            ProofMode::Dev => Ok(dev_proof(
-                kind,
-                public,
-                keccak256([b"aggregate".as_slice(), left.verifier_key.as_slice()].concat()),
-                start,
-            )),
+            ProofMode::Dev => {
+                let child = child_verifier(&left.kind, &left.verifier_key)
+                    .ok_or_else(|| ZkError::Aggregate("unknown child circuit".into()))?;
+                let facts = ShapeFacts::of(CircuitCache::global().aggregation(&child).data());
+                Ok(dev_proof(kind, public, facts, start))
+            }
             ProofMode::Real => {
                 let (Some(lp), Some(rp)) = (&left.inner, &right.inner) else {
                     return Err(ZkError::Aggregate(

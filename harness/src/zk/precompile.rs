@@ -46,7 +46,7 @@ use crate::l2::tx::{L2Tx, TX_WORDS};
 use crate::l2::wots::SIG_ELEMS;
 
 use super::public::{b256_to_digest, batch_commitment, digest_to_b256};
-use super::{serialize_verifier, verifier_key, C, D, DEV_PROOF_MAGIC};
+use super::{serialize_verifier, verifier_key, ShapeFacts, C, D, DEV_PROOF_MAGIC};
 
 /// Address of the proof verifier.
 pub const ZK_VERIFIER: Address = Address::new([
@@ -73,7 +73,12 @@ use crate::l1::contracts::bindings::IZkPrecompiles::*;
 
 enum Key {
     Real(Arc<VerifierCircuitData<F, C, D>>),
-    Dev,
+    /// A dev-mode key, whose proofs are as long as the real ones: exactly in the plain
+    /// form, typically in the compressed one.
+    Dev {
+        plain_len: usize,
+        calldata_len: usize,
+    },
 }
 
 /// Verifier keys the L1 accepts, shared between the chain's precompile and the Rust side
@@ -121,13 +126,20 @@ impl VerifierRegistry {
         (key, size)
     }
 
-    /// Registers a dev-mode key.
-    pub fn register_dev(&self, key: B256) {
+    /// Registers a dev-mode key for the circuit with `facts`: its dev proofs must be as
+    /// long as its real ones.
+    pub fn register_dev(&self, facts: &ShapeFacts) {
         self.inner
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .keys
-            .insert(key, Key::Dev);
+            .insert(
+                facts.verifier_key,
+                Key::Dev {
+                    plain_len: facts.plain_len,
+                    calldata_len: facts.calldata_len,
+                },
+            );
     }
 
     /// Verifies `proof` (plonky2's compressed form, or a dev proof) against `key` and
@@ -146,17 +158,21 @@ impl VerifierRegistry {
         let Some(entry) = reg.keys.get(&key) else {
             return Err(UnknownVerifierKey { key }.abi_encode().into());
         };
-        if let Some(body) = proof.strip_prefix(DEV_PROOF_MAGIC.as_slice()) {
-            if !reg.dev_mode || !matches!(entry, Key::Dev) {
-                return Err(DevProofRejected {}.abi_encode().into());
-            }
-            if body.len() % 8 != 0 {
-                return Err(malformed("dev proof length is not a multiple of 8"));
-            }
-            return Ok(body
-                .chunks(8)
-                .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
-                .collect());
+        if proof.starts_with(DEV_PROOF_MAGIC.as_slice()) {
+            return match entry {
+                Key::Dev {
+                    plain_len,
+                    calldata_len,
+                } if reg.dev_mode => dev_public_inputs(
+                    proof,
+                    if compressed {
+                        *calldata_len
+                    } else {
+                        *plain_len
+                    },
+                ),
+                _ => Err(DevProofRejected {}.abi_encode().into()),
+            };
         }
         let Key::Real(vd) = entry else {
             return Err(MalformedProof {
@@ -217,6 +233,28 @@ impl VerifierRegistry {
             .into()),
         }
     }
+}
+
+/// The public inputs of a dev proof ([`DEV_PROOF_MAGIC`], their count, the inputs, then
+/// filler), which must be `len` bytes long, as its circuit's real proofs (typically) are.
+fn dev_public_inputs(proof: &[u8], len: usize) -> Result<Vec<u64>, Bytes> {
+    if proof.len() != len {
+        return Err(malformed(&format!(
+            "a dev proof of {} bytes, the circuit's proofs have {len}",
+            proof.len()
+        )));
+    }
+    let mut words = proof[DEV_PROOF_MAGIC.len()..]
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")));
+    let count = words.next().unwrap_or(0);
+    let inputs: Vec<u64> = words.by_ref().take(count.min(64) as usize).collect();
+    if inputs.len() as u64 != count {
+        return Err(malformed(
+            "a dev proof's count of public inputs overruns it",
+        ));
+    }
+    Ok(inputs)
 }
 
 fn malformed(reason: &str) -> Bytes {
