@@ -263,10 +263,15 @@ pub struct BlobStore(Arc<std::sync::RwLock<B256Map<Bytes>>>);
 impl BlobStore {
     /// Adds a blob.
     pub fn insert(&self, data: &Bytes) {
+        self.insert_hashed(super::tx::blob_versioned_hash(data), data);
+    }
+
+    /// Adds a blob whose versioned hash the caller computed.
+    fn insert_hashed(&self, versioned_hash: B256, data: &Bytes) {
         self.0
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(super::tx::blob_versioned_hash(data), data.clone());
+            .insert(versioned_hash, data.clone());
     }
 
     /// The blob with `versioned_hash`.
@@ -489,14 +494,14 @@ impl Chain {
                 });
             }
         }
-        for blob in &request.blobs {
-            self.sidecars.insert(blob);
-        }
         let from = request.from;
         let db = &self.db;
         let pending = self
             .pool
             .admit(request, self.config.chain_id, || account_nonce(db, &from))?;
+        for (hash, blob) in pending.blob_hashes.iter().zip(&pending.request.blobs) {
+            self.sidecars.insert_hashed(*hash, blob);
+        }
         let hash = pending.hash;
         tracing::debug!(%hash, %from, nonce = pending.nonce, "l1 mempool: accepted");
         self.subscribers.retain(|s| s.send(pending.clone()).is_ok());
@@ -600,7 +605,8 @@ impl Chain {
                 // Waits for a later block; its sender's later nonces wait behind it.
                 continue;
             }
-            match evm.transact_commit(tx_env(req, tx.nonce, self.config.chain_id)) {
+            match evm.transact_commit(tx_env(req, &tx.blob_hashes, tx.nonce, self.config.chain_id))
+            {
                 Ok(result) => {
                     let receipt =
                         make_receipt(&tx, &block, result, &self.decoder, base_fee, blob_base_fee);
@@ -608,9 +614,8 @@ impl Chain {
                     block.blob_gas_used += receipt.blob_gas_used;
                     block.calldata_bytes += receipt.calldata_bytes;
                     block.blob_data_bytes += receipt.blob_data_bytes;
-                    for blob in &req.blobs {
-                        self.blobs
-                            .insert(super::tx::blob_versioned_hash(blob), blob.clone());
+                    for (hash, blob) in tx.blob_hashes.iter().zip(&req.blobs) {
+                        self.blobs.insert(*hash, blob.clone());
                     }
                     let next = self.pool.include(&tx.hash, number, receipt.index);
                     block.receipts.push(receipt);
@@ -852,7 +857,7 @@ fn build_evm<'a>(
     }
 }
 
-fn tx_env(req: &TxRequest, nonce: u64, chain_id: u64) -> TxEnv {
+fn tx_env(req: &TxRequest, blob_hashes: &[B256], nonce: u64, chain_id: u64) -> TxEnv {
     TxEnv {
         tx_type: if req.blobs.is_empty() { 2 } else { 3 },
         caller: req.from,
@@ -865,7 +870,7 @@ fn tx_env(req: &TxRequest, nonce: u64, chain_id: u64) -> TxEnv {
         nonce,
         chain_id: Some(chain_id),
         access_list: Default::default(),
-        blob_hashes: req.blob_hashes(),
+        blob_hashes: blob_hashes.to_vec(),
         max_fee_per_blob_gas: req.max_fee_per_blob_gas,
         authorization_list: Vec::new(),
     }

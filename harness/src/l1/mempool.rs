@@ -155,7 +155,8 @@ impl Mempool {
         let nonce = request
             .nonce
             .unwrap_or_else(|| queue.next_nonce(account_nonce()));
-        let hash = request.hash_with(chain_id, nonce);
+        let blob_hashes = request.blob_hashes();
+        let hash = request.hash_with_blob_hashes(chain_id, nonce, &blob_hashes);
         let Entry::Vacant(seen) = self.index.entry(hash) else {
             return Err(SubmitError::AlreadyKnown(hash));
         };
@@ -183,6 +184,7 @@ impl Mempool {
         let tx = Arc::new(PendingTx {
             hash,
             request,
+            blob_hashes,
             nonce,
             arrival: self.next_arrival,
         });

@@ -149,6 +149,12 @@ impl TxRequest {
     /// rather than the dearest (keccak of fixed-width fields cost a third of bare
     /// revm's time on a transfer; see `benches/l1.rs`).
     pub fn hash_with(&self, chain_id: u64, nonce: u64) -> TxHash {
+        self.hash_with_blob_hashes(chain_id, nonce, &self.blob_hashes())
+    }
+
+    /// [`Self::hash_with`] given the blobs' versioned hashes (computed once by whoever
+    /// already has them: hashing a proof's blobs is most of a dev run's L1 cost).
+    pub fn hash_with_blob_hashes(&self, chain_id: u64, nonce: u64, blob_hashes: &[B256]) -> TxHash {
         let mut head = HashHead::default();
         head.uint(&chain_id.to_be_bytes(), chain_id.leading_zeros());
         head.bytes(self.from.as_slice());
@@ -187,8 +193,8 @@ impl TxRequest {
                 self.max_fee_per_blob_gas.leading_zeros(),
             );
             h.update(fee.as_slice());
-            for blob in &self.blobs {
-                h.update(blob_versioned_hash(blob));
+            for hash in blob_hashes {
+                h.update(hash);
             }
         }
         h.update(&self.data);
@@ -243,6 +249,8 @@ pub struct PendingTx {
     pub hash: TxHash,
     /// The request, with its nonce resolved.
     pub request: TxRequest,
+    /// Its blobs' versioned hashes, in order.
+    pub blob_hashes: Vec<B256>,
     /// The sender nonce the transaction uses.
     pub nonce: u64,
     /// Arrival order in the mempool (ties in priority fee go to the earlier arrival).

@@ -301,20 +301,23 @@ fn dev_proof(kind: ProofKind, public: PublicInputs, facts: ShapeFacts, start: In
 
 /// A dev proof's bytes: [`DEV_PROOF_MAGIC`], the count of public inputs (u64
 /// big-endian), each input (u64 big-endian), then filler up to `len` (the real proof's
-/// length): a keccak stream over the inputs, so that its bytes are as rarely zero as a
-/// real proof's field elements and calldata costs the same per byte.
+/// length): a xoshiro stream seeded by the keccak of the inputs, so that its bytes are
+/// as rarely zero as a real proof's field elements and calldata costs the same per byte
+/// (a keccak stream cost as much as the rest of a dev run).
 fn dev_bytes(public: &PublicInputs, len: usize) -> Bytes {
     let fields = public.to_fields();
-    let mut out = DEV_PROOF_MAGIC.to_vec();
+    let mut out = Vec::with_capacity(len.max(24 + 8 * fields.len()));
+    out.extend_from_slice(DEV_PROOF_MAGIC);
     out.extend_from_slice(&(fields.len() as u64).to_be_bytes());
     for f in &fields {
         out.extend_from_slice(&f.to_be_bytes());
     }
-    let mut block = keccak256(&out);
+    let digest = keccak256(&out);
+    let seed = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let mut filler = crate::sim::SimRng::stream(seed, "dev-proof-filler");
     while out.len() < len {
-        let take = (len - out.len()).min(32);
-        out.extend_from_slice(&block[..take]);
-        block = keccak256(block);
+        let take = (len - out.len()).min(8);
+        out.extend_from_slice(&filler.next_u64().to_le_bytes()[..take]);
     }
     out.into()
 }
