@@ -280,7 +280,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Outcome, RunError> 
     .map_err(|payload| RunError::panicked(&p.net, payload))?;
     Ok(Outcome {
         report,
-        trace: p.net.trace().to_vec(),
+        trace: p.net.take_trace(),
         violation,
         l1_blocks: block_points(&mut p.net),
         queue_depths: p.net.queue_depths().to_vec(),

@@ -187,7 +187,7 @@ impl Role for Aggregator {
                 if !self.follower.accept(number, out) {
                     return;
                 }
-                for e in events {
+                for e in events.iter().cloned() {
                     match e {
                         RollupEvent::BatchSequenced {
                             index, acc, batch, ..

@@ -83,7 +83,7 @@ pub struct L1Node {
     pending: BTreeMap<TxHash, Submitted>,
     /// Every published block: (number, hash, events, escrow), for catching followers
     /// up.
-    history: Vec<(u64, B256, Vec<RollupEvent>, [u128; 2])>,
+    history: Vec<Published>,
     /// If set, the next block holds exactly these pending transactions, in this order.
     next_order: Option<Vec<TxHash>>,
     /// Bridge deposits the sequenced batches consumed so far.
@@ -93,6 +93,9 @@ pub struct L1Node {
     /// When each block of the run was sealed.
     sealed: Vec<Sealed>,
 }
+
+/// A published block: (number, hash, events shared with every subscriber, escrow).
+type Published = (u64, B256, std::sync::Arc<[RollupEvent]>, [u128; 2]);
 
 /// A block the node sealed: its number, when, and the transactions still pending after
 /// it (the L1 mempool's depth).
@@ -141,7 +144,9 @@ impl L1Node {
 
     /// The rollup events of every block published so far, in order.
     pub fn events(&self) -> impl Iterator<Item = &RollupEvent> {
-        self.history.iter().flat_map(|(_, _, events, _)| events)
+        self.history
+            .iter()
+            .flat_map(|(_, _, events, _)| events.iter())
     }
 
     /// Makes the next block hold exactly the pending transactions `order`, in that
@@ -323,6 +328,7 @@ impl L1Node {
         }
         let escrow_wei = self.escrow();
         let hash = self.chain.block_hash(block.number);
+        let events: std::sync::Arc<[RollupEvent]> = events.into();
         self.history
             .push((block.number, hash, events.clone(), escrow_wei));
         out.publish(Msg::NewBlock {

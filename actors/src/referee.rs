@@ -225,7 +225,7 @@ impl Role for Referee {
             return;
         }
         self.blocks += 1;
-        for e in events {
+        for e in events.iter().cloned() {
             match e {
                 RollupEvent::Deposit {
                     index,

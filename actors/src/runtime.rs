@@ -159,6 +159,12 @@ impl Testnet {
         &self.trace
     }
 
+    /// The trace so far, taken out of the testnet (a finished run's: copying it would
+    /// double its memory, a gigabyte with 10,000 users).
+    pub fn take_trace(&mut self) -> Vec<TraceEntry> {
+        std::mem::take(&mut self.trace)
+    }
+
     /// The fault plan (with hit counts).
     pub fn faults(&self) -> &FaultPlan {
         &self.faults

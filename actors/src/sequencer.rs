@@ -280,7 +280,7 @@ impl Role for Sequencer {
                 if !self.follower.accept(number, out) {
                     return;
                 }
-                for e in events {
+                for e in events.iter().cloned() {
                     let applied = self.builder.follow(&e);
                     match (e, applied) {
                         (RollupEvent::BatchSequenced { sender, batch, .. }, Some(Ok(outcome)))

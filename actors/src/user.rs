@@ -288,21 +288,29 @@ impl Role for User {
                 self.sender.settle(&receipt, &mut self.l1);
             }
             Msg::NewBlock { events, .. } => {
-                for e in events {
+                for e in events.iter() {
                     match e {
                         RollupEvent::BatchSequenced { batch, .. } => {
-                            for tx in &batch.txs {
-                                self.unconfirmed.remove(&tx.hash());
-                                self.first_sent.remove(&tx.hash());
+                            // Only its own transactions concern it: hashing every
+                            // transaction of every batch made each user's cost grow
+                            // with everyone's load.
+                            let own = batch
+                                .txs
+                                .iter()
+                                .filter(|tx| matches!(tx, L2Tx::User(u) if u.from == self.account));
+                            for tx in own {
+                                let hash = tx.hash();
+                                self.unconfirmed.remove(&hash);
+                                self.first_sent.remove(&hash);
                             }
-                            if forced_record(&batch).is_some_and(|r| {
+                            if forced_record(batch).is_some_and(|r| {
                                 self.queue.front().is_some_and(|q| q.0[..] == r[..])
                             }) {
                                 self.queue.pop_front();
                             }
                         }
                         RollupEvent::ForceBatch { record, .. } => {
-                            self.queue.push_back((record, now.as_millis()));
+                            self.queue.push_back((record.clone(), now.as_millis()));
                         }
                         _ => {}
                     }

@@ -249,7 +249,7 @@ impl Role for Frontrunner {
                 if !self.follower.accept(number, out) {
                     return;
                 }
-                for e in events {
+                for e in events.iter().cloned() {
                     if let RollupEvent::BatchSequenced { sender, batch, .. } = e {
                         if let Ok(o) = self.state.apply(&batch) {
                             if sender == self.l1.address() {

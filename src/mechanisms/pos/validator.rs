@@ -761,7 +761,9 @@ impl Role for Validator {
                 hash,
                 events,
                 ..
-            } if self.follower.accept(number, out) => self.on_block(now, number, hash, events, out),
+            } if self.follower.accept(number, out) => {
+                self.on_block(now, number, hash, events.to_vec(), out)
+            }
             Msg::Mechanism(p) => {
                 if let Some(m) = p.get::<PosMsg>() {
                     self.on_gossip(from, m.clone(), out);
