@@ -67,7 +67,7 @@ pub struct Outcome {
 }
 
 /// One L1 block of the run, as the timeline and the trace export draw it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockPoint {
     /// Block number.
     pub number: u64,
@@ -81,10 +81,6 @@ pub struct BlockPoint {
     pub gas_used: u64,
     /// Gas limit.
     pub gas_limit: u64,
-    /// Blob gas used.
-    pub blob_gas_used: u64,
-    /// Transactions included.
-    pub txs: u64,
     /// Transactions left in the mempool after it.
     pub pending_after: u64,
 }
@@ -103,8 +99,6 @@ fn block_points(net: &mut Testnet) -> Vec<BlockPoint> {
                     blob_base_fee: b.blob_base_fee,
                     gas_used: b.gas_used,
                     gas_limit: b.gas_limit,
-                    blob_gas_used: b.blob_gas_used,
-                    txs: b.receipts.len() as u64,
                     pending_after: s.pending_after,
                 })
             })

@@ -201,7 +201,6 @@ impl Testnet {
         if self.queue.peek_time().is_some_and(|t| t < at) {
             return;
         }
-
         for &to in &self.tickers {
             self.queue
                 .schedule(

@@ -471,16 +471,13 @@ impl Report {
             .filter(|a| a.role == RoleKind::User)
             .count();
         let fold_users = users > MAX_USER_ROWS;
-        let mut rows: Vec<ActorReport> = self
+        let together = fold_users.then(|| self.users_together(format!("users x{users}")));
+        let rows = self
             .actors
             .iter()
             .filter(|a| !(fold_users && a.role == RoleKind::User))
-            .cloned()
-            .collect();
-        if fold_users {
-            rows.push(self.users_together(format!("users x{users}")));
-        }
-        for a in &rows {
+            .chain(&together);
+        for a in rows {
             let _ = writeln!(
                 s,
                 "{:<14} {:<11} {:>10} {:>16} {:>14} {:>10} {:>8} {:>8} {:>7}",

@@ -255,6 +255,23 @@ pub fn html(plan: &Resolved, report: &SweepReport, rows: &[RunRow], metrics: &[S
     page(&format!("zkarena sweep: {}", report.plan), &body)
 }
 
+/// A chart's SVG, drawn by `draw` into a string, or (`Err`) a line saying that `what`
+/// could not be drawn and why: a page shows what it can.
+pub fn drawn(
+    what: &str,
+    draw: impl FnOnce(&mut String) -> Result<(), Box<dyn std::error::Error + '_>>,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    let outcome = draw(&mut svg).map_err(|e| {
+        format!(
+            "<p class=\"bad\">{} not drawn: {}</p>\n",
+            escape(what),
+            escape(&e.to_string())
+        )
+    });
+    outcome.map(|()| svg)
+}
+
 /// A self-contained page around `body`.
 pub fn page(title: &str, body: &str) -> String {
     format!(
@@ -355,9 +372,8 @@ fn chart(
                 .flat_map(|m| m.mean_ci),
         ),
     );
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-        let root = SVGBackend::with_string(&mut svg, (760, 380)).into_drawing_area();
+    let drawn = drawn(&format!("chart of {metric}"), |svg| {
+        let root = SVGBackend::with_string(svg, (760, 380)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut c = ChartBuilder::on(&root)
             .margin(12)
@@ -418,18 +434,14 @@ fn chart(
         }
         root.present()?;
         Ok(())
-    })();
+    });
     match drawn {
-        Ok(()) => format!(
+        Ok(svg) => format!(
             "<h2>{} against {}</h2>\n<p>Every run is a dot; the line joins the means, the bars are their 95% intervals.</p>\n{svg}\n",
             escape(metric),
             escape(axis)
         ),
-        Err(e) => format!(
-            "<p class=\"bad\">chart of {} not drawn: {}</p>\n",
-            escape(metric),
-            escape(&e.to_string())
-        ),
+        Err(line) => line,
     }
 }
 

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use zkarena_harness::report::{ActorReport, Report, RoleKind};
 
-use super::drawn;
+use crate::sweep::output::drawn;
 use crate::sweep::output::tick;
 
 const EARNED: RGBColor = RGBColor(0x22, 0x99, 0x55);
@@ -114,7 +114,8 @@ fn bars(actors: &[&ActorReport], unit: &str, series: &[Series]) -> String {
         ))?;
         root.present()?;
         Ok(())
-    });
+    })
+    .unwrap_or_else(|line| line);
     let legend: String = series
         .iter()
         .map(|s| super::timeline::swatch(&s.colour, s.name, "&#9632;"))

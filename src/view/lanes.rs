@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use zkarena_harness::report::{Report, RoleKind};
+use zkarena_harness::report::{ActorReport, Report, RoleKind};
 use zkarena_harness::sim::TraceEntry;
 
 /// Most lanes a timeline shows; above it the largest roles fold into one lane each.
@@ -42,43 +42,35 @@ pub struct Lanes {
 impl Lanes {
     /// The lanes for `report`'s actors and whoever else appears in `trace`.
     pub fn new(report: &Report, trace: &[TraceEntry]) -> Self {
-        let mut actors: Vec<(String, String, Mark)> = report
-            .actors
-            .iter()
-            .map(|a| {
-                let mark = if a.role.is_attacker() {
-                    Mark::Attacker
-                } else if report.faults.iter().any(|f| names(&f.fault, &a.name)) {
-                    Mark::Faulted
-                } else {
-                    Mark::Plain
-                };
-                (a.name.clone(), a.role.as_str().to_string(), mark)
+        let cast: BTreeMap<&str, &ActorReport> =
+            report.actors.iter().map(|a| (a.name.as_str(), a)).collect();
+        let mark = |a: &ActorReport| {
+            if a.role.is_attacker() {
+                Mark::Attacker
+            } else if report.faults.iter().any(|f| names(&f.fault, &a.name)) {
+                Mark::Faulted
+            } else {
+                Mark::Plain
+            }
+        };
+        // (name, role, mark); an instrument's role is its name.
+        let actors: Vec<(&str, &str, Mark)> = super::participants(report, trace)
+            .into_iter()
+            .map(|n| match cast.get(n) {
+                Some(a) => (n, a.role.as_str(), mark(a)),
+                None => (n, n, Mark::Plain),
             })
             .collect();
-        let mut seen: std::collections::BTreeSet<String> =
-            actors.iter().map(|a| a.0.clone()).collect();
-        for e in trace {
-            for n in [&e.from, &e.to] {
-                if seen.insert(n.clone()) {
-                    actors.push((n.clone(), n.clone(), Mark::Plain));
-                }
-            }
-        }
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
         for a in &actors {
-            *count.entry(a.1.as_str()).or_default() += 1;
+            *count.entry(a.1).or_default() += 1;
         }
         let mut folded: Vec<&str> = Vec::new();
         if count.get(RoleKind::User.as_str()).copied().unwrap_or(0) > MAX_USER_LANES {
             folded.push(RoleKind::User.as_str());
         }
         let lanes_with = |folded: &[&str]| {
-            folded.len()
-                + actors
-                    .iter()
-                    .filter(|a| !folded.contains(&a.1.as_str()))
-                    .count()
+            folded.len() + actors.iter().filter(|a| !folded.contains(&a.1)).count()
         };
         while lanes_with(&folded) > MAX_LANES {
             let Some((role, _)) = count
@@ -93,34 +85,40 @@ impl Lanes {
         let mut lanes: Vec<Lane> = Vec::new();
         let mut of = BTreeMap::new();
         let mut role_lane: BTreeMap<&str, usize> = BTreeMap::new();
-        for (name, role, mark) in &actors {
-            let lane = if folded.contains(&role.as_str()) {
-                *role_lane.entry(role.as_str()).or_insert_with(|| {
+        for &(name, role, mark) in &actors {
+            let lane = if folded.contains(&role) {
+                *role_lane.entry(role).or_insert_with(|| {
                     lanes.push(Lane {
-                        label: format!("{role} x{}", count[role.as_str()]),
+                        label: format!("{role} x{}", count[role]),
                         mark: Mark::Plain,
                     });
                     lanes.len() - 1
                 })
             } else {
                 lanes.push(Lane {
-                    label: name.clone(),
-                    mark: *mark,
+                    label: name.to_string(),
+                    mark,
                 });
                 lanes.len() - 1
             };
             // A folded lane is marked if any of its actors is.
-            if *mark != Mark::Plain && lanes[lane].mark == Mark::Plain {
-                lanes[lane].mark = *mark;
+            if mark != Mark::Plain && lanes[lane].mark == Mark::Plain {
+                lanes[lane].mark = mark;
             }
-            of.insert(name.clone(), lane);
+            of.insert(name.to_string(), lane);
         }
         Self { lanes, of }
     }
 
-    /// The lane of `actor`.
+    /// The lane of `actor`, counted from the top.
     pub fn of(&self, actor: &str) -> Option<usize> {
         self.of.get(actor).copied()
+    }
+
+    /// The chart row of `actor`'s lane: rows count from the bottom, so the first lane
+    /// is drawn at the top.
+    pub fn row(&self, actor: &str) -> Option<i32> {
+        self.of(actor).map(|l| (self.lanes.len() - 1 - l) as i32)
     }
 }
 

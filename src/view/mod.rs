@@ -8,7 +8,10 @@ mod lanes;
 pub mod perfetto;
 mod timeline;
 
-use zkarena_harness::report::escape;
+use std::collections::BTreeSet;
+
+use zkarena_harness::report::{escape, Report};
+use zkarena_harness::sim::TraceEntry;
 
 use crate::run::Outcome;
 use crate::sweep::output::page;
@@ -29,18 +32,12 @@ pub fn html(outcome: &Outcome) -> String {
     page(&format!("zkarena: {}", r.scenario), &body)
 }
 
-/// A chart's SVG, or a line saying why it could not be drawn.
-fn drawn(
-    what: &str,
-    draw: impl FnOnce(&mut String) -> Result<(), Box<dyn std::error::Error>>,
-) -> String {
-    let mut svg = String::new();
-    match draw(&mut svg) {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<p class=\"bad\">{} not drawn: {}</p>",
-            escape(what),
-            escape(&e.to_string())
-        ),
-    }
+/// Everyone in a run, once each: the cast in report order, then anyone else the trace
+/// names (the driver, the prover pool, the referee) as first seen. The timeline's lanes
+/// and the Perfetto tracks follow it.
+fn participants<'a>(report: &'a Report, trace: &'a [TraceEntry]) -> Vec<&'a str> {
+    let mut seen = BTreeSet::new();
+    let cast = report.actors.iter().map(|a| a.name.as_str());
+    let in_trace = trace.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]);
+    cast.chain(in_trace).filter(|n| seen.insert(*n)).collect()
 }

@@ -70,68 +70,42 @@ impl TraceEvent {
     }
 }
 
-/// The tracks: the cast in report order, then anyone else the trace names, from tid 1.
+/// The tracks: every participant, from tid 1 (the order of [`super::participants`]).
 fn tracks(outcome: &Outcome) -> (Vec<&str>, BTreeMap<&str, u64>) {
-    let mut order: Vec<&str> = Vec::new();
-    let mut tid: BTreeMap<&str, u64> = BTreeMap::new();
-    let names = outcome.report.actors.iter().map(|a| a.name.as_str());
-    let in_trace = outcome
-        .trace
-        .iter()
-        .flat_map(|e| [e.from.as_str(), e.to.as_str()]);
-    for name in names.chain(in_trace) {
-        if !tid.contains_key(name) {
-            order.push(name);
-            tid.insert(name, order.len() as u64);
-        }
-    }
+    let order = super::participants(&outcome.report, &outcome.trace);
+    let tid = order.iter().zip(1..).map(|(n, t)| (*n, t)).collect();
     (order, tid)
 }
 
 /// The metadata events: the process's name and each track's name and place.
 fn metadata(outcome: &Outcome, order: &[&str]) -> Vec<TraceEvent> {
     let r = &outcome.report;
-    let mut out = vec![
+    let mut out = vec![TraceEvent::new(
+        "process_name",
+        "M",
+        0,
+        0,
+        json!({"name": format!("zkarena {} (seed {})", r.scenario, r.seed)}),
+    )];
+    out.extend(track(COUNTERS_TID, "counters"));
+    for (tid, name) in (1..).zip(order) {
+        out.extend(track(tid, name));
+    }
+    out
+}
+
+/// A track's name and its place (tracks sort by tid).
+fn track(tid: u64, name: &str) -> [TraceEvent; 2] {
+    [
+        TraceEvent::new("thread_name", "M", 0, tid, json!({ "name": name })),
         TraceEvent::new(
-            "process_name",
-            "M",
-            0,
-            0,
-            json!({"name": format!("zkarena {} (seed {})", r.scenario, r.seed)}),
-        ),
-        TraceEvent::new(
-            "thread_name",
-            "M",
-            0,
-            COUNTERS_TID,
-            json!({ "name": "counters" }),
-        ),
-        TraceEvent::new(
-            "thread_sort_index",
-            "M",
-            0,
-            COUNTERS_TID,
-            json!({ "sort_index": 0 }),
-        ),
-    ];
-    for (i, name) in order.iter().enumerate() {
-        let tid = i as u64 + 1;
-        out.push(TraceEvent::new(
-            "thread_name",
-            "M",
-            0,
-            tid,
-            json!({ "name": name }),
-        ));
-        out.push(TraceEvent::new(
             "thread_sort_index",
             "M",
             0,
             tid,
             json!({ "sort_index": tid }),
-        ));
-    }
-    out
+        ),
+    ]
 }
 
 /// A trace entry's event: a proving slice on the prover's track, or a message instant

@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use zkarena_harness::report::escape;
 use zkarena_harness::sim::TraceEntry;
 
-use super::drawn;
 use super::lanes::{Lanes, Mark};
 use crate::run::{BlockPoint, Outcome};
+use crate::sweep::output::drawn;
 use crate::sweep::output::PALETTE;
 
 /// Most dots drawn one per message; above it they are binned.
@@ -68,14 +68,13 @@ fn dots(
     colour: &BTreeMap<&str, RGBColor>,
     end_ms: u64,
 ) -> Vec<Dot> {
-    let y = |name: &str| lanes.of(name).map(|l| (lanes.lanes.len() - 1 - l) as i32);
     let messages = trace.iter().filter(|e| e.dur_ms.is_none());
     if message_count(trace) <= MAX_MARKS {
         return messages
             .filter_map(|e| {
                 Some(Dot {
                     t_s: e.t_ms as f64 / 1000.0,
-                    lane: y(&e.to)?,
+                    lane: lanes.row(&e.to)?,
                     colour: colour[e.kind.as_str()],
                     count: 1,
                 })
@@ -86,7 +85,7 @@ fn dots(
     // (lane, column) -> count by kind
     let mut bins: BTreeMap<(i32, u64), BTreeMap<&str, usize>> = BTreeMap::new();
     for e in messages {
-        if let Some(lane) = y(&e.to) {
+        if let Some(lane) = lanes.row(&e.to) {
             *bins
                 .entry((lane, e.t_ms / column_ms))
                 .or_default()
@@ -114,23 +113,19 @@ fn dots(
 /// Proving intervals per lane, overlapping ones merged: (lane, start s, end s). Above
 /// [`MAX_BARS`] a bar covers the time columns a lane proved in (runs of columns merged).
 fn proving_bars(trace: &[TraceEntry], lanes: &Lanes, end_ms: u64) -> Vec<(i32, f64, f64)> {
-    let exact = exact_bars(trace, lanes);
-    if exact.len() <= MAX_BARS {
-        return exact
-            .into_iter()
-            .map(|(l, a, b)| (l, a as f64 / 1000.0, b as f64 / 1000.0))
-            .collect();
+    let mut bars = exact_bars(trace, lanes);
+    if bars.len() > MAX_BARS {
+        let column_ms = end_ms.div_ceil(COLUMNS).max(1);
+        let columns = bars.into_iter().map(|(l, a, b)| {
+            (
+                l,
+                a / column_ms * column_ms,
+                b.div_ceil(column_ms).saturating_mul(column_ms),
+            )
+        });
+        bars = merge(columns.collect());
     }
-    let column_ms = end_ms.div_ceil(COLUMNS).max(1);
-    let columns = exact.into_iter().map(|(l, a, b)| {
-        (
-            l,
-            a / column_ms * column_ms,
-            b.div_ceil(column_ms).saturating_mul(column_ms),
-        )
-    });
-    merge(columns.collect())
-        .into_iter()
+    bars.into_iter()
         .map(|(l, a, b)| (l, a as f64 / 1000.0, b as f64 / 1000.0))
         .collect()
 }
@@ -138,8 +133,7 @@ fn proving_bars(trace: &[TraceEntry], lanes: &Lanes, end_ms: u64) -> Vec<(i32, f
 /// Proving intervals per lane in ms, overlapping ones merged.
 fn exact_bars(trace: &[TraceEntry], lanes: &Lanes) -> Vec<(i32, u64, u64)> {
     let spans = trace.iter().filter_map(|e| {
-        let (dur, l) = (e.dur_ms?, lanes.of(&e.from)?);
-        let lane = (lanes.lanes.len() - 1 - l) as i32;
+        let (dur, lane) = (e.dur_ms?, lanes.row(&e.from)?);
         Some((lane, e.t_ms, e.t_ms.saturating_add(dur)))
     });
     merge(spans.collect())
@@ -261,7 +255,8 @@ pub fn section(outcome: &Outcome) -> String {
         }))?;
         root.present()?;
         Ok(())
-    });
+    })
+    .unwrap_or_else(|line| line);
     let mut legend = String::new();
     for (kind, count, c) in &kinds {
         legend.push_str(&swatch(c, &format!("{kind} ({count})"), "&#9679;"));
@@ -334,7 +329,8 @@ pub fn base_fee_section(outcome: &Outcome) -> String {
         ))?;
         root.present()?;
         Ok(())
-    });
+    })
+    .unwrap_or_else(|line| line);
     let (gas_lo, gas_hi) = blocks.iter().fold((u64::MAX, 0), |(a, b), x| {
         let pct = x.gas_used * 100 / x.gas_limit.max(1);
         (a.min(pct), b.max(pct))

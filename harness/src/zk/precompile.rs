@@ -73,12 +73,9 @@ use crate::l1::contracts::bindings::IZkPrecompiles::*;
 
 enum Key {
     Real(Arc<VerifierCircuitData<F, C, D>>),
-    /// A dev-mode key, whose proofs are as long as the real ones: exactly in the plain
-    /// form, typically in the compressed one.
-    Dev {
-        plain_len: usize,
-        calldata_len: usize,
-    },
+    /// A dev-mode key, whose proofs are as long as the circuit's real ones: exactly in
+    /// the plain form, typically in the compressed one.
+    Dev(ShapeFacts),
 }
 
 /// Verifier keys the L1 accepts, shared between the chain's precompile and the Rust side
@@ -133,13 +130,7 @@ impl VerifierRegistry {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .keys
-            .insert(
-                facts.verifier_key,
-                Key::Dev {
-                    plain_len: facts.plain_len,
-                    calldata_len: facts.calldata_len,
-                },
-            );
+            .insert(facts.verifier_key, Key::Dev(*facts));
     }
 
     /// Verifies `proof` (plonky2's compressed form, or a dev proof) against `key` and
@@ -160,17 +151,14 @@ impl VerifierRegistry {
         };
         if proof.starts_with(DEV_PROOF_MAGIC.as_slice()) {
             return match entry {
-                Key::Dev {
-                    plain_len,
-                    calldata_len,
-                } if reg.dev_mode => dev_public_inputs(
-                    proof,
-                    if compressed {
-                        *calldata_len
+                Key::Dev(facts) if reg.dev_mode => {
+                    let len = if compressed {
+                        facts.calldata_len
                     } else {
-                        *plain_len
-                    },
-                ),
+                        facts.plain_len
+                    };
+                    dev_public_inputs(proof, len)
+                }
                 _ => Err(DevProofRejected {}.abi_encode().into()),
             };
         }
